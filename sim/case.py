@@ -1,0 +1,60 @@
+"""A case: one exception, from the moment it occurs in operations until it is closed."""
+
+from __future__ import annotations
+
+
+class Case:
+    """Mutable state of one exception case while the simulation runs.
+
+    Only what the mechanisms need to decide is kept here; the history lives in the event log.
+    ``work`` (hands-on minutes) is drawn when the case occurs, from the category's stream, so
+    that every policy faces the same work content (common random numbers).
+    """
+
+    __slots__ = (
+        "id",
+        "category",
+        "occurred",
+        "work",
+        "value",
+        "tier",
+        "warehouse",
+        "site",
+        "severity",
+        "due",
+        "team",
+        "detected",
+        "detections",
+        "acknowledged",
+        "resolved",
+        "seq",
+    )
+
+    def __init__(
+        self,
+        id: int,
+        category: str,
+        occurred: float,
+        work: float,
+        value: float,
+        tier: str | None,
+        warehouse: str | None,
+        site: str | None,
+        due: float,
+    ) -> None:
+        self.id = id
+        self.category = category
+        self.occurred = occurred
+        self.work = work
+        self.value = value
+        self.tier = tier
+        self.warehouse = warehouse
+        self.site = site
+        self.severity = -1
+        self.due = due
+        self.team = None
+        self.detected = False
+        self.detections: set[str] = set()
+        self.acknowledged = False
+        self.resolved = False
+        self.seq = 0

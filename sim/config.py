@@ -1,0 +1,161 @@
+"""Loading scenarios and policies: YAML in, validated models out, or one clear error line.
+
+This is the boundary where user input is checked. A reference is either the name of a file
+shipped in the library (``sim/scenarios/*.yaml``, ``sim/policies/*.yaml``) or a path. Whatever
+goes wrong (no such file, broken YAML, an unknown field, a wrong type, a negative rate) becomes a
+:class:`ConfigError` whose message names the file and the field path, e.g.
+``policy.yaml: staffing.teams.desk.agents: must be >= 1``. The CLI prints it and exits 2.
+"""
+
+from __future__ import annotations
+
+import copy
+from importlib import resources
+from pathlib import Path
+from typing import Any, TypeVar
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from sim.policies.schema import Policy
+from sim.scenarios.schema import Scenario
+
+M = TypeVar("M", bound=BaseModel)
+
+
+class ConfigError(Exception):
+    """Bad user input; the message is one line naming the file and the field."""
+
+
+def library(kind: str) -> dict[str, Path]:
+    """Shipped YAML files of a kind ('scenarios' or 'policies') by name."""
+    folder = resources.files(f"sim.{kind}")
+    return {
+        Path(str(entry)).stem: Path(str(entry))
+        for entry in sorted(folder.iterdir(), key=lambda e: e.name)
+        if entry.name.endswith(".yaml")
+    }
+
+
+def resolve(ref: str | Path, kind: str) -> Path:
+    """Library name or path → path of the YAML file."""
+    shipped = library(kind)
+    if isinstance(ref, str) and ref in shipped:
+        return shipped[ref]
+    path = Path(ref)
+    if path.is_file():
+        return path
+    names = ", ".join(shipped)
+    raise ConfigError(f"{ref}: no such file, and not a shipped {kind[:-1]} ({names})")
+
+
+def read_yaml(path: Path) -> dict[str, Any]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read: {exc}") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise ConfigError(f"{path}: {where}invalid YAML: {problem}") from None
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: expected a mapping of fields at the top level")
+    return data
+
+
+def _loc(parts: tuple) -> str:
+    out = ""
+    for p in parts:
+        if isinstance(p, int):
+            out += f"[{p}]"
+        else:
+            out += ("." if out else "") + str(p)
+    return out
+
+
+_MESSAGES = {
+    "greater_than_equal": "must be >= {ge}",
+    "greater_than": "must be > {gt}",
+    "less_than_equal": "must be <= {le}",
+    "extra_forbidden": "unknown field",
+    "missing": "required field is missing",
+    "too_short": "must not be empty",
+}
+
+
+def format_error(source: str, exc: ValidationError) -> str:
+    """First validation error as ``source: field.path: message`` (+ how many more)."""
+    errors = exc.errors(include_url=False)
+    err = errors[0]
+    loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and p.startswith("function-")))
+    # pydantic puts union members' names in the path (e.g. 'int'); drop those labels
+    loc = tuple(p for p in loc if p not in ("int", "float", "str", "list[str]", "constrained-int"))
+    template = _MESSAGES.get(err["type"])
+    if template:
+        msg = template.format(**(err.get("ctx") or {}))
+    else:
+        msg = err["msg"].removeprefix("Value error, ")
+    if err["type"] not in ("missing", "extra_forbidden") and "input" in err:
+        shown = repr(err["input"])
+        if len(shown) <= 40 and not isinstance(err["input"], dict | list):
+            msg += f" (got {shown})"
+    # model validators report their own dotted paths inside the message
+    path = _loc(loc)
+    line = f"{source}: {path}: {msg}" if path else f"{source}: {msg}"
+    if len(errors) > 1:
+        line += f" (and {len(errors) - 1} more problem{'s' if len(errors) > 2 else ''})"
+    return line
+
+
+def validate(model: type[M], data: dict[str, Any], source: str) -> M:
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(format_error(source, exc)) from None
+
+
+def set_path(data: dict[str, Any], dotted: str, value: Any) -> None:
+    """Set ``a.b.c`` in nested dicts (creating levels), e.g. a sweep parameter."""
+    keys = dotted.split(".")
+    node = data
+    for key in keys[:-1]:
+        nxt = node.get(key)
+        if not isinstance(nxt, dict):
+            nxt = node[key] = {}
+        node = nxt
+    node[keys[-1]] = value
+
+
+def load(
+    model: type[M], ref: str | Path, kind: str, overrides: dict[str, Any] | None = None
+) -> tuple[M, dict[str, Any]]:
+    """Load and validate one file; returns the model and the raw (overridden) document."""
+    path = resolve(ref, kind)
+    data = read_yaml(path)
+    if overrides:
+        data = copy.deepcopy(data)
+        for dotted, value in overrides.items():
+            set_path(data, dotted, value)
+    return validate(model, data, path.name if path.parent == _lib_dir(kind) else str(path)), data
+
+
+def _lib_dir(kind: str) -> Path:
+    return Path(str(resources.files(f"sim.{kind}")))
+
+
+def load_scenario(ref: str | Path = "default", overrides: dict[str, Any] | None = None) -> Scenario:
+    return load(Scenario, ref, "scenarios", overrides)[0]
+
+
+def load_policy(ref: str | Path = "default", overrides: dict[str, Any] | None = None) -> Policy:
+    return load(Policy, ref, "policies", overrides)[0]
+
+
+def detect_kind(data: dict[str, Any]) -> str:
+    """Guess whether a document is a scenario or a policy (for ``exsim validate``)."""
+    if "categories" in data or "horizon_days" in data:
+        return "scenarios"
+    return "policies"

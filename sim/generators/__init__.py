@@ -1,0 +1,1 @@
+"""Generators: what happens in the world (exception arrivals, their work and attributes)."""

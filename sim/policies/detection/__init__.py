@@ -1,0 +1,39 @@
+"""Detection: how a case goes from *occurred* to *detected*.
+
+Each mechanism mirrors one way Odoo notices a problem: an automation rule that fires inside the
+write that created the condition (``event_rule``), or a scheduled action that periodically
+searches for records stuck past a threshold (``scan``). A mechanism is a class registered by
+name with one obvious interface::
+
+    Mechanism(sim, category, spec, stream)   # built once per watched category
+    mechanism.watch(case)                      # a case of that category has just occurred
+
+and calls ``sim.detect(case, name)`` when it fires. Several mechanisms may watch a category:
+the first to fire detects, later ones are logged as duplicate detections.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from sim.case import Case
+
+MECHANISMS: dict[str, type] = {}
+
+
+class Mechanism(Protocol):
+    def watch(self, case: Case) -> None: ...
+
+
+def register(name: str):
+    """Class decorator adding a detection mechanism under ``name``."""
+
+    def add(cls: type) -> type:
+        MECHANISMS[name] = cls
+        cls.name = name
+        return cls
+
+    return add
+
+
+from sim.policies.detection import event_rule, scan  # noqa: E402,F401  (registration)

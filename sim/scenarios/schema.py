@@ -1,0 +1,126 @@
+"""What a scenario says: the world that makes exceptions happen.
+
+A scenario is the *what happens* half of a run: when it starts and how long it lasts, the sites
+and warehouses, which exception categories arrive and how often (a Poisson rate per hour shaped
+by daily and weekly profiles), how much hands-on work each takes, and the business attributes a
+case carries (order value, customer tier, warehouse). How cases are then detected and handled is
+the policy's business (``sim.policies.schema``). Validated once here; the engine trusts it.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from sim.eventlog import TIERS
+
+PositiveFloat = Annotated[float, Field(gt=0)]
+NonNegFloat = Annotated[float, Field(ge=0)]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Distribution(Strict):
+    """A positive random quantity given by its mean (and coefficient of variation).
+
+    ``exponential`` has cv 1 by definition; ``lognormal`` and ``gamma`` take ``cv``;
+    ``constant`` always returns the mean.
+    """
+
+    dist: Literal["exponential", "lognormal", "gamma", "constant"] = "exponential"
+    mean: PositiveFloat
+    cv: PositiveFloat = 1.0
+
+    @model_validator(mode="after")
+    def _exp_cv(self) -> Distribution:
+        if self.dist == "exponential" and self.cv != 1.0:
+            raise ValueError("an exponential distribution has cv 1; use lognormal or gamma")
+        return self
+
+
+class Profile(Strict):
+    """Relative intensity by hour of day (24 values) and day of week (7 values, Monday first).
+
+    Only the shape matters: a category's ``rate_per_hour`` is its average over the week.
+    """
+
+    hourly: list[NonNegFloat] = Field(default_factory=lambda: [1.0] * 24)
+    weekly: list[NonNegFloat] = Field(default_factory=lambda: [1.0] * 7)
+
+    @field_validator("hourly")
+    @classmethod
+    def _24(cls, v: list[float]) -> list[float]:
+        if len(v) != 24:
+            raise ValueError(f"needs 24 values (one per hour), got {len(v)}")
+        return v
+
+    @field_validator("weekly")
+    @classmethod
+    def _7(cls, v: list[float]) -> list[float]:
+        if len(v) != 7:
+            raise ValueError(f"needs 7 values (Monday to Sunday), got {len(v)}")
+        return v
+
+    @model_validator(mode="after")
+    def _not_all_zero(self) -> Profile:
+        if sum(self.hourly) == 0 or sum(self.weekly) == 0:
+            raise ValueError("a profile cannot be zero everywhere")
+        return self
+
+
+class Category(Strict):
+    """One kind of exception and how it arrives in injected mode."""
+
+    description: str = ""
+    rate_per_hour: NonNegFloat
+    profile: str | None = None
+    handling_min: Distribution
+    order_value: Distribution | None = None
+    has_customer: bool = True
+
+
+class Warehouse(Strict):
+    name: str
+    site: str
+    weight: PositiveFloat = 1.0
+
+
+class Scenario(Strict):
+    """A named world: horizon, places, and the exception categories that arrive in it."""
+
+    name: str = "scenario"
+    description: str = ""
+    mode: Literal["injected"] = "injected"
+    start: datetime = datetime(2026, 1, 5)  # a Monday
+    horizon_days: PositiveFloat = 14.0
+    warehouses: list[Warehouse] = Field(
+        default_factory=lambda: [Warehouse(name="WH", site="main")], min_length=1
+    )
+    tier_mix: dict[Literal["strategic", "key", "standard"], NonNegFloat] = Field(
+        default_factory=lambda: {"strategic": 0.1, "key": 0.3, "standard": 0.6}
+    )
+    profiles: dict[str, Profile] = Field(default_factory=dict)
+    categories: dict[str, Category] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _references(self) -> Scenario:
+        for name, cat in self.categories.items():
+            if cat.profile is not None and cat.profile not in self.profiles:
+                known = ", ".join(sorted(self.profiles)) or "none defined"
+                raise ValueError(
+                    f"categories.{name}.profile: unknown profile {cat.profile!r} ({known})"
+                )
+        if sum(self.tier_mix.values()) <= 0:
+            raise ValueError("tier_mix: weights must not all be zero")
+        return self
+
+    @property
+    def horizon_min(self) -> float:
+        return self.horizon_days * 1440.0
+
+    def tiers(self) -> list[tuple[str, float]]:
+        return [(t, self.tier_mix.get(t, 0.0)) for t in TIERS]
