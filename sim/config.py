@@ -95,7 +95,11 @@ def format_error(source: str, exc: ValidationError) -> str:
     loc = tuple(p for p in loc if p not in ("int", "float", "str", "list[str]", "constrained-int"))
     template = _MESSAGES.get(err["type"])
     if template:
-        msg = template.format(**(err.get("ctx") or {}))
+        ctx = {
+            k: f"{v:g}" if isinstance(v, int | float) else v
+            for k, v in (err.get("ctx") or {}).items()
+        }
+        msg = template.format(**ctx)
     else:
         msg = err["msg"].removeprefix("Value error, ")
     if err["type"] not in ("missing", "extra_forbidden") and "input" in err:

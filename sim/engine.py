@@ -22,7 +22,16 @@ from collections.abc import Callable
 import simpy
 
 from sim.case import Case
-from sim.eventlog import EVENT_CODE, SEVERITIES, EventLog, LogMeta, ParquetSink
+from sim.eventlog import (
+    ASSIGNED,
+    CLASSIFIED,
+    DETECTED,
+    OCCURRED,
+    SEVERITIES,
+    EventLog,
+    LogMeta,
+    ParquetSink,
+)
 from sim.generators.arrivals import ArrivalClock
 from sim.generators.attributes import AttributeSampler
 from sim.generators.distributions import Sampler
@@ -112,7 +121,7 @@ class Simulation:
             wh, site, tier, value = attrs.draw()
             cid = log.open_case(name, value, tier, wh, site)
             case = Case(cid, name, t, work(), value, tier, wh, site, t + target)
-            log.record(t, cid, 0, -1, 0, 0, 0, case.due)
+            log.record(t, cid, OCCURRED, -1, 0, 0, 0, case.due)
             for w in watchers:
                 w.watch(case)
             t = clock.next_after(t)
@@ -123,7 +132,7 @@ class Simulation:
             return
         case.detections.add(mechanism)
         code = self._codes[mechanism]
-        self.record(self.env.now, case, "detected", actor=code, detail=code)
+        self.record(self.env.now, case, DETECTED, actor=code, detail=code)
         if not case.detected:
             case.detected = True
             self._triage(case)
@@ -138,7 +147,7 @@ class Simulation:
                 case.category, SEVERITIES[case.severity]
             )
         case.due = case.occurred + target
-        self.record(now, case, "classified", detail=self.log.code(reason))
+        self.record(now, case, CLASSIFIED, detail=self.log.code(reason))
         okey = (case.category, case.site)
         team = self._owners.get(okey)
         if team is None:
@@ -146,19 +155,17 @@ class Simulation:
                 owner(self.policy.routing, case.category, case.site)
             ]
         case.team = team
-        self.record(now, case, "assigned")
+        self.record(now, case, ASSIGNED)
         self.ladders.arm(case)
         team.push(case)
 
     def record(
-        self, ts: float, case: Case, event: str, actor: int = 0, detail: int = 0, team=None
+        self, ts: float, case: Case, event: int, actor: int = 0, detail: int = 0, team=None
     ) -> None:
-        """Log an event of ``case`` with its current severity, team and deadline."""
+        """Log ``event`` (an event code) of ``case`` with its current severity, team, deadline."""
         if team is None:
             team = case.team.code if case.team is not None else 0
-        self.log.record(
-            ts, case.id, EVENT_CODE[event], case.severity, team, actor, detail, case.due
-        )
+        self.log.record(ts, case.id, event, case.severity, team, actor, detail, case.due)
 
     # -- running -------------------------------------------------------------------------------
     def run(self, progress: Progress | None = None, step_min: float = 1440.0) -> EventLog:

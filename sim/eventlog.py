@@ -50,6 +50,23 @@ EVENTS: tuple[str, ...] = (
     "notified",
 )
 EVENT_CODE: dict[str, int] = {name: i for i, name in enumerate(EVENTS)}
+# integer codes for the engine's hot path (plain ints: cheaper than an enum)
+(
+    OCCURRED,
+    DETECTED,
+    CLASSIFIED,
+    ASSIGNED,
+    ESCALATED,
+    ACKNOWLEDGED,
+    WORK_STARTED,
+    APPROVAL_REQUESTED,
+    APPROVED,
+    REJECTED,
+    RESOLVED,
+    CLOSED,
+    SUPPRESSED,
+    NOTIFIED,
+) = range(len(EVENTS))
 
 #: Severity levels, lowest first (P4..P1 in on-call speech).
 SEVERITIES: tuple[str, ...] = ("low", "medium", "high", "critical")
@@ -77,7 +94,9 @@ COLUMNS: tuple[Column, ...] = (
     Column("team", _STR, "team that owns the case at that moment (null before routing)"),
     Column("actor", _STR, "who acted: an agent, a detection mechanism, 'system'"),
     Column("detail", _STR, "why: mechanism name, rule id, escalation tier, reason"),
-    Column("due_ts", pa.float64(), "SLA deadline in simulated minutes (null before classification)"),
+    Column(
+        "due_ts", pa.float64(), "SLA deadline in simulated minutes (null before classification)"
+    ),
     Column("order_value", pa.float64(), "value of the business document at stake"),
     Column("customer_tier", _STR, "strategic / key / standard (null when no customer)"),
     Column("warehouse", _STR, "warehouse the case belongs to"),
@@ -115,6 +134,15 @@ class LogMeta:
         return cls(**data)
 
 
+# Row codes are packed into one int64: event (5 bits), severity + 1 (3 bits), then team, actor
+# and detail string codes (18 bits each). One append per row instead of five.
+_CODE_BITS = 18
+_MAX_CODE = 1 << _CODE_BITS
+_CODE_MASK = _MAX_CODE - 1
+_ACTOR_SHIFT = 8 + _CODE_BITS
+_DETAIL_SHIFT = 8 + 2 * _CODE_BITS
+
+
 class StringTable:
     """Interns strings to small integer codes; code 0 is null."""
 
@@ -134,14 +162,13 @@ class StringTable:
 
 def _dict_array(codes: np.ndarray, strings: list[str | None]) -> pa.DictionaryArray:
     """Arrow dictionary column holding only the strings this chunk uses (0 -> null)."""
-    used, inverse = np.unique(codes, return_inverse=True)
-    if used.size and used[0] == 0:
-        indices = pa.array(inverse.astype(np.int32) - 1, mask=inverse == 0)
-        used = used[1:]
-    else:
-        indices = pa.array(inverse.astype(np.int32))
+    used = np.flatnonzero(np.bincount(codes, minlength=len(strings)))
+    used = used[used != 0]
+    remap = np.full(len(strings), -1, dtype=np.int32)
+    remap[used] = np.arange(used.size, dtype=np.int32)
+    indices = remap[codes]
     dictionary = pa.array([strings[u] for u in used], type=pa.string())
-    return pa.DictionaryArray.from_arrays(indices, dictionary)
+    return pa.DictionaryArray.from_arrays(pa.array(indices, mask=indices < 0), dictionary)
 
 
 class EventLog:
@@ -178,11 +205,7 @@ class EventLog:
     def _new_rows(self) -> None:
         self._case = array("q")
         self._ts = array("d")
-        self._event = array("b")
-        self._severity = array("b")
-        self._team = array("i")
-        self._actor = array("i")
-        self._detail = array("i")
+        self._packed = array("q")  # event | severity | team | actor | detail, see _pack
         self._due = array("d")
 
     # -- writing -----------------------------------------------------------------------------
@@ -195,7 +218,12 @@ class EventLog:
         site: str | None = None,
         parent: int = -1,
     ) -> int:
-        """Register a new case's fixed attributes; returns its case id."""
+        """Register a new case's fixed attributes; returns its case id.
+
+        Also where full chunks are flushed (once per case is often enough, and keeps
+        :meth:`record`, called for every event, down to its appends)."""
+        if len(self._ts) >= self.chunk_rows:
+            self.flush()
         code = self.strings.code
         self._c_category.append(code(category))
         self._c_value.append(order_value)
@@ -220,18 +248,21 @@ class EventLog:
         ``team``/``actor``/``detail`` codes from :meth:`code` (0 = null)."""
         self._case.append(case_id)
         self._ts.append(ts)
-        self._event.append(event)
-        self._severity.append(severity)
-        self._team.append(team)
-        self._actor.append(actor)
-        self._detail.append(detail)
+        self._packed.append(
+            event
+            | (severity + 1) << 5
+            | team << 8
+            | actor << _ACTOR_SHIFT
+            | detail << _DETAIL_SHIFT
+        )
         self._due.append(due)
-        if len(self._ts) >= self.chunk_rows:
-            self.flush()
 
     def code(self, value: str | None) -> int:
         """Integer code of a string for the team/actor/detail arguments of :meth:`record`."""
-        return self.strings.code(value)
+        c = self.strings.code(value)
+        if c >= _MAX_CODE:
+            raise OverflowError(f"more than {_MAX_CODE - 1} distinct names in one log")
+        return c
 
     def flush(self) -> None:
         """Turn the buffered rows into an Arrow record batch (and write it, if streaming)."""
@@ -240,23 +271,23 @@ class EventLog:
             return
         case = np.frombuffer(self._case, dtype=np.int64)
         strings = self.strings.strings
-        sev = np.frombuffer(self._severity, dtype=np.int8)
+        packed = np.frombuffer(self._packed, dtype=np.int64)
+        event = (packed & 31).astype(np.int32)
+        sev = ((packed >> 5) & 7).astype(np.int32) - 1
+        team = ((packed >> 8) & _CODE_MASK).astype(np.int32)
+        actor = ((packed >> _ACTOR_SHIFT) & _CODE_MASK).astype(np.int32)
+        detail = ((packed >> _DETAIL_SHIFT) & _CODE_MASK).astype(np.int32)
         parent = np.frombuffer(self._c_parent, dtype=np.int64)[case]
         columns = [
             pa.array(np.full(n, self.rep, dtype=np.int32)),
             pa.array(case.copy()),
             pa.array(np.frombuffer(self._ts, dtype=np.float64).copy()),
-            pa.DictionaryArray.from_arrays(
-                pa.array(np.frombuffer(self._event, dtype=np.int8).astype(np.int32)),
-                pa.array(EVENTS),
-            ),
+            pa.DictionaryArray.from_arrays(pa.array(event), pa.array(EVENTS)),
             _dict_array(np.frombuffer(self._c_category, dtype=np.int32)[case], strings),
-            pa.DictionaryArray.from_arrays(
-                pa.array(sev.astype(np.int32), mask=sev < 0), pa.array(SEVERITIES)
-            ),
-            _dict_array(np.frombuffer(self._team, dtype=np.int32), strings),
-            _dict_array(np.frombuffer(self._actor, dtype=np.int32), strings),
-            _dict_array(np.frombuffer(self._detail, dtype=np.int32), strings),
+            pa.DictionaryArray.from_arrays(pa.array(sev, mask=sev < 0), pa.array(SEVERITIES)),
+            _dict_array(team, strings),
+            _dict_array(actor, strings),
+            _dict_array(detail, strings),
             pa.array(np.frombuffer(self._due, dtype=np.float64).copy(), from_pandas=True),
             pa.array(np.frombuffer(self._c_value, dtype=np.float64)[case], from_pandas=True),
             _dict_array(np.frombuffer(self._c_tier, dtype=np.int32)[case], strings),
@@ -353,6 +384,7 @@ def empty_frame(meta: LogMeta) -> pd.DataFrame:
 def describe_schema() -> str:
     """The schema as text, for ``exsim schema`` and the docs."""
     width = max(len(c.name) for c in COLUMNS)
+
     def kind(t: pa.DataType) -> str:
         return "category" if pa.types.is_dictionary(t) else str(t)
 

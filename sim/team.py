@@ -14,6 +14,7 @@ from collections import deque
 from typing import TYPE_CHECKING
 
 from sim.case import Case
+from sim.eventlog import ACKNOWLEDGED, CLOSED, RESOLVED, WORK_STARTED
 from sim.policies.disciplines import Key
 from sim.shifts import Calendar
 
@@ -101,8 +102,8 @@ class Team:
         now = sim.env.now
         agent.busy = True
         case.acknowledged = True
-        sim.record(now, case, "acknowledged", agent.code)
-        sim.record(now, case, "work_started", agent.code)
+        sim.record(now, case, ACKNOWLEDGED, agent.code)
+        sim.record(now, case, WORK_STARTED, agent.code)
         done = sim.env.timeout(case.work, (agent, case))
         done.callbacks.append(self._finish)
 
@@ -111,8 +112,8 @@ class Team:
         sim = self.sim
         now = sim.env.now
         case.resolved = True
-        sim.record(now, case, "resolved", agent.code)
-        sim.record(now, case, "closed", agent.code)
+        sim.record(now, case, RESOLVED, agent.code)
+        sim.record(now, case, CLOSED, agent.code)
         agent.busy = False
         if agent.on:
             self.idle.append(agent)

@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from sim.case import Case
-from sim.eventlog import SEVERITY_RANK
+from sim.eventlog import ESCALATED, SEVERITY_RANK
 from sim.policies.schema import Escalation
 
 if TYPE_CHECKING:
@@ -45,4 +45,4 @@ class Ladders:
         case, (_, unacked, detail, notify) = event.value
         if case.resolved or (unacked and case.acknowledged):
             return
-        self.sim.record(self.sim.env.now, case, "escalated", detail=detail, team=notify)
+        self.sim.record(self.sim.env.now, case, ESCALATED, detail=detail, team=notify)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from sim.scenarios.schema import Strict
 
@@ -222,4 +222,3 @@ class Policy(Strict):
             if team not in teams:
                 raise ValueError(f"{where}: unknown team {team!r} (staffing.teams: {known})")
         return self
-

@@ -1,0 +1,84 @@
+"""Engine throughput against bare SimPy, measured in the same process run.
+
+Prints cases simulated per second for (1) a bare SimPy M/M/c loop (a process per customer and a
+``simpy.Resource``, nothing recorded), (2) exsim's engine configured as the same M/M/c (every
+event logged), and (3) exsim's default scenario over a long horizon, each as a ratio to (1).
+Targets: (2) and (3) >= 0.5x bare SimPy (long-term goal 0.8x). Usage:
+
+    python benchmarks/bench_engine.py [--days 365] [--repeat 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+import numpy as np
+import simpy
+
+from sim.config import load_policy, load_scenario
+from sim.engine import Simulation
+from sim.reference import mmc
+
+LAM_PER_HOUR, SERVICE_MIN, SERVERS = 54.0, 3.0, 3
+
+
+def bare_simpy(days: float, seed: int = 0) -> int:
+    env = simpy.Environment()
+    rng = np.random.default_rng(seed)
+    desk = simpy.Resource(env, SERVERS)
+    done = [0]
+
+    def customer(env):
+        with desk.request() as req:
+            yield req
+            yield env.timeout(rng.exponential(SERVICE_MIN))
+        done[0] += 1
+
+    def source(env):
+        while True:
+            yield env.timeout(rng.exponential(60.0 / LAM_PER_HOUR))
+            env.process(customer(env))
+
+    env.process(source(env))
+    env.run(until=days * 1440)
+    return done[0]
+
+
+def best_rate(fn, repeat: int) -> float:
+    best = 0.0
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        n = fn()
+        best = max(best, n / (time.perf_counter() - t0))
+    return best
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--days", type=float, default=365.0)
+    parser.add_argument("--mmc-days", type=float, default=60.0)
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args()
+
+    bare = best_rate(lambda: bare_simpy(args.mmc_days), args.repeat)
+    scen, pol = mmc(LAM_PER_HOUR, SERVICE_MIN, SERVERS, args.mmc_days)
+    engine_mmc = best_rate(lambda: Simulation(scen, pol, seed=1).run().n_cases, args.repeat)
+    default = load_scenario("default", {"horizon_days": args.days})
+    default_pol = load_policy("default")
+    engine_default = best_rate(
+        lambda: Simulation(default, default_pol, seed=1).run().n_cases, args.repeat
+    )
+    print(f"bare SimPy M/M/c            {bare:>10,.0f} customers/s   1.00x (baseline)")
+    print(
+        f"exsim engine as M/M/c       {engine_mmc:>10,.0f} cases/s       {engine_mmc / bare:.2f}x"
+    )
+    print(
+        f"exsim default, {args.days:g} days   {engine_default:>10,.0f} cases/s       "
+        f"{engine_default / bare:.2f}x"
+    )
+    print("target: >= 0.50x now, goal 0.80x")
+
+
+if __name__ == "__main__":
+    main()

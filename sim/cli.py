@@ -1,0 +1,163 @@
+"""The ``exsim`` command line.
+
+Every verb loads its input through ``sim.config`` (one place that validates), so any bad input
+ends the same way: one line on stderr naming the file and field, exit code 2, nothing written.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+import yaml
+from rich.console import Console
+
+from sim import config, eventlog, runner
+from sim.summary import build_summary, render_summary
+
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=False,
+    help="Simulate exception management policies for Odoo-run distribution operations.",
+    pretty_exceptions_enable=False,
+)
+out_console = Console()
+err_console = Console(stderr=True)
+
+
+def fail(message: str, code: int = 2) -> None:
+    err_console.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    raise typer.Exit(code)
+
+
+def progress_bar(label: str):
+    """A rich progress bar on stderr when it is a terminal, else a no-op callback."""
+    from contextlib import nullcontext
+
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    if not err_console.is_terminal:
+        return nullcontext(None)
+    prog = Progress(
+        TextColumn(label),
+        BarColumn(),
+        TextColumn("{task.percentage:>3.0f}%"),
+        TimeElapsedColumn(),
+        console=err_console,
+        transient=True,
+    )
+
+    class _Bar:
+        def __enter__(self):
+            prog.__enter__()
+            task = prog.add_task(label, total=1.0)
+            return lambda frac: prog.update(task, completed=frac)
+
+        def __exit__(self, *exc):
+            return prog.__exit__(*exc)
+
+    return _Bar()
+
+
+@app.command()
+def run(
+    scenario: Annotated[str, typer.Argument(help="Library name or YAML path.")] = "default",
+    policy: Annotated[str, typer.Option("--policy", "-p", help="Library name or YAML path.")] = (
+        "default"
+    ),
+    days: Annotated[float | None, typer.Option(help="Override the scenario horizon.")] = None,
+    seed: Annotated[int, typer.Option(help="Master seed of all random streams.")] = 1,
+    reps: Annotated[int, typer.Option(min=1, help="Independent replications.")] = 1,
+    workers: Annotated[int | None, typer.Option(min=1, help="Processes (default: cores).")] = None,
+    warmup_days: Annotated[float, typer.Option(min=0, help="Warm-up to delete.")] = 0.0,
+    out: Annotated[Path | None, typer.Option(help="Output directory.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print summary JSON only.")] = False,
+) -> None:
+    """Run a scenario under a policy; write events.parquet and summary.json."""
+    try:
+        overrides = {"horizon_days": days} if days is not None else None
+        if days is not None and days <= 0:
+            fail(f"--days: must be > 0 (got {days:g})")
+        scen = config.load_scenario(scenario, overrides)
+        pol = config.load_policy(policy)
+    except config.ConfigError as exc:
+        fail(str(exc))
+    with progress_bar(f"{scen.name} x {pol.name}") as bar:
+        result = runner.run(scen, pol, seed=seed, reps=reps, workers=workers, progress=bar)
+    summary = build_summary(result, scen, pol, warmup_min=warmup_days * 1440.0)
+    out = out or Path("runs") / f"{scen.name}--{pol.name}"
+    runner.write_run_dir(
+        out,
+        {
+            "events.parquet": lambda p: eventlog.write_table(result.table, p),
+            "summary.json": lambda p: p.write_text(json.dumps(summary, indent=2) + "\n"),
+            "scenario.yaml": lambda p: p.write_text(_dump(scen)),
+            "policy.yaml": lambda p: p.write_text(_dump(pol)),
+        },
+    )
+    if as_json:
+        sys.stdout.write(json.dumps(summary, indent=2) + "\n")
+    else:
+        render_summary(out_console, summary)
+        out_console.print(f"[dim]wrote {out}/events.parquet and summary.json[/]")
+
+
+def _dump(model) -> str:
+    return yaml.safe_dump(model.model_dump(mode="json"), sort_keys=False)
+
+
+@app.command()
+def validate(
+    files: Annotated[list[Path], typer.Argument(help="Scenario or policy YAML files.")],
+) -> None:
+    """Check scenario and policy files; exit 0 when all are valid, 2 otherwise."""
+    bad = 0
+    for path in files:
+        try:
+            data = config.read_yaml(path)
+            kind = config.detect_kind(data)
+            model = config.Scenario if kind == "scenarios" else config.Policy
+            config.validate(model, data, str(path))
+            out_console.print(f"[green]ok[/]  {path} ({kind[:-1]})", highlight=False)
+        except config.ConfigError as exc:
+            bad += 1
+            err_console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+    if bad:
+        raise typer.Exit(2)
+
+
+def _listing(kind: str) -> None:
+    from rich.table import Table
+
+    table = Table(title=f"shipped {kind}", title_justify="left")
+    table.add_column("name", style="bold")
+    table.add_column("description")
+    for name, path in config.library(kind).items():
+        desc = (config.read_yaml(path).get("description") or "").strip()
+        table.add_row(name, desc)
+    out_console.print(table)
+
+
+@app.command()
+def scenarios() -> None:
+    """List the shipped scenarios."""
+    _listing("scenarios")
+
+
+@app.command()
+def policies() -> None:
+    """List the shipped policies."""
+    _listing("policies")
+
+
+@app.command()
+def schema() -> None:
+    """Print the event-log schema."""
+    out_console.print(eventlog.describe_schema(), highlight=False)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    app()

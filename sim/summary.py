@@ -1,0 +1,116 @@
+"""The run summary: KPIs computed from the event log, plus what produced them.
+
+``summary.json`` is the contract for everything that consumes a run without reading its log
+(``exsim check``, dashboards, CI): the run's identity (scenario, policy, seed, days, reps), then
+the metrics of :mod:`sim.metrics` (means across replications, with a parallel ``ci95`` tree of
+95% confidence intervals when there are several), then ``events`` and ``wall_s``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from sim import eventlog
+from sim.metrics import summarize_reps
+from sim.policies.schema import Policy
+from sim.runner import RunResult
+from sim.scenarios.schema import Scenario
+
+
+def build_summary(
+    result: RunResult, scenario: Scenario, policy: Policy, warmup_min: float = 0.0
+) -> dict[str, Any]:
+    df = eventlog.to_pandas(result.table)
+    metrics = summarize_reps(df, warmup_min=warmup_min)
+    head = {
+        "scenario": scenario.name,
+        "policy": policy.name,
+        "seed": result.meta.seed,
+        "days": scenario.horizon_days,
+        "reps": result.meta.reps,
+        "start": result.meta.start,
+        "warmup_days": warmup_min / 1440.0,
+    }
+    metrics.pop("reps", None)
+    summary = {**head, **metrics}
+    summary["events"] = int(result.table.num_rows)
+    summary["wall_s"] = round(result.wall_s, 3)
+    return summary
+
+
+def _fmt(value: Any, unit: str = "") -> str:
+    if value is None:
+        return "–"
+    if isinstance(value, float):
+        if unit == "%":
+            return f"{100 * value:.1f}%"
+        return f"{value:,.1f}{unit}"
+    return f"{value:,}{unit}"
+
+
+def _ci(summary: dict, *path: str, unit: str = "") -> str:
+    node: Any = summary.get("ci95")
+    for p in path:
+        node = node.get(p) if isinstance(node, dict) else None
+    if not isinstance(node, list | tuple) or node[0] is None:
+        return ""
+    return f"[{_fmt(node[0], unit)} – {_fmt(node[1], unit)}]"
+
+
+def render_summary(console: Console, s: dict[str, Any]) -> None:
+    """The KPI table a supervisor reads."""
+    reps = s.get("reps", 1)
+    title = f"{s['scenario']} × {s['policy']} — {s['days']:g} days, seed {s['seed']}" + (
+        f", {reps} replications (mean [95% CI])" if reps > 1 else ""
+    )
+    table = Table(title=title, title_justify="left")
+    table.add_column("KPI")
+    table.add_column("value", justify="right")
+    if reps > 1:
+        table.add_column("95% CI", justify="right")
+
+    def row(label: str, value: Any, *path: str, unit: str = "") -> None:
+        cells = [label, _fmt(value, unit)]
+        if reps > 1:
+            cells.append(_ci(s, *path, unit=unit))
+        table.add_row(*cells)
+
+    cases = s["cases"]
+    row("cases generated", cases["generated"], "cases", "generated")
+    row("resolved", cases["resolved"], "cases", "resolved")
+    row("open at horizon", cases["open"], "cases", "open")
+    row("SLA attainment", s["sla"]["overall"], "sla", "overall", unit="%")
+    for key, label in (
+        ("detection_latency_min", "detection latency"),
+        ("queue_wait_min", "queue wait"),
+        ("time_to_resolve_min", "time to resolve"),
+    ):
+        stats = s[key]
+        row(f"{label} mean (min)", stats["mean"], key, "mean")
+        row(f"{label} p90 (min)", stats["p90"], key, "p90")
+    row("waited in queue", s["waited_fraction"], "waited_fraction", unit="%")
+    row("backlog mean", s["backlog"]["mean"], "backlog", "mean")
+    row("backlog max", s["backlog"]["max"], "backlog", "max")
+    row("escalations", s["escalations"], "escalations")
+    row("alerts per agent-hour", s["alerts_per_agent_hour"], "alerts_per_agent_hour")
+    console.print(table)
+
+    by_cat = s["sla"]["by_category"]
+    if by_cat:
+        cat_table = Table(title="SLA attainment by category", title_justify="left")
+        cat_table.add_column("category")
+        cat_table.add_column("SLA", justify="right")
+        for cat, share in sorted(by_cat.items()):
+            cat_table.add_row(cat, _fmt(share, "%"))
+        console.print(cat_table)
+    ll = s.get("littles_law") or {}
+    if ll.get("L") is not None:
+        console.print(
+            f"[dim]Little's law: mean backlog L = {ll['L']:.2f}, "
+            f"λW = {ll['lambda_W']:.2f} (relative gap {ll['rel_error']:.2%}); "
+            f"{s['events']:,} events in {s['wall_s']:.2f} s[/]",
+            highlight=False,
+        )
