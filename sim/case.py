@@ -7,6 +7,8 @@ class Case:
     """Mutable state of one exception case while the simulation runs.
 
     Only what the mechanisms need to decide is kept here; the history lives in the event log.
+    ``trigger`` is the date a time rule or scan measures from (a picking's scheduled date); it
+    precedes ``occurred`` when the record only started matching after that date had passed.
     ``work`` (hands-on minutes) is drawn when the case occurs, from the category's stream, so
     that every policy faces the same work content (common random numbers).
     """
@@ -27,7 +29,11 @@ class Case:
         "detections",
         "acknowledged",
         "resolved",
-        "seq",
+        "matching",
+        "trigger",
+        "transient",
+        "parent",
+        "decision",
     )
 
     def __init__(
@@ -41,6 +47,8 @@ class Case:
         warehouse: str | None,
         site: str | None,
         due: float,
+        trigger: float | None = None,
+        parent: Case | None = None,
     ) -> None:
         self.id = id
         self.category = category
@@ -57,4 +65,8 @@ class Case:
         self.detections: set[str] = set()
         self.acknowledged = False
         self.resolved = False
-        self.seq = 0
+        self.matching = True  # still in the condition a rule or scan searches for
+        self.trigger = occurred if trigger is None else trigger  # the rule's trigger date
+        self.transient = False
+        self.parent = parent
+        self.decision = None

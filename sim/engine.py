@@ -2,14 +2,15 @@
 
 Cases flow through the stations of an exception desk::
 
-    occurred -> detected -> classified -> assigned -> (queue) -> acknowledged/work_started
+    occurred -> detected -> classified -> assigned -> notified | suppressed -> (queue)
+             -> acknowledged/work_started -> [approval_requested -> approved | rejected]
              -> resolved -> closed          (escalated along the way when nobody answers)
 
 Arrivals are one SimPy process per category; detection mechanisms, shift groups and escalation
 timers are SimPy processes or timeouts with callbacks; everything that happens is appended to
 the :class:`~sim.eventlog.EventLog`. Randomness comes from named streams (``sim.streams``):
-arrivals, work content and attributes from per-category streams that no policy setting touches,
-so two policies run on the same seed face exactly the same exceptions.
+arrivals, work content, attributes, trigger dates and transience from per-category streams that
+no policy setting touches, so two policies run on the same seed face exactly the same exceptions.
 
 Configured as one category with Poisson arrivals, an event rule, one always-on team of c agents,
 exponential handling, FIFO and no escalation, the model is exactly an M/M/c queue.
@@ -23,11 +24,20 @@ import simpy
 
 from sim.case import Case
 from sim.eventlog import (
+    ACKNOWLEDGED,
+    APPROVAL_REQUESTED,
+    APPROVED,
     ASSIGNED,
     CLASSIFIED,
+    CLOSED,
     DETECTED,
+    NOTIFIED,
     OCCURRED,
+    REJECTED,
+    RESOLVED,
     SEVERITIES,
+    SUPPRESSED,
+    WORK_STARTED,
     EventLog,
     LogMeta,
     ParquetSink,
@@ -35,16 +45,18 @@ from sim.eventlog import (
 from sim.generators.arrivals import ArrivalClock
 from sim.generators.attributes import AttributeSampler
 from sim.generators.distributions import Sampler
+from sim.policies.approvals import Matrix
 from sim.policies.detection import MECHANISMS
 from sim.policies.disciplines import DISCIPLINES
 from sim.policies.escalation import Ladders
 from sim.policies.routing import owner
 from sim.policies.schema import Policy
-from sim.policies.severity import RuleScorer
-from sim.scenarios.schema import Scenario
+from sim.policies.severity import scorer
+from sim.policies.suppression import Suppressor
+from sim.scenarios.schema import Category, Scenario
 from sim.shifts import Calendar
 from sim.streams import Streams
-from sim.team import Team
+from sim.team import Agent, Team
 
 Progress = Callable[[float], None]
 
@@ -66,6 +78,7 @@ class Simulation:
         self.horizon = scenario.horizon_min
         self.env = simpy.Environment()
         self.streams = Streams(seed, rep)
+        self.shared: dict[str, object] = {}  # state shared by mechanisms (the time-rule job)
         start = scenario.start
         self.meta = LogMeta(
             start=start.isoformat(),
@@ -76,28 +89,40 @@ class Simulation:
             reps=reps,
         )
         self.log = EventLog(self.meta, rep=rep, sink=sink)
+        code = self.log.code
         key = DISCIPLINES[policy.queue.discipline]
         self.teams: dict[str, Team] = {}
         for name, spec in policy.staffing.teams.items():
             groups = [(s.name, s.agents, Calendar.from_shift(s, start)) for s in spec.shift_list()]
-            self.teams[name] = Team(self, name, groups, key)
+            self.teams[name] = Team(self, name, groups, key, self._start_work, self._work_done)
+        self.approvers: dict[str, tuple[Team, Sampler]] = {}
+        for name, spec in policy.approvals.approvers.items():
+            groups = [(s.name, s.agents, Calendar.from_shift(s, start)) for s in spec.shift_list()]
+            pool = Team(self, name, groups, None, self._start_decision, self._decided)
+            self.approvers[name] = (pool, Sampler(spec.decision_min, self.streams.generator(
+                f"approval/{name}")))
+        self.matrix = Matrix(policy.approvals)
+        self.approval_stream = self.streams.stream("approval/outcome")
         self.meta.capacity_min = {n: t.capacity_min(self.horizon) for n, t in self.teams.items()}
-        self.scorer = RuleScorer(policy.severity)
+        self.meta.extra = {
+            "cost_per_hour": {n: t.cost_per_hour for n, t in policy.staffing.teams.items()},
+            "watchers": {},
+        }
+        self.scorer = scorer(policy.severity, self.streams)
         self.ladders = Ladders(self, policy.escalation)
+        self.suppressor = Suppressor(policy.suppression)
+        self.dedup = policy.suppression.dedup
+        auto = policy.resolution.auto_resolve
+        self.auto_resolve = {"*"} if "*" in auto else set(auto)
         self._targets: dict[tuple[str, int], float] = {}
         self._owners: dict[tuple[str, str | None], Team] = {}
-        self._codes = {name: self.log.code(name) for name in MECHANISMS}
+        self._mech_code = {name: code(name) for name in MECHANISMS}
+        self._dup_code = {name: code(f"duplicate:{name}") for name in MECHANISMS}
+        self._system = code("system")
         for name, cat in scenario.categories.items():
             watchers = self._mechanisms(name)
-            clock = ArrivalClock(
-                cat.rate_per_hour,
-                scenario.profiles.get(cat.profile) if cat.profile else None,
-                start,
-                self.streams.stream(f"arrivals/{name}").exponential,
-            )
-            work = Sampler(cat.handling_min, self.streams.generator(f"handling/{name}"))
-            attrs = AttributeSampler(scenario, name, cat, self.streams)
-            self.env.process(self._arrivals(name, clock, work, attrs, watchers))
+            self.meta.extra["watchers"][name] = [type(w).name for w in watchers]
+            self.env.process(self._arrivals(name, cat, watchers))
 
     def _mechanisms(self, category: str) -> list:
         spec = self.policy.detection.get(category) or self.policy.detection.get("*")
@@ -111,35 +136,93 @@ class Simulation:
                 out.append(cls(self, category, params, stream))
         return out
 
-    # -- the flow of a case --------------------------------------------------------------------
-    def _arrivals(self, name: str, clock: ArrivalClock, work, attrs, watchers):
-        env, horizon, log = self.env, self.horizon, self.log
+    # -- the world: cases occur ----------------------------------------------------------------
+    def _arrivals(self, name: str, cat: Category, watchers: list):
+        env, horizon, log, streams = self.env, self.horizon, self.log, self.streams
+        scenario = self.scenario
+        clock = ArrivalClock(
+            cat.rate_per_hour,
+            scenario.profiles.get(cat.profile) if cat.profile else None,
+            scenario.start,
+            streams.stream(f"arrivals/{name}").exponential,
+        )
+        work = Sampler(cat.handling_min, streams.generator(f"handling/{name}"))
+        attrs = AttributeSampler(scenario, name, cat, streams)
+        backdate = _optional_draw(cat.trigger_age, "age_min", streams, f"trigger/{name}")
+        clears = _optional_draw(cat.transient, "clears_after_min", streams, f"transient/{name}")
         target = self.policy.sla.target(name, None)
+
+        def occur(t: float) -> None:
+            wh, site, tier, value = attrs.draw()
+            cid = log.open_case(name, value, tier, wh, site)
+            trigger = t - backdate() if backdate else t
+            case = Case(cid, name, t, work(), value, tier, wh, site, t + target, trigger)
+            log.record(t, cid, OCCURRED, -1, 0, 0, 0, case.due)
+            if clears:
+                after = clears()
+                if after is not None:
+                    case.transient = True
+                    env.timeout(t + after - env.now, case).callbacks.append(self._cleared)
+            for w in watchers:
+                w.watch(case)
+
+        for _ in range(cat.open_at_start):
+            occur(0.0)
         t = clock.next_after(0.0)
         while t < horizon:
             yield env.timeout(t - env.now)
-            wh, site, tier, value = attrs.draw()
-            cid = log.open_case(name, value, tier, wh, site)
-            case = Case(cid, name, t, work(), value, tier, wh, site, t + target)
-            log.record(t, cid, OCCURRED, -1, 0, 0, 0, case.due)
-            for w in watchers:
-                w.watch(case)
+            occur(t)
             t = clock.next_after(t)
 
+    def _cleared(self, event) -> None:
+        """A transient case's condition went away by itself."""
+        case = event.value
+        if case.resolved:
+            return
+        case.matching = False
+        if not case.detected:
+            self.resolve(case, self._system, self.log.code("cleared"))
+        elif case.category in self.auto_resolve or "*" in self.auto_resolve:
+            self.resolve(case, self._system, self.log.code("auto-resolved"))
+
+    # -- detection -----------------------------------------------------------------------------
     def detect(self, case: Case, mechanism: str) -> None:
         """A mechanism fired: the first one detects, later ones are duplicates."""
         if mechanism in case.detections:
             return
         case.detections.add(mechanism)
-        code = self._codes[mechanism]
+        if case.detected:
+            self.duplicate(case, mechanism)
+            return
+        case.detected = True
+        code = self._mech_code[mechanism]
         self.record(self.env.now, case, DETECTED, actor=code, detail=code)
-        if not case.detected:
-            case.detected = True
-            self._triage(case)
+        self._triage(case)
 
+    def duplicate(self, case: Case, mechanism: str) -> None:
+        """A repeated detection: another alert, or a suppressed one under dedup."""
+        event = SUPPRESSED if self.dedup else DETECTED
+        self.record(
+            self.env.now, case, event, actor=self._mech_code[mechanism],
+            detail=self._dup_code[mechanism],
+        )
+
+    # -- triage and routing --------------------------------------------------------------------
     def _triage(self, case: Case) -> None:
+        severity, reason, delay = self.scorer(case)
+        case.severity = severity
+        if delay > 0:
+            self.env.timeout(delay, (case, reason)).callbacks.append(self._classified)
+        else:
+            self._classify(case, reason)
+
+    def _classified(self, event) -> None:
+        case, reason = event.value
+        if not case.resolved:
+            self._classify(case, reason)
+
+    def _classify(self, case: Case, reason: str) -> None:
         now = self.env.now
-        case.severity, reason = self.scorer(case)
         key = (case.category, case.severity)
         target = self._targets.get(key)
         if target is None:
@@ -156,8 +239,68 @@ class Simulation:
             ]
         case.team = team
         self.record(now, case, ASSIGNED)
+        self._notify(case, team, now)
         self.ladders.arm(case)
         team.push(case)
+
+    def _notify(self, case: Case, team: Team, now: float) -> None:
+        reason = None
+        if self.suppressor.active:
+            on_duty = sum(1 for agents, _ in team.groups for a in agents if a.on)
+            reason = self.suppressor.reason(case, now, team.name, on_duty)
+        if reason is None:
+            self.record(now, case, NOTIFIED)
+        else:
+            self.record(now, case, SUPPRESSED, detail=self.log.code(reason))
+
+    # -- work, approval, resolution ------------------------------------------------------------
+    def _start_work(self, agent: Agent, case: Case) -> float:
+        now = self.env.now
+        case.acknowledged = True
+        self.record(now, case, ACKNOWLEDGED, agent.code)
+        self.record(now, case, WORK_STARTED, agent.code)
+        self.ladders.acknowledged(case)
+        return case.work
+
+    def _work_done(self, agent: Agent, case: Case) -> None:
+        if case.resolved:  # auto-resolved while being worked
+            return
+        route = self.matrix.route(case) if self.matrix.by_category else None
+        if route is None:
+            self.resolve(case, agent.code)
+            return
+        decision, approver = route
+        now = self.env.now
+        case.decision = decision
+        self.record(
+            now, case, APPROVAL_REQUESTED, agent.code, self.log.code(decision.decision),
+            team=self.log.code(approver),
+        )
+        if approver == "auto":
+            auto = self.log.code("auto")
+            self.record(now, case, APPROVED, auto, auto, team=self.log.code("auto"))
+            self.resolve(case, agent.code)
+        else:
+            self.approvers[approver][0].push(case)
+
+    def _start_decision(self, agent: Agent, case: Case) -> float:
+        return self.approvers[_pool_of(agent)][1]()
+
+    def _decided(self, agent: Agent, case: Case) -> None:
+        now = self.env.now
+        rejected = self.approval_stream.random() < case.decision.reject_prob
+        team = self.log.code(_pool_of(agent))
+        self.record(now, case, REJECTED if rejected else APPROVED, agent.code, team=team)
+        if not case.resolved:
+            detail = self.log.code("rejected") if rejected else 0
+            self.resolve(case, agent.code, detail)
+
+    def resolve(self, case: Case, actor: int, detail: int = 0) -> None:
+        now = self.env.now
+        case.resolved = True
+        case.matching = False
+        self.record(now, case, RESOLVED, actor, detail)
+        self.record(now, case, CLOSED, actor)
 
     def record(
         self, ts: float, case: Case, event: int, actor: int = 0, detail: int = 0, team=None
@@ -178,3 +321,20 @@ class Simulation:
                 progress(t / self.horizon)
         self.log.flush()
         return self.log
+
+
+def _pool_of(agent: Agent) -> str:
+    return agent.name.split("/", 1)[0]
+
+
+def _optional_draw(spec, field: str, streams: Streams, name: str):
+    """Sampler for a scenario's optional random effect: None when absent; else a callable
+    returning a draw with probability ``spec.prob`` and 0/None otherwise."""
+    if spec is None:
+        return None
+    stream = streams.stream(name)
+    sample = Sampler(getattr(spec, field), streams.generator(name + "/size"))
+    prob = spec.prob
+    if field == "age_min":
+        return lambda: sample() if stream.random() < prob else 0.0
+    return lambda: sample() if stream.random() < prob else None

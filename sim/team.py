@@ -1,10 +1,13 @@
 """Teams: agents working a shared queue during their shifts.
 
 Think of a warehouse exception desk: cases land in the team's queue, an idle agent on shift takes
-the next one (by the policy's discipline), acknowledges it, works it for its hands-on time and
-resolves it. Agents finish the case in hand when their shift ends but start nothing new off
-shift. There is no process per case or per agent: one SimPy process per shift group switches
-agents on and off duty, and each piece of work is a timeout whose callback frees the agent.
+the next one (by the policy's discipline) and works it; what "working" means is the owner's
+business, given as two callbacks: ``on_start(agent, case) -> minutes`` and
+``on_done(agent, case)``. The exception desk acknowledges and resolves; an approver pool
+decides. Agents finish the case in hand when their shift ends but start nothing new off shift.
+There is no process per case or per agent: one SimPy process per shift group switches agents on
+and off duty, and each piece of work is a timeout whose callback frees the agent. Cases resolved
+while waiting (auto-resolved) are dropped when they reach the head of the queue.
 """
 
 from __future__ import annotations
@@ -13,8 +16,9 @@ import heapq
 from collections import deque
 from typing import TYPE_CHECKING
 
+from collections.abc import Callable
+
 from sim.case import Case
-from sim.eventlog import ACKNOWLEDGED, CLOSED, RESOLVED, WORK_STARTED
 from sim.policies.disciplines import Key
 from sim.shifts import Calendar
 
@@ -62,9 +66,17 @@ class Team:
     """Runtime of one team: its queue, its agents and who is idle on shift."""
 
     def __init__(
-        self, sim: Simulation, name: str, groups: list[tuple[str, int, Calendar]], key: Key | None
+        self,
+        sim: Simulation,
+        name: str,
+        groups: list[tuple[str, int, Calendar]],
+        key: Key | None,
+        on_start: Callable[[Agent, Case], float],
+        on_done: Callable[[Agent, Case], None],
     ) -> None:
         self.sim = sim
+        self.on_start = on_start
+        self.on_done = on_done
         self.name = name
         self.code = sim.log.code(name)
         self.queue = Queue(key)
@@ -95,25 +107,17 @@ class Team:
     def dispatch(self) -> None:
         queue, idle = self.queue, self.idle
         while idle and queue:
-            self._start(idle.popleft(), queue.pop())
-
-    def _start(self, agent: Agent, case: Case) -> None:
-        sim = self.sim
-        now = sim.env.now
-        agent.busy = True
-        case.acknowledged = True
-        sim.record(now, case, ACKNOWLEDGED, agent.code)
-        sim.record(now, case, WORK_STARTED, agent.code)
-        done = sim.env.timeout(case.work, (agent, case))
-        done.callbacks.append(self._finish)
+            case = queue.pop()
+            if case.resolved:
+                continue
+            agent = idle.popleft()
+            agent.busy = True
+            minutes = self.on_start(agent, case)
+            self.sim.env.timeout(minutes, (agent, case)).callbacks.append(self._finish)
 
     def _finish(self, event) -> None:
         agent, case = event.value
-        sim = self.sim
-        now = sim.env.now
-        case.resolved = True
-        sim.record(now, case, RESOLVED, agent.code)
-        sim.record(now, case, CLOSED, agent.code)
+        self.on_done(agent, case)
         agent.busy = False
         if agent.on:
             self.idle.append(agent)

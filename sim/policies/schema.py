@@ -14,12 +14,19 @@ from typing import Annotated, Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from sim.scenarios.schema import Strict
+from sim.scenarios.schema import Distribution, Strict
 
 Severity = Literal["low", "medium", "high", "critical"]
 Day = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 ALL_DAYS: list[Day] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 _HHMM = re.compile(r"^([01]\d|2[0-4]):([0-5]\d)$")
+
+
+def _minutes(hhmm: str) -> int:
+    m = _HHMM.match(hhmm)
+    if not m or (m.group(1) == "24" and m.group(2) != "00"):
+        raise ValueError(f"{hhmm!r} is not a time of day HH:MM")
+    return int(m.group(1)) * 60 + int(m.group(2))
 
 
 # -- detection --------------------------------------------------------------------------------
@@ -33,25 +40,100 @@ class Scan(Strict):
     """A scheduled action (ir.cron) searching for cases stuck past ``threshold_min``.
 
     It runs every ``interval_min`` from ``offset_min``; cron workers wake about once a minute,
-    so each run starts up to ``lag_min`` after it is due (uniformly drawn).
+    so each run starts up to ``lag_min`` after it is due (uniformly drawn). A run taking longer
+    than the interval makes the next one skip (the job's row is locked). With
+    ``only_undetected`` its domain excludes cases already flagged by another mechanism: the
+    reconciliation scan that backs up a webhook.
     """
 
     interval_min: Annotated[float, Field(gt=0)]
     threshold_min: Annotated[float, Field(ge=0)] = 0.0
     offset_min: Annotated[float, Field(ge=0)] = 0.0
     lag_min: Annotated[float, Field(ge=0)] = 1.0
+    run_min: Annotated[float, Field(ge=0)] = 0.0
+    only_undetected: bool = False
+
+
+DELAY_UNIT_MIN = {"minutes": 1, "hour": 60, "day": 1440, "month": 30 * 1440}
+
+
+class TimeRule(Strict):
+    """A time-based automation rule: act ``delay`` units after the record's trigger date.
+
+    All time rules of a policy share one scheduled job whose interval is a tenth of the shortest
+    delay, clamped to [1 min, 4 h]. Each rule remembers ``last_run`` and acts on a record only
+    when ``last_run <= trigger + delay < now``: a record that starts matching after its action
+    time fell into an earlier window is never caught. ``new_rule`` means the rule goes live at
+    minute 0 without a ``last_run``, so its first run acts on everything already due.
+    """
+
+    delay: int
+    unit: Literal["minutes", "hour", "day", "month"] = "minutes"
+    lag_min: Annotated[float, Field(ge=0)] = 1.0
+    new_rule: bool = False
+
+    @property
+    def delay_min(self) -> float:
+        return float(self.delay * DELAY_UNIT_MIN[self.unit])
+
+
+class Outage(Strict):
+    """A window in which the middleware is unreachable, ``day`` counted from the start (0)."""
+
+    day: Annotated[int, Field(ge=0)]
+    at: str = "00:00"
+    duration_min: Annotated[float, Field(gt=0)]
+
+    @field_validator("at")
+    @classmethod
+    def _hhmm(cls, v: str) -> str:
+        _minutes(v)
+        return v
+
+    @property
+    def start_min(self) -> float:
+        return self.day * 1440.0 + _minutes(self.at)
+
+
+class Review(Strict):
+    """A recurring review, e.g. of a dead-letter queue: every ``every_min`` from ``offset_min``."""
+
+    every_min: Annotated[float, Field(gt=0)] = 1440.0
+    offset_min: Annotated[float, Field(ge=0)] = 540.0
+
+
+class Webhook(Strict):
+    """Server action "Send Webhook Notification" to middleware (n8n), and the workflow there.
+
+    Odoo POSTs with a 1-second timeout and never retries: a push that times out, fails, or
+    finds the middleware down (``outages``) is lost. A received event runs the workflow, whose
+    downstream step can fail (``step_fail_prob``) and is retried ``retries`` times with
+    exponential backoff; what still fails lands in a dead-letter queue, seen at its next
+    ``dead_letter`` review. Deliveries are duplicated with ``duplicate_prob``.
+    """
+
+    loss_prob: Annotated[float, Field(ge=0, le=1)] = 0.0
+    outages: list[Outage] = Field(default_factory=list)
+    latency_min: Annotated[float, Field(ge=0)] = 0.05
+    step_fail_prob: Annotated[float, Field(ge=0, le=1)] = 0.0
+    retries: Annotated[int, Field(ge=0)] = 3
+    backoff_min: Annotated[float, Field(gt=0)] = 1.0
+    dead_letter: Review | None = Review()
+    duplicate_prob: Annotated[float, Field(ge=0, le=1)] = 0.0
 
 
 class Detection(Strict):
     """The mechanisms watching one category; the first to fire detects."""
 
     event_rule: EventRule | None = None
+    time_rule: TimeRule | None = None
     scan: Scan | None = None
+    webhook: Webhook | None = None
 
     @model_validator(mode="after")
     def _one(self) -> Detection:
-        if self.event_rule is None and self.scan is None:
-            raise ValueError("needs at least one mechanism (event_rule, scan)")
+        if not any((self.event_rule, self.time_rule, self.scan, self.webhook)):
+            raise ValueError("needs at least one mechanism (event_rule, time_rule, scan, webhook)")
         return self
 
 
@@ -73,11 +155,28 @@ class SeverityRule(Strict):
     severity: Severity
 
 
+class AiScorer(Strict):
+    """An "AI-assisted" severity classifier, modelled honestly as a noisy classifier.
+
+    Each case gets a confidence, uniform on [0, 1]. Below ``confidence_threshold`` a human
+    triages it (``triage_min`` of extra time) and gets the true severity (the rules' answer).
+    Above it the model predicts the true severity with probability ``accuracy`` and a random
+    other level otherwise. Unless ``authoritative``, the prediction is only advisory: it is
+    logged, and the severity used stays the rules' one.
+    """
+
+    accuracy: Annotated[float, Field(ge=0, le=1)] = 0.85
+    confidence_threshold: Annotated[float, Field(ge=0, le=1)] = 0.3
+    triage_min: Distribution = Distribution(dist="lognormal", mean=8.0, cv=0.6)
+    authoritative: bool = False
+
+
 class SeverityPolicy(Strict):
     """Rules in order; the first match sets the severity, else ``default``."""
 
     default: Severity = "medium"
     rules: list[SeverityRule] = Field(default_factory=list)
+    ai: AiScorer | None = None
 
 
 class Routing(Strict):
@@ -89,13 +188,6 @@ class Routing(Strict):
 
 
 # -- staffing ---------------------------------------------------------------------------------
-def _minutes(hhmm: str) -> int:
-    m = _HHMM.match(hhmm)
-    if not m or (m.group(1) == "24" and m.group(2) != "00"):
-        raise ValueError(f"{hhmm!r} is not a time of day HH:MM")
-    return int(m.group(1)) * 60 + int(m.group(2))
-
-
 class Shift(Strict):
     """A working window repeated on the given weekdays; ``end`` before ``start`` runs overnight."""
 
@@ -132,6 +224,7 @@ class Team(Strict):
     agents: Annotated[int, Field(ge=1)] | None = None
     shifts: list[Shift] | None = None
     cost_per_hour: Annotated[float, Field(ge=0)] = 0.0
+    skills: list[str] | None = None
 
     @model_validator(mode="after")
     def _either(self) -> Team:
@@ -155,15 +248,32 @@ class Queue(Strict):
 
 
 class Tier(Strict):
-    """One rung of an escalation ladder."""
+    """One rung of an escalation ladder (an on-call tool's escalation rule).
+
+    ``after_min`` is the escalation delay from detection; the tier fires when the case is
+    then still unacknowledged (or unresolved). It notifies ``notify`` and, like a paging
+    policy's repeat, re-notifies every ``repeat_every_min`` up to ``loops`` more times while
+    the condition holds.
+    """
 
     after_min: Annotated[float, Field(ge=0)]
     when: Literal["unacknowledged", "unresolved"] = "unacknowledged"
     notify: str = "lead"
+    repeat_every_min: Annotated[float, Field(gt=0)] | None = None
+    loops: Annotated[int, Field(ge=0)] = 0
 
 
 class Escalation(Strict):
+    """Ladders per severity, and the acknowledgement timeout.
+
+    ``ack_timeout_min``: an acknowledged case with no progress (not resolved) that long after
+    its acknowledgement re-opens its escalation (an ``escalated`` row, detail ``ack-timeout``,
+    to ``ack_timeout_notify``).
+    """
+
     ladders: dict[Severity, list[Tier]] = Field(default_factory=dict)
+    ack_timeout_min: dict[Severity, Annotated[float, Field(gt=0)]] = Field(default_factory=dict)
+    ack_timeout_notify: str = "lead"
 
     @field_validator("ladders")
     @classmethod
@@ -195,6 +305,95 @@ class Sla(Strict):
         return self.by_category.get(category, self.default_min)
 
 
+class Suppression(Strict):
+    """Alert hygiene, in the vocabulary of alerting tools.
+
+    - ``dedup``: a second mechanism (or a duplicate delivery) detecting a case already known
+      becomes a ``suppressed`` row instead of another alert (the dedup key is the case).
+    - ``group_by`` + ``group_interval_min``: cases sharing the correlation key (e.g. category
+      and warehouse) within the interval after a notification are grouped into it: their own
+      notification is suppressed, the case is still queued.
+    - ``inhibit_children``: no notification for a case while its parent case is open
+      (orders blocked by one late receipt).
+    - ``max_alerts_per_agent_hour``: a team's notifications in any rolling hour are capped at
+      this many per agent on duty; the excess is suppressed.
+    Every suppressed notification is logged, so alert load before and after is measurable.
+    """
+
+    dedup: bool = False
+    group_by: list[Literal["category", "warehouse", "site", "customer_tier"]] = Field(
+        default_factory=list
+    )
+    group_interval_min: Annotated[float, Field(gt=0)] = 30.0
+    inhibit_children: bool = False
+    max_alerts_per_agent_hour: Annotated[float, Field(gt=0)] | None = None
+
+
+class Approver(Strict):
+    """People who decide approval requests, on their own calendar."""
+
+    agents: Annotated[int, Field(ge=1)] | None = None
+    shifts: list[Shift] | None = None
+    decision_min: Distribution = Distribution(dist="lognormal", mean=20.0, cv=0.8)
+
+    @model_validator(mode="after")
+    def _either(self) -> Approver:
+        if (self.agents is None) == (self.shifts is None):
+            raise ValueError("give either agents (always available) or shifts")
+        return self
+
+    def shift_list(self) -> list[Shift]:
+        if self.shifts is not None:
+            return self.shifts
+        return [Shift(name="always", agents=self.agents or 1)]
+
+
+class Level(Strict):
+    """Cases up to ``max_value`` (None: any value) go to ``approver`` ('auto' approves)."""
+
+    max_value: float | None = None
+    approver: str
+
+
+class Decision(Strict):
+    """A decision that needs approval before a case of these categories can be resolved."""
+
+    decision: Literal[
+        "shipment_release", "expedited_freight", "substitution", "stock_write_off",
+        "partial_shipment", "date_change",
+    ]
+    categories: list[str] = Field(min_length=1)
+    levels: list[Level] = Field(min_length=1)
+    reject_prob: Annotated[float, Field(ge=0, le=1)] = 0.0
+
+
+class Approvals(Strict):
+    """The approval matrix: decisions, value thresholds to approver levels, approvers."""
+
+    approvers: dict[str, Approver] = Field(default_factory=dict)
+    decisions: list[Decision] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _known(self) -> Approvals:
+        known = set(self.approvers) | {"auto"}
+        for i, d in enumerate(self.decisions):
+            for j, level in enumerate(d.levels):
+                if level.approver not in known:
+                    names = ", ".join(sorted(known))
+                    raise ValueError(
+                        f"decisions[{i}].levels[{j}].approver: unknown approver "
+                        f"{level.approver!r} (approvals.approvers: {names})"
+                    )
+        return self
+
+
+class Resolution(Strict):
+    """``auto_resolve``: categories ('*' for all) whose cases close by themselves when their
+    condition clears (a transient exception), instead of waiting for an agent."""
+
+    auto_resolve: list[str] = Field(default_factory=list)
+
+
 class Policy(Strict):
     """A candidate exception-management policy."""
 
@@ -208,6 +407,9 @@ class Policy(Strict):
     staffing: Staffing
     queue: Queue = Queue()
     escalation: Escalation = Escalation()
+    suppression: Suppression = Suppression()
+    approvals: Approvals = Approvals()
+    resolution: Resolution = Resolution()
     sla: Sla = Sla()
 
     @model_validator(mode="after")
@@ -221,4 +423,11 @@ class Policy(Strict):
         for where, team in refs:
             if team not in teams:
                 raise ValueError(f"{where}: unknown team {team!r} (staffing.teams: {known})")
+            category = where.rsplit(".", 1)[-1]
+            skills = teams[team].skills
+            if skills is not None and where != "routing.default" and category not in skills:
+                raise ValueError(f"{where}: team {team!r} lacks the skill {category!r}")
+        clash = set(self.approvals.approvers) & set(teams)
+        if clash:
+            raise ValueError(f"approvals.approvers: {sorted(clash)[0]!r} is also a team name")
         return self

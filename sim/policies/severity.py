@@ -1,15 +1,18 @@
-"""Severity scoring: ordered rules over a case's business attributes.
+"""Severity scoring: ordered rules over a case's business attributes, optionally AI-assisted.
 
 Like an on-call tool's routing tree, the first rule whose conditions all hold wins and its id is
 written to the log as the reason (``classified`` row, ``detail`` column); no match gives the
-policy's default severity.
+policy's default severity. The AI-assisted scorer (``AiScorer``) is a noisy classifier in front
+of the rules: see ``sim.policies.schema.AiScorer`` for the model and what it costs.
 """
 
 from __future__ import annotations
 
 from sim.case import Case
-from sim.eventlog import SEVERITY_RANK
-from sim.policies.schema import Condition, SeverityPolicy
+from sim.eventlog import SEVERITIES, SEVERITY_RANK
+from sim.generators.distributions import Sampler
+from sim.policies.schema import AiScorer, Condition, SeverityPolicy
+from sim.streams import Streams
 
 
 def matches(cond: Condition, case: Case) -> bool:
@@ -27,14 +30,49 @@ def matches(cond: Condition, case: Case) -> bool:
 
 
 class RuleScorer:
-    """Scores a case: returns (severity rank, reason)."""
+    """Scores a case: returns (severity rank, reason, extra triage minutes)."""
 
     def __init__(self, policy: SeverityPolicy) -> None:
         self.rules = [(r.when, SEVERITY_RANK[r.severity], f"rule:{r.id}") for r in policy.rules]
         self.default = (SEVERITY_RANK[policy.default], "default")
 
-    def __call__(self, case: Case) -> tuple[int, str]:
+    def truth(self, case: Case) -> tuple[int, str]:
         for cond, rank, reason in self.rules:
             if matches(cond, case):
                 return rank, reason
         return self.default
+
+    def __call__(self, case: Case) -> tuple[int, str, float]:
+        rank, reason = self.truth(case)
+        return rank, reason, 0.0
+
+
+class AiAssistedScorer(RuleScorer):
+    """The rules are the ground truth; a classifier with known accuracy sits in front."""
+
+    def __init__(self, policy: SeverityPolicy, spec: AiScorer, streams: Streams) -> None:
+        super().__init__(policy)
+        self.spec = spec
+        self.stream = streams.stream("severity/ai")
+        self.triage = Sampler(spec.triage_min, streams.generator("severity/ai-triage"))
+
+    def __call__(self, case: Case) -> tuple[int, str, float]:
+        true_rank, reason = self.truth(case)
+        spec, u = self.spec, self.stream
+        if u.random() < spec.confidence_threshold:
+            return true_rank, f"human-triage ({reason})", self.triage()
+        if u.random() < spec.accuracy:
+            predicted = true_rank
+        else:
+            others = [r for r in range(len(SEVERITIES)) if r != true_rank]
+            predicted = others[int(u.random() * len(others))]
+        label = SEVERITIES[predicted]
+        if spec.authoritative:
+            return predicted, f"ai:{label}", 0.0
+        return true_rank, f"{reason} (ai advised {label})", 0.0
+
+
+def scorer(policy: SeverityPolicy, streams: Streams) -> RuleScorer:
+    if policy.ai is not None:
+        return AiAssistedScorer(policy, policy.ai, streams)
+    return RuleScorer(policy)

@@ -72,6 +72,26 @@ class Profile(Strict):
         return self
 
 
+class TriggerAge(Strict):
+    """How far in the past a record's trigger date already lies when it starts matching.
+
+    A picking that becomes ready only after its scheduled date has passed, or a receipt
+    entered late, matches a rule's domain with a trigger date already behind it. ``prob`` of
+    the cases are backdated by a draw of ``age_min``; the others start matching at their
+    trigger date. Time-based rules are blind to backdated records whose action time passed.
+    """
+
+    prob: Annotated[float, Field(ge=0, le=1)] = 1.0
+    age_min: Distribution
+
+
+class Transient(Strict):
+    """Some exceptions clear by themselves (stock arrives, the carrier API recovers)."""
+
+    prob: Annotated[float, Field(ge=0, le=1)]
+    clears_after_min: Distribution
+
+
 class Category(Strict):
     """One kind of exception and how it arrives in injected mode."""
 
@@ -81,6 +101,9 @@ class Category(Strict):
     handling_min: Distribution
     order_value: Distribution | None = None
     has_customer: bool = True
+    trigger_age: TriggerAge | None = None
+    transient: Transient | None = None
+    open_at_start: Annotated[int, Field(ge=0)] = 0
 
 
 class Warehouse(Strict):

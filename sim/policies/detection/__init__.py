@@ -36,4 +36,4 @@ def register(name: str):
     return add
 
 
-from sim.policies.detection import event_rule, scan  # noqa: E402,F401  (registration)
+from sim.policies.detection import event_rule, scan, time_rule, webhook  # noqa: E402,F401

@@ -2,14 +2,16 @@
 
 The job is due every ``interval_min`` (its ``nextcall`` advances by the interval whatever the
 run's actual start), and cron workers poll about once a minute, so each run starts a uniform
-``0..lag_min`` after it is due. A run catches every case of its category that has been in the
-condition for at least ``threshold_min`` and is not yet resolved; it flags what it caught, so it
-never reports the same case twice. Latency is therefore threshold + (0..interval) + lag.
+``0..lag_min`` after it is due. A run that is still busy when the next one is due makes that
+one skip (Odoo locks the job's row). A run catches every case of its category whose trigger
+date is at least ``threshold_min`` old and that still matches (not resolved, not cleared); it
+flags what it caught, so it never reports the same case twice. Latency after the threshold is
+therefore 0..interval plus the lag.
 """
 
 from __future__ import annotations
 
-from collections import deque
+import heapq
 
 from sim.case import Case
 from sim.policies.detection import register
@@ -23,23 +25,25 @@ class ScanDetector:
         self.sim = sim
         self.spec = spec
         self.stream = stream
-        self.pending: deque[Case] = deque()  # in occurrence order
+        self.pending: list[tuple[float, int, Case]] = []  # heap on trigger + threshold
         sim.env.process(self._run())
 
     def watch(self, case: Case) -> None:
-        self.pending.append(case)
+        heapq.heappush(self.pending, (case.trigger + self.spec.threshold_min, case.id, case))
 
     def _run(self):
         env, spec, pending = self.sim.env, self.spec, self.pending
         due = spec.offset_min
+        busy_until = -1.0
         while True:
             lag = spec.lag_min * self.stream.random() if spec.lag_min else 0.0
             start = due + lag
-            if start >= env.now:
+            if start >= env.now and start >= busy_until:
                 yield env.timeout(start - env.now)
-                cutoff = env.now - spec.threshold_min
-                while pending and pending[0].occurred <= cutoff:
-                    case = pending.popleft()
-                    if not case.resolved:
+                now = env.now
+                while pending and pending[0][0] <= now:
+                    case = heapq.heappop(pending)[2]
+                    if case.matching and not (spec.only_undetected and case.detected):
                         self.sim.detect(case, "scan")
+                busy_until = now + spec.run_min
             due += spec.interval_min

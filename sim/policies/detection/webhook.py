@@ -1,0 +1,68 @@
+"""Webhook to middleware (server action "Send Webhook Notification" to an n8n workflow).
+
+Odoo POSTs the record as JSON with a 1-second timeout and does not retry: a push that times out
+or fails (``loss_prob``), or finds the middleware down (``outages``), is simply gone, and only
+another mechanism (a reconciliation scan) can still catch the case. A received event runs the
+workflow after ``latency_min``; its downstream step (create the alert, open the ticket) fails
+with ``step_fail_prob`` and is retried with exponential backoff (``backoff_min``, doubling),
+``retries`` times; an event that exhausts them waits in the dead-letter queue until the next
+review. Some deliveries arrive twice (``duplicate_prob``). Each step is a timeout callback:
+no process per case.
+"""
+
+from __future__ import annotations
+
+from sim.case import Case
+from sim.policies.detection import register
+from sim.policies.schema import Webhook
+from sim.streams import Stream
+
+
+@register("webhook")
+class WebhookDetector:
+    def __init__(self, sim, category: str, spec: Webhook, stream: Stream) -> None:
+        self.sim = sim
+        self.spec = spec
+        self.stream = stream
+        self.outages = [(o.start_min, o.start_min + o.duration_min) for o in spec.outages]
+        self.lost = 0
+        self.dead_lettered = 0
+
+    def down(self, t: float) -> bool:
+        return any(a <= t < b for a, b in self.outages)
+
+    def watch(self, case: Case) -> None:
+        spec, env = self.spec, self.sim.env
+        lost = self.stream.random() < spec.loss_prob
+        if lost or self.down(env.now):
+            self.lost += 1
+            return
+        self._later(spec.latency_min, (case, 0))
+
+    def _later(self, delay: float, value) -> None:
+        self.sim.env.timeout(delay, value).callbacks.append(self._attempt)
+
+    def _attempt(self, event) -> None:
+        case, attempt = event.value
+        spec = self.spec
+        if self.stream.random() >= spec.step_fail_prob:
+            self.sim.detect(case, "webhook")
+            if spec.duplicate_prob and self.stream.random() < spec.duplicate_prob:
+                self.sim.duplicate(case, "webhook")
+            return
+        if attempt < spec.retries:
+            self._later(spec.backoff_min * 2**attempt, (case, attempt + 1))
+            return
+        self.dead_lettered += 1
+        review = spec.dead_letter
+        if review is None:
+            return
+        now = self.sim.env.now
+        k = max(0, -(-(now - review.offset_min) // review.every_min))
+        at = review.offset_min + k * review.every_min
+        self.sim.env.timeout(at - now, case).callbacks.append(self._from_dead_letter)
+
+    def _from_dead_letter(self, event) -> None:
+        case = event.value
+        if case.matching:
+            self.sim.detect(case, "webhook")
