@@ -117,8 +117,8 @@ def validate(
     bad = 0
     for path in files:
         try:
-            data = config.read_yaml(path)
-            kind = config.detect_kind(data)
+            kind = config.detect_kind(config.read_yaml(path))
+            data = config.read_document(path, kind)
             model = config.Scenario if kind == "scenarios" else config.Policy
             config.validate(model, data, str(path))
             out_console.print(f"[green]ok[/]  {path} ({kind[:-1]})", highlight=False)

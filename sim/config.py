@@ -133,12 +133,39 @@ def set_path(data: dict[str, Any], dotted: str, value: Any) -> None:
     node[keys[-1]] = value
 
 
+def read_document(path: Path, kind: str, seen: tuple[Path, ...] = ()) -> dict[str, Any]:
+    """A document with its ``extends:`` chain resolved (a library name or a relative path).
+
+    The extending file replaces each top-level section it gives (``detection``, ``staffing``,
+    ...) as a whole and inherits the others: what a section says is never a mix of two files.
+    """
+    data = read_yaml(path)
+    parent = data.pop("extends", None)
+    if parent is None:
+        return data
+    if not isinstance(parent, str):
+        raise ConfigError(f"{path}: extends: must be a library name or a path")
+    ref: str | Path = parent
+    if parent not in library(kind):
+        ref = (path.parent / parent).resolve()
+    try:
+        base_path = resolve(ref, kind)
+    except ConfigError as exc:
+        raise ConfigError(f"{path}: extends: {exc}") from None
+    if base_path.resolve() in seen:
+        raise ConfigError(f"{path}: extends: cycle through {base_path.name}")
+    base = read_document(base_path, kind, (*seen, path.resolve()))
+    base.pop("name", None)
+    base.pop("description", None)
+    return {**base, **data}
+
+
 def load(
     model: type[M], ref: str | Path, kind: str, overrides: dict[str, Any] | None = None
 ) -> tuple[M, dict[str, Any]]:
     """Load and validate one file; returns the model and the raw (overridden) document."""
     path = resolve(ref, kind)
-    data = read_yaml(path)
+    data = read_document(path, kind)
     if overrides:
         data = copy.deepcopy(data)
         for dotted, value in overrides.items():

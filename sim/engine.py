@@ -99,8 +99,10 @@ class Simulation:
         for name, spec in policy.approvals.approvers.items():
             groups = [(s.name, s.agents, Calendar.from_shift(s, start)) for s in spec.shift_list()]
             pool = Team(self, name, groups, None, self._start_decision, self._decided)
-            self.approvers[name] = (pool, Sampler(spec.decision_min, self.streams.generator(
-                f"approval/{name}")))
+            self.approvers[name] = (
+                pool,
+                Sampler(spec.decision_min, self.streams.generator(f"approval/{name}")),
+            )
         self.matrix = Matrix(policy.approvals)
         self.approval_stream = self.streams.stream("approval/outcome")
         self.meta.capacity_min = {n: t.capacity_min(self.horizon) for n, t in self.teams.items()}
@@ -203,7 +205,10 @@ class Simulation:
         """A repeated detection: another alert, or a suppressed one under dedup."""
         event = SUPPRESSED if self.dedup else DETECTED
         self.record(
-            self.env.now, case, event, actor=self._mech_code[mechanism],
+            self.env.now,
+            case,
+            event,
+            actor=self._mech_code[mechanism],
             detail=self._dup_code[mechanism],
         )
 
@@ -273,7 +278,11 @@ class Simulation:
         now = self.env.now
         case.decision = decision
         self.record(
-            now, case, APPROVAL_REQUESTED, agent.code, self.log.code(decision.decision),
+            now,
+            case,
+            APPROVAL_REQUESTED,
+            agent.code,
+            self.log.code(decision.decision),
             team=self.log.code(approver),
         )
         if approver == "auto":

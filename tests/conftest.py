@@ -6,7 +6,7 @@ import pytest
 
 from sim.config import load_policy, load_scenario
 
-# pytest_plugins = ["tests.odoo_server.plugin"]  # enabled when the server lands
+pytest_plugins = ["tests.odoo_server.plugin"]
 
 
 @pytest.fixture(scope="session")

@@ -359,8 +359,12 @@ class Decision(Strict):
     """A decision that needs approval before a case of these categories can be resolved."""
 
     decision: Literal[
-        "shipment_release", "expedited_freight", "substitution", "stock_write_off",
-        "partial_shipment", "date_change",
+        "shipment_release",
+        "expedited_freight",
+        "substitution",
+        "stock_write_off",
+        "partial_shipment",
+        "date_change",
     ]
     categories: list[str] = Field(min_length=1)
     levels: list[Level] = Field(min_length=1)

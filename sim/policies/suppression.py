@@ -33,8 +33,7 @@ class Suppressor:
             return "inhibited:parent-open"
         if self.group_by:
             key = tuple(
-                case.category if f == "category" else getattr(case, _ATTR[f])
-                for f in self.group_by
+                case.category if f == "category" else getattr(case, _ATTR[f]) for f in self.group_by
             )
             last = self.last_group_alert.get(key)
             if last is not None and now - last < spec.group_interval_min:
