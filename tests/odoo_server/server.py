@@ -1,0 +1,298 @@
+"""The HTTP side: an Odoo-17-compatible JSON-RPC endpoint on loopback.
+
+``OdooTestServer`` owns one in-memory database (seeded as a fresh Odoo), a controllable
+``Clock`` and the automation engine, and serves in a daemon thread:
+
+- ``/jsonrpc`` with services ``common`` (version, login, authenticate), ``object`` (execute,
+  execute_kw) and ``db`` (list, server_version, db_exist) -- what odoorpc 0.10 speaks;
+- ``/web/webclient/version_info``, ``/web/session/authenticate``, ``/web/session/destroy``,
+  ``/web/session/get_session_info``, ``/web/dataset/call_kw`` for session-based clients;
+- test-only ``/exsim_test/clock`` ({"set": "...", "advance_s": n, "resume": true}),
+  ``/exsim_test/run_crons`` and ``/exsim_test/webhook_log`` for out-of-process tools.
+
+Each call is one transaction (rolled back on error) and errors are JSON-RPC ``error`` objects
+with HTTP 200, shaped exactly like Odoo's (see ``errors.py``).  Calls are serialised, like an
+Odoo started with ``workers = 0``.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import threading
+import urllib.error
+import urllib.request
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+from . import actions, automation, models, stock, workflows  # noqa: F401  (register models)
+from .automation import AutomationEngine
+from .clock import Clock
+from .db import Database
+from .errors import AccessDenied, AccessError, error_object
+from .mail import MailThread
+from .orm import Env, as_ids
+from .seed import seed
+
+VERSION = {"server_version": "17.0", "server_version_info": [17, 0, 0, "final", 0, ""],
+           "server_serie": "17.0", "protocol_version": 1}
+ADMIN_ONLY = {"ir.config_parameter", "base.automation", "ir.cron", "ir.actions.server",
+              "ir.model.data", "res.company", "ir.module.module"}
+WRITES = {"create", "write", "unlink"}
+
+
+class OdooTestServer:
+    """An Odoo 17 stand-in for tests: ``with OdooTestServer() as srv: srv.url ...``."""
+
+    def __init__(self, db_name: str = "exsim", password: str = "admin",
+                 clock: Clock | None = None) -> None:
+        self.db_name = db_name
+        self.clock = clock or Clock()
+        self.db = Database(db_name)
+        self.automation = AutomationEngine()
+        self.mail = MailThread()
+        self.webhook_log: list[dict] = []
+        self.url: str | None = None
+        self._sessions: dict[str, int] = {}
+        self._sequences: dict[str, int] = {}
+        self._httpd: ThreadingHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+        with self.db.transaction():
+            seed(self, password)
+
+    # ------------------------------------------------------------ lifecycle
+    def start(self) -> OdooTestServer:
+        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
+        self._httpd.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self._httpd.server_address[1]}"
+        self.execute(1, "ir.config_parameter", "set_param", ["web.base.url", self.url])
+        self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True,
+                                        name="exsim-odoo-test-server")
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        if self._httpd is not None:
+            self._httpd.shutdown()
+            self._httpd.server_close()
+            self._thread.join(timeout=5)
+            self._httpd = None
+
+    def __enter__(self) -> OdooTestServer:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    @property
+    def port(self) -> int:
+        return int(self.url.rsplit(":", 1)[1]) if self.url else 0
+
+    # ------------------------------------------------------------ helpers
+    def env(self, uid: int = 2, context: dict | None = None) -> Env:
+        return Env(self, uid, context)
+
+    def sequence(self, key: str, prefix: str, padding: int) -> str:
+        self._sequences[key] = self._sequences.get(key, 0) + 1
+        return f"{prefix}{self._sequences[key]:0{padding}d}"
+
+    def execute(self, uid: int, model: str, method: str, args: list | None = None,
+                kwargs: dict | None = None) -> Any:
+        """Call a model method in-process, in its own transaction (no authentication)."""
+        with self.db.transaction():
+            return self._call(uid, model, method, list(args or []), dict(kwargs or {}))
+
+    def run_due_crons(self) -> list[int]:
+        """Run the scheduled actions due at the clock's current time (a cron worker's pass)."""
+        with self.db.transaction():
+            return self.env(1)["ir.cron"].run_due()
+
+    def post_webhook(self, url: str, body: str) -> None:
+        """POST like Odoo's webhook action: 1 s timeout, failures logged, never retried."""
+        entry: dict[str, Any] = {"url": url, "body": json.loads(body),
+                                 "at": self.clock.now_str()}
+        request = urllib.request.Request(url, data=body.encode(), method="POST",
+                                         headers={"Content-Type": "application/json"})
+        try:
+            with urllib.request.urlopen(request, timeout=1) as response:
+                entry["status"] = response.status
+        except urllib.error.HTTPError as exc:
+            entry.update(status=exc.code, error=f"HTTP {exc.code}")
+        except (TimeoutError, urllib.error.URLError, OSError) as exc:
+            entry["error"] = f"{type(exc).__name__}: {exc}"
+        self.webhook_log.append(entry)
+
+    # ------------------------------------------------------------ services
+    def authenticate(self, db: str, login: str, password: str) -> int | bool:
+        if db != self.db_name:
+            return False
+        for uid, row in self.db.tables["res.users"].items():
+            if row["login"] == login and row["active"] and row.get("password") == password:
+                return uid
+        return False
+
+    def check(self, db: str, uid: int, password: str) -> None:
+        row = self.db.tables["res.users"].get(uid)
+        if db != self.db_name or not row or not row["active"] or row.get("password") != password:
+            raise AccessDenied()
+
+    def dispatch(self, service: str, method: str, args: list) -> Any:
+        if service == "common":
+            if method == "version":
+                return VERSION
+            if method in ("login", "authenticate"):
+                return self.authenticate(*args[:3])
+            if method == "about":
+                return "See http://openerp.com"
+        elif service == "db":
+            if method == "list":
+                return [self.db_name]
+            if method == "server_version":
+                return VERSION["server_version"]
+            if method == "db_exist":
+                return args[0] == self.db_name
+        elif service == "object" and method in ("execute", "execute_kw"):
+            db, uid, password, model, name, *rest = args
+            self.check(db, uid, password)
+            call_args = rest[0] if method == "execute_kw" and rest else list(rest)
+            kwargs = (rest[1] if len(rest) > 1 else {}) if method == "execute_kw" else {}
+            return self.execute(uid, model, name, call_args, kwargs or {})
+        raise KeyError(f"{service}.{method}")
+
+    def _call(self, uid: int, model: str, method: str, args: list, kwargs: dict) -> Any:
+        if method.startswith("_"):
+            raise AccessError(f"Private methods (such as {method}) cannot be called remotely.")
+        env = Env(self, uid, kwargs.pop("context", None) or {})
+        obj = env[model]
+        fn = getattr(obj, method, None)
+        kind = getattr(fn, "rpc", None)
+        if kind is None:
+            raise AttributeError(f"type object '{model}' has no attribute '{method}'")
+        if uid not in (1, 2) and model in ADMIN_ONLY:
+            verb = "modify" if method in WRITES else "access"
+            raise AccessError(
+                f"You are not allowed to {verb} '{obj_label(model)}' ({model}) records.\n\n"
+                "This operation is allowed for the following groups:\n"
+                "\t- Administration/Settings\n\n"
+                "Contact your administrator to request access if necessary.")
+        if kind == "records":
+            if not args:
+                raise TypeError(f"{model}.{method}() missing the record ids argument")
+            return fn(as_ids(args[0]), *args[1:], **kwargs)
+        return fn(*args, **kwargs)
+
+    def session_info(self, uid: int) -> dict:
+        user = self.db.tables["res.users"][uid]
+        return {"uid": uid, "db": self.db_name, "username": user["login"],
+                "name": self.env(uid)["res.users"].get(user, "name"),
+                "user_context": {"lang": "en_US", "tz": models.USER_TZ, "uid": uid},
+                "server_version": VERSION["server_version"],
+                "server_version_info": VERSION["server_version_info"],
+                "company_id": user["company_id"], "partner_id": user["partner_id"]}
+
+    def test_endpoint(self, path: str, params: dict) -> Any:
+        if path == "/exsim_test/clock":
+            if params.get("resume"):
+                self.clock.resume()
+            if params.get("set"):
+                self.clock.set(params["set"])
+            if params.get("advance_s"):
+                self.clock.advance(float(params["advance_s"]))
+            return {"now": self.clock.now_str(), "frozen": self.clock.frozen}
+        if path == "/exsim_test/run_crons":
+            return {"ran": self.run_due_crons(), "now": self.clock.now_str()}
+        if path == "/exsim_test/webhook_log":
+            return self.webhook_log
+        raise KeyError(path)
+
+
+def obj_label(model: str) -> str:
+    from .orm import MODEL_LABELS
+    return MODEL_LABELS.get(model, model)
+
+
+def _handler(server: OdooTestServer) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, *args: Any) -> None:  # keep test output quiet
+            pass
+
+        def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+            if self.path.startswith("/web/login"):
+                self._send(200, b"<html><body>exsim Odoo 17 test server</body></html>",
+                           "text/html")
+            else:
+                self._send(404, b"Not Found", "text/plain")
+
+        def do_POST(self) -> None:  # noqa: N802
+            length = int(self.headers.get("Content-Length") or 0)
+            try:
+                payload = json.loads(self.rfile.read(length) or b"{}")
+            except json.JSONDecodeError:
+                self._send(400, b"Bad Request", "text/plain")
+                return
+            params = payload.get("params") or {}
+            reply: dict[str, Any] = {"jsonrpc": "2.0", "id": payload.get("id")}
+            cookie = None
+            try:
+                path = self.path.split("?")[0]
+                if path == "/jsonrpc":
+                    reply["result"] = server.dispatch(params.get("service", ""),
+                                                      params.get("method", ""),
+                                                      list(params.get("args") or []))
+                elif path == "/web/webclient/version_info":
+                    reply["result"] = VERSION
+                elif path == "/web/session/authenticate":
+                    uid = server.authenticate(params.get("db"), params.get("login"),
+                                              params.get("password"))
+                    if not uid:
+                        raise AccessDenied()
+                    cookie = secrets.token_hex(20)
+                    server._sessions[cookie] = uid
+                    reply["result"] = server.session_info(uid)
+                elif path in ("/web/session/get_session_info", "/web/session/destroy"):
+                    uid = self._session_uid()
+                    if path.endswith("destroy"):
+                        server._sessions.pop(self._cookie() or "", None)
+                        reply["result"] = None
+                    else:
+                        reply["result"] = server.session_info(uid)
+                elif path.startswith("/web/dataset/call_kw"):
+                    reply["result"] = server.execute(
+                        self._session_uid(), params["model"], params["method"],
+                        params.get("args") or [], params.get("kwargs") or {})
+                elif path.startswith("/exsim_test/"):
+                    reply["result"] = server.test_endpoint(path, params)
+                else:
+                    self._send(404, b"Not Found", "text/plain")
+                    return
+            except Exception as exc:  # noqa: BLE001 - every error becomes a JSON-RPC error
+                reply.pop("result", None)
+                reply["error"] = error_object(exc)
+            body = json.dumps(reply).encode()
+            self._send(200, body, "application/json", cookie)
+
+        def _cookie(self) -> str | None:
+            for part in (self.headers.get("Cookie") or "").split(";"):
+                name, _, value = part.strip().partition("=")
+                if name == "session_id":
+                    return value
+            return None
+
+        def _session_uid(self) -> int:
+            uid = server._sessions.get(self._cookie() or "")
+            if not uid:
+                raise AccessDenied("Session expired")
+            return uid
+
+        def _send(self, status: int, body: bytes, ctype: str, cookie: str | None = None) -> None:
+            self.send_response(status)
+            self.send_header("Content-Type", ctype)
+            self.send_header("Content-Length", str(len(body)))
+            if cookie:
+                self.send_header("Set-Cookie", f"session_id={cookie}; Path=/; HttpOnly")
+            self.end_headers()
+            self.wfile.write(body)
+
+    return Handler
