@@ -1,0 +1,131 @@
+"""One replication's KPIs as a plain dict, and the mean with 95% intervals over replications.
+
+Two bases, on purpose. Per-case KPIs (case counts, SLA, latencies, missed detections,
+duplicates) cover the cases that occurred after the warm-up, so the empty desk at time 0 does
+not flatter them. State and workload KPIs (backlog, aging, alerts, escalations, events) observe
+the window [warm-up, horizon] as it was, carried-over cases included.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from sim import stats
+from sim.eventlog import LogMeta
+from sim.metrics.backlog import aging, backlog_stats, littles_law, open_interval
+from sim.metrics.cases import case_table, event_codes, log_meta
+from sim.metrics.handling import (
+    approval_summary,
+    detection_summary,
+    labour_summary,
+    suppression_summary,
+)
+from sim.metrics.latency import latency_summary, waited_fraction
+from sim.metrics.sla import sla_summary
+from sim.metrics.workload import escalation_tiers, workload_summary
+
+
+def summarize(df: pd.DataFrame, warmup_min: float = 0.0) -> dict:
+    """KPIs of one replication's log (JSON-ready: plain numbers, None for undefined)."""
+    reps = pd.unique(df["rep"])
+    if len(reps) > 1:
+        raise ValueError(f"summarize takes one replication, got {len(reps)}; use summarize_reps")
+    return _summarize(df, log_meta(df), warmup_min, None)
+
+
+def summarize_reps(df: pd.DataFrame, warmup_min: float = 0.0) -> dict:
+    """Mean over replications of each KPI of :func:`summarize`, plus ``ci95`` and ``reps``.
+
+    ``ci95`` mirrors the KPI tree with ``[lo, hi]`` Student t 95% intervals across replications
+    (None with fewer than two values), so ``summary['sla']['overall']`` reads the same whether
+    there was one run or thirty.
+    """
+    meta = log_meta(df)
+    tiers = escalation_tiers(df, event_codes(df))
+    groups = df.groupby("rep", sort=True).indices
+    runs = [_summarize(df.take(rows), meta, warmup_min, tiers) for rows in groups.values()]
+    if not runs:
+        runs = [_summarize(df, meta, warmup_min, tiers)]
+    means, cis = stats.aggregate(runs)
+    if len(runs) == 1:  # one run: its own numbers (counts stay integers), no intervals
+        means = runs[0]
+    return {**_jsonable(means), "ci95": _jsonable(cis), "reps": len(groups)}
+
+
+def get_path(summary: dict, path: str) -> Any:
+    """Value at a dotted path such as ``'sla.by_category.stock_shortage'``.
+
+    A key may itself contain dots (a category name); the longest matching key wins.
+    """
+    node: Any = summary
+    parts = path.split(".")
+    i = 0
+    while i < len(parts):
+        if not isinstance(node, dict):
+            raise KeyError(f"{path!r}: {'.'.join(parts[:i])!r} is a value, not a group")
+        for j in range(len(parts), i, -1):
+            key = ".".join(parts[i:j])
+            if key in node:
+                node, i = node[key], j
+                break
+        else:
+            raise KeyError(f"{path!r}: no {parts[i]!r}; available: {', '.join(map(str, node))}")
+    return node
+
+
+def _summarize(df: pd.DataFrame, meta: LogMeta, warmup: float, tiers: list[str] | None) -> dict:
+    horizon = meta.horizon_min
+    if not 0 <= warmup <= horizon:
+        raise ValueError(f"warmup_min must lie in [0, horizon={horizon}], got {warmup}")
+    ev = event_codes(df)
+    cases = case_table(df)
+    start, end = open_interval(cases)
+    generated = cases[cases["occurred"].to_numpy() >= warmup]
+    resolved = int(generated["resolved"].notna().sum())
+    backlog = backlog_stats(start, end, warmup, horizon)
+    detections = generated["n_detected"].to_numpy()
+    work = workload_summary(df, ev, meta, warmup, tiers)
+    out = {
+        "cases": {
+            "generated": len(generated),
+            "resolved": resolved,
+            "open": int(generated["resolved"].isna().sum()),
+        },
+        "sla": sla_summary(generated, horizon),
+        **latency_summary(generated),
+        "waited_fraction": waited_fraction(generated),
+        "backlog": backlog,
+        "aging_open": aging(start, end, horizon),
+        "escalations": work["escalations"],
+        "escalations_by_tier": work["escalations_by_tier"],
+        "alerts": work["alerts"],
+        "alerts_per_agent_hour": work["alerts_per_agent_hour"],
+        "littles_law": littles_law(backlog["mean"], start, end, warmup, horizon),
+        "events": work["events"],
+        "missed_detections": int((detections == 0).sum()),
+        "duplicates": int(np.maximum(detections - 1, 0).sum()),
+        "detection": detection_summary(df, ev, generated, meta),
+        "suppression": suppression_summary(df, ev, warmup),
+        "approvals": approval_summary(df, ev, generated),
+        "labour": labour_summary(generated, meta, warmup),
+    }
+    return _jsonable(out)
+
+
+def _jsonable(value: Any) -> Any:
+    """Plain Python numbers all the way down; NaN and inf become None."""
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, bool | np.bool_):
+        return bool(value)
+    if isinstance(value, int | np.integer):
+        return int(value)
+    if isinstance(value, float | np.floating):
+        return float(value) if math.isfinite(value) else None
+    return value
