@@ -212,3 +212,33 @@ def test_policies_differ_where_their_mechanisms_differ():
     assert len(lost_by_rules) > 20
     assert set(lost_by_rules.category) <= {"picking_sla", "inbound_delay", "delivery_delay"}
     assert len(missed("default")) == 0
+
+
+def test_summary_reports_the_policy_outcomes():
+    from sim.metrics import summarize
+
+    scen = config.load_scenario("baseline", {"horizon_days": 7})
+    pol = config.load_policy("webhook-n8n-reconciled")
+    df = run_log(scen, pol)
+    s = summarize(df)
+    det = s["detection"]
+    first = df[df.event == "detected"].sort_values("ts").drop_duplicates("case_id")
+    assert det["by_mechanism"]["scan"]["first"] == (first.actor == "scan").sum() > 0
+    assert det["only_by_fallback"] == det["by_mechanism"]["scan"]["first"]
+    assert det["by_mechanism"]["webhook"]["duplicate"] == (
+        (df.event == "suppressed") & (df.detail == "duplicate:webhook")).sum()
+    sup = s["suppression"]
+    assert sup["rate"] == pytest.approx(sup["suppressed"] / (sup["notified"] + sup["suppressed"]))
+    labour = s["labour"]
+    costs = {n: t.cost_per_hour for n, t in pol.staffing.teams.items()}
+    meta = df.attrs["meta"]
+    expect = sum(meta.capacity_min[t] / 60 * costs[t] for t in costs)
+    assert labour["cost"] == pytest.approx(expect) and labour["cost"] > 0
+    assert 0 < labour["utilisation"] < 1
+
+    routed = summarize(run_log(scen, config.load_policy("severity-routed")))
+    appr = routed["approvals"]
+    assert appr["requested"] == appr["approved"] + appr["rejected"] + appr["pending"]
+    assert appr["auto_approved"] > 0 and appr["cycle_time_min"]["n"] > 0
+    assert appr["cycle_time_min"]["mean"] > 0
+    assert routed["suppression"]["by_reason"].get("grouped", 0) > 0
