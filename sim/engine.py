@@ -18,6 +18,7 @@ exponential handling, FIFO and no escalation, the model is exactly an M/M/c queu
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 
 import simpy
@@ -42,9 +43,8 @@ from sim.eventlog import (
     LogMeta,
     ParquetSink,
 )
-from sim.generators.arrivals import ArrivalClock
-from sim.generators.attributes import AttributeSampler
 from sim.generators.distributions import Sampler
+from sim.generators.injected import injected_world
 from sim.policies.approvals import Matrix
 from sim.policies.detection import MECHANISMS
 from sim.policies.disciplines import DISCIPLINES
@@ -53,12 +53,13 @@ from sim.policies.routing import owner
 from sim.policies.schema import Policy
 from sim.policies.severity import scorer
 from sim.policies.suppression import Suppressor
-from sim.scenarios.schema import Category, Scenario
+from sim.scenarios.schema import Scenario
 from sim.shifts import Calendar
 from sim.streams import Streams
 from sim.team import Agent, Team
 
 Progress = Callable[[float], None]
+World = Callable[["Simulation"], None]  # starts the processes that make cases occur
 
 
 class Simulation:
@@ -72,6 +73,7 @@ class Simulation:
         rep: int = 0,
         reps: int = 1,
         sink: ParquetSink | None = None,
+        world: World | None = None,
     ) -> None:
         self.scenario = scenario
         self.policy = policy
@@ -121,10 +123,10 @@ class Simulation:
         self._mech_code = {name: code(name) for name in MECHANISMS}
         self._dup_code = {name: code(f"duplicate:{name}") for name in MECHANISMS}
         self._system = code("system")
-        for name, cat in scenario.categories.items():
-            watchers = self._mechanisms(name)
-            self.meta.extra["watchers"][name] = [type(w).name for w in watchers]
-            self.env.process(self._arrivals(name, cat, watchers))
+        self._watchers: dict[str, list] = {}
+        if world is None:
+            world = injected_world
+        world(self)
 
     def _mechanisms(self, category: str) -> list:
         spec = self.policy.detection.get(category) or self.policy.detection.get("*")
@@ -139,42 +141,57 @@ class Simulation:
         return out
 
     # -- the world: cases occur ----------------------------------------------------------------
-    def _arrivals(self, name: str, cat: Category, watchers: list):
-        env, horizon, log, streams = self.env, self.horizon, self.log, self.streams
-        scenario = self.scenario
-        clock = ArrivalClock(
-            cat.rate_per_hour,
-            scenario.profiles.get(cat.profile) if cat.profile else None,
-            scenario.start,
-            streams.stream(f"arrivals/{name}").exponential,
+    def watchers(self, category: str) -> list:
+        """The detection mechanisms watching ``category`` (built on first use)."""
+        found = self._watchers.get(category)
+        if found is None:
+            found = self._watchers[category] = self._mechanisms(category)
+            self.meta.extra["watchers"][category] = [type(w).name for w in found]
+        return found
+
+    def occur(
+        self,
+        category: str,
+        t: float,
+        work: float,
+        value: float = math.nan,
+        tier: str | None = None,
+        warehouse: str | None = None,
+        site: str | None = None,
+        trigger: float | None = None,
+        clears_after: float | None = None,
+        parent: Case | None = None,
+    ) -> Case:
+        """An exception occurs in the world at ``t`` (now): log it and let the rules watch it.
+
+        The entry point of every world: injected arrivals, an operations model, a replayed
+        history. ``work`` is its hands-on minutes; ``clears_after`` makes it transient.
+        """
+        trigger = t if trigger is None else trigger
+        cid = self.log.open_case(
+            category,
+            value,
+            tier,
+            warehouse,
+            site,
+            parent.id if parent is not None else -1,
+            trigger,
         )
-        work = Sampler(cat.handling_min, streams.generator(f"handling/{name}"))
-        attrs = AttributeSampler(scenario, name, cat, streams)
-        backdate = _optional_draw(cat.trigger_age, "age_min", streams, f"trigger/{name}")
-        clears = _optional_draw(cat.transient, "clears_after_min", streams, f"transient/{name}")
-        target = self.policy.sla.target(name, None)
+        due = t + self._category_target(category)
+        case = Case(cid, category, t, work, value, tier, warehouse, site, due, trigger, parent)
+        self.log.record(t, cid, OCCURRED, -1, 0, 0, 0, due)
+        if clears_after is not None:
+            case.transient = True
+            self.env.timeout(t + clears_after - self.env.now, case).callbacks.append(self._cleared)
+        for w in self.watchers(category):
+            w.watch(case)
+        return case
 
-        def occur(t: float) -> None:
-            wh, site, tier, value = attrs.draw()
-            cid = log.open_case(name, value, tier, wh, site)
-            trigger = t - backdate() if backdate else t
-            case = Case(cid, name, t, work(), value, tier, wh, site, t + target, trigger)
-            log.record(t, cid, OCCURRED, -1, 0, 0, 0, case.due)
-            if clears:
-                after = clears()
-                if after is not None:
-                    case.transient = True
-                    env.timeout(t + after - env.now, case).callbacks.append(self._cleared)
-            for w in watchers:
-                w.watch(case)
-
-        for _ in range(cat.open_at_start):
-            occur(0.0)
-        t = clock.next_after(0.0)
-        while t < horizon:
-            yield env.timeout(t - env.now)
-            occur(t)
-            t = clock.next_after(t)
+    def _category_target(self, category: str) -> float:
+        target = self._targets.get((category, -1))
+        if target is None:
+            target = self._targets[(category, -1)] = self.policy.sla.target(category, None)
+        return target
 
     def _cleared(self, event) -> None:
         """A transient case's condition went away by itself."""
@@ -334,16 +351,3 @@ class Simulation:
 
 def _pool_of(agent: Agent) -> str:
     return agent.name.split("/", 1)[0]
-
-
-def _optional_draw(spec, field: str, streams: Streams, name: str):
-    """Sampler for a scenario's optional random effect: None when absent; else a callable
-    returning a draw with probability ``spec.prob`` and 0/None otherwise."""
-    if spec is None:
-        return None
-    stream = streams.stream(name)
-    sample = Sampler(getattr(spec, field), streams.generator(name + "/size"))
-    prob = spec.prob
-    if field == "age_min":
-        return lambda: sample() if stream.random() < prob else 0.0
-    return lambda: sample() if stream.random() < prob else None

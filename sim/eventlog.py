@@ -97,6 +97,12 @@ COLUMNS: tuple[Column, ...] = (
     Column(
         "due_ts", pa.float64(), "SLA deadline in simulated minutes (null before classification)"
     ),
+    Column(
+        "trigger_ts",
+        pa.float64(),
+        "the record's trigger date (e.g. scheduled date) a time "
+        "rule or scan measures from, simulated minutes; before ts when backdated",
+    ),
     Column("order_value", pa.float64(), "value of the business document at stake"),
     Column("customer_tier", _STR, "strategic / key / standard (null when no customer)"),
     Column("warehouse", _STR, "warehouse the case belongs to"),
@@ -200,6 +206,7 @@ class EventLog:
         self._c_warehouse = array("i")
         self._c_site = array("i")
         self._c_parent = array("q")
+        self._c_trigger = array("d")
         self._new_rows()
 
     def _new_rows(self) -> None:
@@ -217,6 +224,7 @@ class EventLog:
         warehouse: str | None = None,
         site: str | None = None,
         parent: int = -1,
+        trigger: float = float("nan"),
     ) -> int:
         """Register a new case's fixed attributes; returns its case id.
 
@@ -231,6 +239,7 @@ class EventLog:
         self._c_warehouse.append(code(warehouse))
         self._c_site.append(code(site))
         self._c_parent.append(parent)
+        self._c_trigger.append(trigger)
         return len(self._c_category) - 1
 
     def record(
@@ -289,6 +298,7 @@ class EventLog:
             _dict_array(actor, strings),
             _dict_array(detail, strings),
             pa.array(np.frombuffer(self._due, dtype=np.float64).copy(), from_pandas=True),
+            pa.array(np.frombuffer(self._c_trigger, dtype=np.float64)[case], from_pandas=True),
             pa.array(np.frombuffer(self._c_value, dtype=np.float64)[case], from_pandas=True),
             _dict_array(np.frombuffer(self._c_tier, dtype=np.int32)[case], strings),
             _dict_array(np.frombuffer(self._c_warehouse, dtype=np.int32)[case], strings),

@@ -1,8 +1,4 @@
-"""The ``exsim`` command line.
-
-Every verb loads its input through ``sim.config`` (one place that validates), so any bad input
-ends the same way: one line on stderr naming the file and field, exit code 2, nothing written.
-"""
+"""The core verbs: run, validate, scenarios, policies, schema."""
 
 from __future__ import annotations
 
@@ -13,53 +9,10 @@ from typing import Annotated
 
 import typer
 import yaml
-from rich.console import Console
 
 from sim import config, eventlog, runner
+from sim.cli.common import app, err_console, fail, out_console, progress_bar
 from sim.summary import build_summary, render_summary
-
-app = typer.Typer(
-    add_completion=False,
-    no_args_is_help=False,
-    help="Simulate exception management policies for Odoo-run distribution operations.",
-    pretty_exceptions_enable=False,
-)
-out_console = Console()
-err_console = Console(stderr=True)
-
-
-def fail(message: str, code: int = 2) -> None:
-    err_console.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
-    raise typer.Exit(code)
-
-
-def progress_bar(label: str):
-    """A rich progress bar on stderr when it is a terminal, else a no-op callback."""
-    from contextlib import nullcontext
-
-    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
-
-    if not err_console.is_terminal:
-        return nullcontext(None)
-    prog = Progress(
-        TextColumn(label),
-        BarColumn(),
-        TextColumn("{task.percentage:>3.0f}%"),
-        TimeElapsedColumn(),
-        console=err_console,
-        transient=True,
-    )
-
-    class _Bar:
-        def __enter__(self):
-            prog.__enter__()
-            task = prog.add_task(label, total=1.0)
-            return lambda frac: prog.update(task, completed=frac)
-
-        def __exit__(self, *exc):
-            return prog.__exit__(*exc)
-
-    return _Bar()
 
 
 @app.command()
@@ -157,7 +110,3 @@ def policies() -> None:
 def schema() -> None:
     """Print the event-log schema."""
     out_console.print(eventlog.describe_schema(), highlight=False)
-
-
-if __name__ == "__main__":  # pragma: no cover
-    app()

@@ -1,0 +1,176 @@
+"""The mapping file: how a foreign event log's columns and activity names mean exsim's.
+
+A real export (Odoo's chatter, a WMS audit trail, a Celonis extract) names things its own
+way: "Case ID", "Activity", "Timestamp", "Picked". A small YAML file says which column is
+which and which activity names are which exsim events::
+
+    columns:
+      case_id: Case ID
+      timestamp: Timestamp
+      activity: Activity
+      team: Assigned Team
+    activities:
+      Exception raised: occurred
+      Alert fired: detected
+      Picked: null          # known, deliberately ignored (counted, not an error)
+    timezone: Europe/Berlin  # for timestamps without an offset
+
+Column names are matched ignoring case, surrounding spaces and ``_``/``-``/space
+differences. Activity names that already are exsim events map to themselves.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import yaml
+from pydantic import (
+    AliasChoices,
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    ValidationError,
+    field_validator,
+)
+
+from replay.errors import ReplayInputError
+from sim.eventlog import EVENTS, SEVERITIES
+
+
+class Columns(BaseModel):
+    """Source column for each exsim field (None: not in the source)."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    case_id: str
+    timestamp: str
+    activity: str
+    rep: str | None = None
+    category: str | None = None
+    severity: str | None = None
+    team: str | None = None
+    actor: str | None = Field(None, validation_alias=AliasChoices("actor", "resource"))
+    detail: str | None = None
+    due: str | None = None
+    order_value: str | None = None
+    customer_tier: str | None = None
+    warehouse: str | None = None
+    site: str | None = None
+    parent: str | None = None
+
+    def used(self) -> dict[str, str]:
+        """exsim field -> source column, for the fields that are mapped."""
+        return {k: v for k, v in self.model_dump().items() if v is not None}
+
+
+class Mapping(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    columns: Columns
+    activities: dict[str, str | None] = Field(default_factory=dict)
+    category_from_activity: dict[str, str] = Field(default_factory=dict)
+    default_category: str = "unknown"
+    severity_map: dict[str, str] = Field(default_factory=dict)
+    timezone: str = "UTC"
+    start: datetime | None = None
+    timestamp_format: str | None = None
+    dayfirst: bool = False
+    dedupe: bool = True
+    #: OCEL only: the object type whose objects are the cases.
+    case_object_type: str = "case"
+    #: Where the mapping came from, for error messages.
+    _source: str = PrivateAttr("mapping")
+
+    @property
+    def source(self) -> str:
+        return self._source
+
+    @field_validator("activities", "severity_map", "category_from_activity", mode="before")
+    @classmethod
+    def _string_keys(cls, value: object) -> object:
+        # YAML reads `101:` as an int and `Yes:` as a bool; source names are text.
+        if isinstance(value, dict):
+            return {("" if k is None else str(k)): v for k, v in value.items()}
+        return value
+
+    @field_validator("activities")
+    @classmethod
+    def _events(cls, value: dict[str, str | None]) -> dict[str, str | None]:
+        for name, event in value.items():
+            if event is not None and event not in EVENTS:
+                raise _at(name, f"{event!r} is not an exsim event (one of {', '.join(EVENTS)})")
+        return value
+
+    @field_validator("severity_map")
+    @classmethod
+    def _severities(cls, value: dict[str, str]) -> dict[str, str]:
+        for name, sev in value.items():
+            if sev not in SEVERITIES:
+                raise _at(name, f"{sev!r} is not a severity (one of {', '.join(SEVERITIES)})")
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"{value!r} is not a time zone (e.g. UTC, Europe/Berlin)") from None
+        return value
+
+    def event_of(self) -> dict[str, str | None]:
+        """Lookup from normalised source activity name to exsim event (None: ignore)."""
+        table: dict[str, str | None] = {key(e): e for e in EVENTS}
+        table.update({key(k): v for k, v in self.activities.items()})
+        return table
+
+
+def _at(name: str, message: str) -> ValueError:
+    # pydantic reports dict validators at the dict; put the key in the message's path.
+    return ValueError(f"@{name}@ {message}")
+
+
+def key(name: object) -> str:
+    """Normalised name for matching: case, surrounding space and ``_ -`` runs ignored."""
+    return re.sub(r"[\s_\-]+", " ", str(name)).strip().casefold()
+
+
+def load_mapping(path: str | os.PathLike) -> Mapping:
+    """Read and validate a mapping YAML file (errors name the file and the field)."""
+    path = Path(path)
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8-sig"))
+    except OSError as exc:
+        raise ReplayInputError(f"{path}: cannot read mapping: {exc.strerror}") from None
+    except yaml.YAMLError as exc:
+        where = getattr(exc, "problem_mark", None)
+        line = f" (line {where.line + 1})" if where is not None else ""
+        raise ReplayInputError(f"{path.name}: not valid YAML{line}") from None
+    if not isinstance(data, dict):
+        raise ReplayInputError(f"{path.name}: a mapping must be a YAML dictionary")
+    return parse_mapping(data, path.name)
+
+
+def parse_mapping(data: dict, source: str = "mapping") -> Mapping:
+    """Validate a mapping given as a dict; ``source`` names it in error messages."""
+    try:
+        mapping = Mapping.model_validate(data)
+    except ValidationError as exc:
+        errors = exc.errors()
+        err = errors[0]
+        loc = ".".join(str(p) for p in err["loc"])
+        msg = str(err["msg"]).removeprefix("Value error, ")
+        found = re.match(r"@(.*?)@ (.*)", msg, re.S)
+        if found:
+            loc, msg = f"{loc}.{found.group(1)}", found.group(2)
+        if err["type"] == "extra_forbidden":
+            msg = "unknown field"
+        more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+        raise ReplayInputError(f"{source}: {loc}: {msg}{more}") from None
+    mapping._source = source
+    return mapping
