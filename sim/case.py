@@ -34,6 +34,7 @@ class Case:
         "transient",
         "parent",
         "decision",
+        "ref",
     )
 
     def __init__(
@@ -70,3 +71,4 @@ class Case:
         self.transient = False
         self.parent = parent
         self.decision = None
+        self.ref: object = None  # the operational record behind it (operations world)

@@ -10,6 +10,7 @@ goes wrong (no such file, broken YAML, an unknown field, a wrong type, a negativ
 from __future__ import annotations
 
 import copy
+import re
 from importlib import resources
 from pathlib import Path
 from typing import Any, TypeVar
@@ -121,16 +122,50 @@ def validate(model: type[M], data: dict[str, Any], source: str) -> M:
         raise ConfigError(format_error(source, exc)) from None
 
 
-def set_path(data: dict[str, Any], dotted: str, value: Any) -> None:
-    """Set ``a.b.c`` in nested dicts (creating levels), e.g. a sweep parameter."""
-    keys = dotted.split(".")
-    node = data
-    for key in keys[:-1]:
-        nxt = node.get(key)
-        if not isinstance(nxt, dict):
-            nxt = node[key] = {}
+def set_path(data: dict[str, Any], dotted: str, value: Any, create: bool = True) -> None:
+    """Set ``a.b.c`` or ``a.b[0].c`` in a nested document, e.g. a sweep parameter.
+
+    Missing mapping levels are created (so an override can give a field the file leaves at its
+    default) unless ``create`` is false. A list is addressed by index (``shifts[0]``); a path
+    that does not fit the document (indexing a mapping, an index out of range, a key under a
+    plain value, or with ``create`` false a missing level) raises :class:`ConfigError` naming
+    the path.
+    """
+    steps: list[str | int] = []
+    for part in dotted.split("."):
+        m = re.fullmatch(r"([^\[\]]*)((?:\[\d+\])*)", part)
+        if m is None or (not m.group(1) and not m.group(2)):
+            raise ConfigError(f"{dotted}: malformed path (use a.b.c or a.b[0].c)")
+        if m.group(1):
+            steps.append(m.group(1))
+        steps += [int(i) for i in re.findall(r"\[(\d+)\]", m.group(2))]
+    node: Any = data
+    for i, step in enumerate(steps):
+        last = i == len(steps) - 1
+        here = _loc(tuple(steps[:i])) or "the document"
+        if isinstance(step, int):
+            if not isinstance(node, list):
+                raise ConfigError(f"{dotted}: {here} is not a list, cannot take [{step}]")
+            if step >= len(node):
+                raise ConfigError(f"{dotted}: {here} has {len(node)} items, no [{step}]")
+        elif not isinstance(node, dict):
+            kind = "a list" if isinstance(node, list) else "a value"
+            raise ConfigError(f"{dotted}: {here} is {kind}, not a mapping with {step!r}")
+        if last:
+            node[step] = value
+            return
+        nxt = node.get(step) if isinstance(node, dict) else node[step]
+        if isinstance(nxt, dict | list):
+            node = nxt
+            continue
+        where = _loc(tuple(steps[: i + 1]))
+        if nxt is not None:
+            raise ConfigError(f"{dotted}: {where} is a value, not a mapping or list")
+        if not create:
+            known = ", ".join(map(str, node)) if isinstance(node, dict) else ""
+            raise ConfigError(f"{dotted}: no {where}" + (f" (have: {known})" if known else ""))
+        nxt = node[step] = {}
         node = nxt
-    node[keys[-1]] = value
 
 
 def read_document(path: Path, kind: str, seen: tuple[Path, ...] = ()) -> dict[str, Any]:
@@ -138,11 +173,16 @@ def read_document(path: Path, kind: str, seen: tuple[Path, ...] = ()) -> dict[st
 
     The extending file replaces each top-level section it gives (``detection``, ``staffing``,
     ...) as a whole and inherits the others: what a section says is never a mix of two files.
+    A ``patch:`` mapping of dotted paths to values then changes single nested fields (a
+    variant: ``operations.demand.peaks: [...]``).
     """
     data = read_yaml(path)
     parent = data.pop("extends", None)
+    patch = data.pop("patch", None)
+    if patch is not None and not isinstance(patch, dict):
+        raise ConfigError(f"{path}: patch: must map dotted paths to values")
     if parent is None:
-        return data
+        return _patched(data, patch, path)
     if not isinstance(parent, str):
         raise ConfigError(f"{path}: extends: must be a library name or a path")
     ref: str | Path = parent
@@ -157,7 +197,22 @@ def read_document(path: Path, kind: str, seen: tuple[Path, ...] = ()) -> dict[st
     base = read_document(base_path, kind, (*seen, path.resolve()))
     base.pop("name", None)
     base.pop("description", None)
-    return {**base, **data}
+    return _patched({**base, **data}, patch, path)
+
+
+def _patched(data: dict[str, Any], patch: dict[str, Any] | None, path: Path) -> dict[str, Any]:
+    """Apply ``patch: {dotted.path: value}`` (a variant changing a few nested fields)."""
+    if not patch:
+        return data
+    data = copy.deepcopy(data)
+    for dotted, value in patch.items():
+        try:
+            set_path(data, str(dotted), value)
+        except ConfigError as exc:
+            raise ConfigError(f"{path}: patch: {exc}") from None
+        except (TypeError, KeyError, IndexError, ValueError) as exc:
+            raise ConfigError(f"{path}: patch: {dotted}: {exc}") from None
+    return data
 
 
 def load(

@@ -45,6 +45,7 @@ from sim.eventlog import (
 )
 from sim.generators.distributions import Sampler
 from sim.generators.injected import injected_world
+from sim.generators.operations import operations_world
 from sim.policies.approvals import Matrix
 from sim.policies.detection import MECHANISMS
 from sim.policies.disciplines import DISCIPLINES
@@ -124,8 +125,12 @@ class Simulation:
         self._dup_code = {name: code(f"duplicate:{name}") for name in MECHANISMS}
         self._system = code("system")
         self._watchers: dict[str, list] = {}
+        #: called when the desk resolves a case (an operations world acts on it)
+        self.on_resolved: Callable[[Case, str], None] | None = None
+        #: called once at the end of a run (a world writes its outcomes into the metadata)
+        self.finalizers: list[Callable[[], None]] = []
         if world is None:
-            world = injected_world
+            world = injected_world if scenario.mode == "injected" else operations_world
         world(self)
 
     def _mechanisms(self, category: str) -> list:
@@ -161,11 +166,13 @@ class Simulation:
         trigger: float | None = None,
         clears_after: float | None = None,
         parent: Case | None = None,
+        cause: str | None = None,
     ) -> Case:
         """An exception occurs in the world at ``t`` (now): log it and let the rules watch it.
 
         The entry point of every world: injected arrivals, an operations model, a replayed
-        history. ``work`` is its hands-on minutes; ``clears_after`` makes it transient.
+        history. ``work`` is its hands-on minutes; ``clears_after`` makes it transient;
+        ``cause`` names the operational record behind it (logged as the occurred row's detail).
         """
         trigger = t if trigger is None else trigger
         cid = self.log.open_case(
@@ -179,7 +186,7 @@ class Simulation:
         )
         due = t + self._category_target(category)
         case = Case(cid, category, t, work, value, tier, warehouse, site, due, trigger, parent)
-        self.log.record(t, cid, OCCURRED, -1, 0, 0, 0, due)
+        self.log.record(t, cid, OCCURRED, -1, 0, 0, self.log.code(cause) if cause else 0, due)
         if clears_after is not None:
             case.transient = True
             self.env.timeout(t + clears_after - self.env.now, case).callbacks.append(self._cleared)
@@ -194,8 +201,14 @@ class Simulation:
         return target
 
     def _cleared(self, event) -> None:
-        """A transient case's condition went away by itself."""
-        case = event.value
+        self.clear(event.value)
+
+    def clear(self, case: Case) -> None:
+        """The condition behind ``case`` went away in the world (stock arrived, API is back).
+
+        Undetected, it simply ends ("cleared"); detected, the desk still has it unless the
+        policy auto-resolves its category.
+        """
         if case.resolved:
             return
         case.matching = False
@@ -327,6 +340,8 @@ class Simulation:
         case.matching = False
         self.record(now, case, RESOLVED, actor, detail)
         self.record(now, case, CLOSED, actor)
+        if self.on_resolved is not None and actor != self._system:
+            self.on_resolved(case, self.log.strings.strings[detail] or "")
 
     def record(
         self, ts: float, case: Case, event: int, actor: int = 0, detail: int = 0, team=None
@@ -345,6 +360,8 @@ class Simulation:
             self.env.run(until=t)
             if progress is not None:
                 progress(t / self.horizon)
+        for finish in self.finalizers:
+            finish()
         self.log.flush()
         return self.log
 

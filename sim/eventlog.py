@@ -346,7 +346,13 @@ class ParquetSink:
     def write(self, batch: pa.RecordBatch) -> None:
         self.writer.write_batch(batch)
 
-    def close(self) -> Path:
+    def close(self, meta: LogMeta | None = None) -> Path:
+        """Finish the file; ``meta`` (final run metadata, e.g. outcomes known only at the end)
+        goes into the Parquet footer, which :func:`read_log` prefers to the header's copy."""
+        if meta is not None:
+            self.writer.add_key_value_metadata(
+                {k.decode(): v.decode() for k, v in schema_metadata(meta).items()}
+            )
         self.writer.close()
         os.replace(self.tmp, self.path)
         return self.path
@@ -381,9 +387,20 @@ def to_pandas(table: pa.Table) -> pd.DataFrame:
     return df
 
 
+def read_table(path: str | os.PathLike) -> pa.Table:
+    """An exsim Parquet log as an Arrow table, with the final metadata of a streamed run."""
+    table = pq.read_table(path)
+    footer = pq.read_metadata(path).metadata or {}
+    if b"exsim" in footer:
+        merged = dict(table.schema.metadata or {})
+        merged[b"exsim"] = footer[b"exsim"]
+        table = table.replace_schema_metadata(merged)
+    return table
+
+
 def read_log(path: str | os.PathLike) -> pd.DataFrame:
     """Read an exsim event log written as Parquet into pandas (categoricals, meta in attrs)."""
-    return to_pandas(pq.read_table(path))
+    return to_pandas(read_table(path))
 
 
 def empty_frame(meta: LogMeta) -> pd.DataFrame:

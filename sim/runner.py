@@ -29,9 +29,26 @@ Progress = Callable[[float], None]
 
 @dataclass
 class RunResult:
-    table: pa.Table
+    """A finished run: its log in memory (``table``) or streamed to a Parquet file (``path``)."""
+
+    table: pa.Table | None
     meta: eventlog.LogMeta
     wall_s: float
+    path: Path | None = None
+
+    @property
+    def rows(self) -> int:
+        if self.table is not None:
+            return self.table.num_rows
+        import pyarrow.parquet as pq
+
+        return pq.read_metadata(self.path).num_rows
+
+    def frame(self):
+        """The log as a pandas DataFrame (read back from the file when streamed)."""
+        if self.table is not None:
+            return eventlog.to_pandas(self.table)
+        return eventlog.read_log(self.path)
 
 
 def simulate(scenario: Scenario, policy: Policy, seed: int = 0, rep: int = 0, reps: int = 1):
@@ -54,10 +71,26 @@ def run(
     reps: int = 1,
     workers: int | None = None,
     progress: Progress | None = None,
+    stream_to: Path | None = None,
 ) -> RunResult:
-    """Run ``reps`` replications and return their stacked log."""
+    """Run ``reps`` replications and return their stacked log.
+
+    With one replication and ``stream_to``, the log is streamed to that Parquet file in chunks
+    as the run goes (memory stays flat on long horizons) instead of kept in memory.
+    """
     t0 = time.perf_counter()
     workers = min(workers or default_workers(), reps)
+    if reps == 1 and stream_to is not None:
+        sim = Simulation(scenario, policy, seed=seed, rep=0, reps=1)
+        sink = eventlog.ParquetSink(stream_to, sim.meta)
+        sim.log.sink = sink
+        try:
+            sim.run(progress=progress)
+        except BaseException:
+            sink.abort()
+            raise
+        sink.close(sim.meta)
+        return RunResult(None, sim.meta, time.perf_counter() - t0, Path(stream_to))
     if reps == 1:
         sim = Simulation(scenario, policy, seed=seed, rep=0, reps=1)
         table = sim.run(progress=progress).table()

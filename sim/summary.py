@@ -13,7 +13,6 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from sim import eventlog
 from sim.metrics import summarize_reps
 from sim.policies.schema import Policy
 from sim.runner import RunResult
@@ -23,7 +22,7 @@ from sim.scenarios.schema import Scenario
 def build_summary(
     result: RunResult, scenario: Scenario, policy: Policy, warmup_min: float = 0.0
 ) -> dict[str, Any]:
-    df = eventlog.to_pandas(result.table)
+    df = result.frame()
     metrics = summarize_reps(df, warmup_min=warmup_min)
     head = {
         "scenario": scenario.name,
@@ -36,7 +35,7 @@ def build_summary(
     }
     metrics.pop("reps", None)
     summary = {**head, **metrics}
-    summary["events"] = int(result.table.num_rows)
+    summary["events"] = int(result.rows)
     summary["wall_s"] = round(result.wall_s, 3)
     return summary
 

@@ -106,7 +106,7 @@ def test_existing_output_survives_a_failed_write(tmp_path, monkeypatch):
     def boom(*a, **k):
         raise OSError("disk full")
 
-    monkeypatch.setattr("sim.eventlog.write_table", boom)
+    monkeypatch.setattr("sim.cli.core._dump", boom)  # fails after events.parquet is placed
     result = runner.invoke(app, ["run", "--days", "2", "--out", str(out)])
     assert result.exit_code != 0
     assert (out / "summary.json").read_text() == before

@@ -195,12 +195,12 @@ def test_every_shipped_policy_runs_on_the_baseline(name):
     text = config.library("policies")[name].read_text()
     assert text.startswith("#"), "each shipped policy documents itself in its file"
     cases = run_cases(scen, pol)
-    assert len(cases) > 500
+    assert len(cases) > 200  # the operations baseline: exceptions emerge from ~2,800 orders
     assert cases.resolved.notna().mean() > 0.8
 
 
 def test_policies_differ_where_their_mechanisms_differ():
-    scen = config.load_scenario("baseline", {"horizon_days": 14})
+    scen = config.load_scenario("default", {"horizon_days": 14})  # injected: rates fixed
 
     def missed(name):
         c = run_cases(scen, config.load_policy(name))
@@ -217,7 +217,7 @@ def test_policies_differ_where_their_mechanisms_differ():
 def test_summary_reports_the_policy_outcomes():
     from sim.metrics import summarize
 
-    scen = config.load_scenario("baseline", {"horizon_days": 7})
+    scen = config.load_scenario("default", {"horizon_days": 7})
     pol = config.load_policy("webhook-n8n-reconciled")
     df = run_log(scen, pol)
     s = summarize(df)
@@ -225,8 +225,10 @@ def test_summary_reports_the_policy_outcomes():
     first = df[df.event == "detected"].sort_values("ts").drop_duplicates("case_id")
     assert det["by_mechanism"]["scan"]["first"] == (first.actor == "scan").sum() > 0
     assert det["only_by_fallback"] == det["by_mechanism"]["scan"]["first"]
-    assert det["by_mechanism"]["webhook"]["duplicate"] == (
-        (df.event == "suppressed") & (df.detail == "duplicate:webhook")).sum()
+    assert (
+        det["by_mechanism"]["webhook"]["duplicate"]
+        == ((df.event == "suppressed") & (df.detail == "duplicate:webhook")).sum()
+    )
     sup = s["suppression"]
     assert sup["rate"] == pytest.approx(sup["suppressed"] / (sup["notified"] + sup["suppressed"]))
     labour = s["labour"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -38,19 +39,39 @@ def run(
         pol = config.load_policy(policy)
     except config.ConfigError as exc:
         fail(str(exc))
-    with progress_bar(f"{scen.name} x {pol.name}") as bar:
-        result = runner.run(scen, pol, seed=seed, reps=reps, workers=workers, progress=bar)
-    summary = build_summary(result, scen, pol, warmup_min=warmup_days * 1440.0)
     out = out or Path("runs") / f"{scen.name}--{pol.name}"
-    runner.write_run_dir(
-        out,
-        {
-            "events.parquet": lambda p: eventlog.write_table(result.table, p),
-            "summary.json": lambda p: p.write_text(json.dumps(summary, indent=2) + "\n"),
-            "scenario.yaml": lambda p: p.write_text(_dump(scen)),
-            "policy.yaml": lambda p: p.write_text(_dump(pol)),
-        },
-    )
+    out.parent.mkdir(parents=True, exist_ok=True)
+    stream = out.parent / f".{out.name}.events.parquet" if reps == 1 else None
+    try:
+        with progress_bar(f"{scen.name} x {pol.name}") as bar:
+            result = runner.run(
+                scen, pol, seed=seed, reps=reps, workers=workers, progress=bar, stream_to=stream
+            )
+        summary = build_summary(result, scen, pol, warmup_min=warmup_days * 1440.0)
+    except BaseException:
+        if stream is not None:
+            stream.unlink(missing_ok=True)
+        raise
+
+    def write_events(path: Path) -> None:
+        if result.path is not None:
+            os.replace(result.path, path)
+        else:
+            eventlog.write_table(result.table, path)
+
+    try:
+        runner.write_run_dir(
+            out,
+            {
+                "events.parquet": write_events,
+                "summary.json": lambda p: p.write_text(json.dumps(summary, indent=2) + "\n"),
+                "scenario.yaml": lambda p: p.write_text(_dump(scen)),
+                "policy.yaml": lambda p: p.write_text(_dump(pol)),
+            },
+        )
+    finally:
+        if stream is not None:
+            stream.unlink(missing_ok=True)
     if as_json:
         sys.stdout.write(json.dumps(summary, indent=2) + "\n")
     else:

@@ -113,6 +113,12 @@ def _summarize(df: pd.DataFrame, meta: LogMeta, warmup: float, tiers: list[str] 
         "approvals": approval_summary(df, ev, generated),
         "labour": labour_summary(generated, meta, warmup),
     }
+    ops = (meta.extra or {}).get("operations")
+    if ops:  # business outcomes of an operations-mode run (hourly series stay in the log)
+        out["operations"] = {
+            k: ({kk: vv for kk, vv in v.items() if kk != "hourly"} if isinstance(v, dict) else v)
+            for k, v in ops.items()
+        }
     return _jsonable(out)
 
 

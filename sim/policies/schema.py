@@ -14,7 +14,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from sim.scenarios.schema import Distribution, Strict
+from sim.schema_types import Distribution, Strict
 
 Severity = Literal["low", "medium", "high", "critical"]
 Day = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]

@@ -12,34 +12,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from sim.eventlog import TIERS
+from sim.scenarios.operations import Operations
+from sim.schema_types import Distribution, NonNegFloat, PositiveFloat, Strict
 
-PositiveFloat = Annotated[float, Field(gt=0)]
-NonNegFloat = Annotated[float, Field(ge=0)]
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class Distribution(Strict):
-    """A positive random quantity given by its mean (and coefficient of variation).
-
-    ``exponential`` has cv 1 by definition; ``lognormal`` and ``gamma`` take ``cv``;
-    ``constant`` always returns the mean.
-    """
-
-    dist: Literal["exponential", "lognormal", "gamma", "constant"] = "exponential"
-    mean: PositiveFloat
-    cv: PositiveFloat = 1.0
-
-    @model_validator(mode="after")
-    def _exp_cv(self) -> Distribution:
-        if self.dist == "exponential" and self.cv != 1.0:
-            raise ValueError("an exponential distribution has cv 1; use lognormal or gamma")
-        return self
+__all__ = ["Distribution", "Strict", "Scenario", "Category", "Profile", "Warehouse"]
 
 
 class Profile(Strict):
@@ -96,7 +75,7 @@ class Category(Strict):
     """One kind of exception and how it arrives in injected mode."""
 
     description: str = ""
-    rate_per_hour: NonNegFloat
+    rate_per_hour: NonNegFloat | None = None  # injected mode only
     profile: str | None = None
     handling_min: Distribution
     order_value: Distribution | None = None
@@ -117,7 +96,7 @@ class Scenario(Strict):
 
     name: str = "scenario"
     description: str = ""
-    mode: Literal["injected"] = "injected"
+    mode: Literal["injected", "operations"] = "injected"
     start: datetime = datetime(2026, 1, 5)  # a Monday
     horizon_days: PositiveFloat = 14.0
     warehouses: list[Warehouse] = Field(
@@ -128,9 +107,23 @@ class Scenario(Strict):
     )
     profiles: dict[str, Profile] = Field(default_factory=dict)
     categories: dict[str, Category] = Field(min_length=1)
+    operations: Operations | None = None
 
     @model_validator(mode="after")
     def _references(self) -> Scenario:
+        if self.mode == "injected":
+            for name, cat in self.categories.items():
+                if cat.rate_per_hour is None:
+                    raise ValueError(f"categories.{name}.rate_per_hour: required in injected mode")
+            if self.operations is not None:
+                raise ValueError("operations: only for mode: operations")
+        elif self.operations is None:
+            object.__setattr__(self, "operations", Operations())
+        ops = self.operations
+        if ops is not None and ops.demand.profile and ops.demand.profile not in self.profiles:
+            raise ValueError(
+                f"operations.demand.profile: unknown profile {self.operations.demand.profile!r}"
+            )
         for name, cat in self.categories.items():
             if cat.profile is not None and cat.profile not in self.profiles:
                 known = ", ".join(sorted(self.profiles)) or "none defined"

@@ -1,0 +1,326 @@
+"""The outbound side: picking on shifts, labels, carrier cutoffs, deliveries, payments.
+
+A ready order joins its warehouse's pick queue (pickers are a :class:`~sim.team.Team` on the
+scenario's shifts); if nobody has started it by its scheduled date plus the picking SLA, that
+is a ``picking_sla`` exception (trigger date: the scheduled date). A picked order gets a carrier
+label; the carrier's API fails now and then and always during an outage (``carrier_failure``,
+retried by the system until a retry succeeds). Labelled orders leave at the carrier's daily
+cutoff; an order that missed its first cutoff counts as a missed cutoff. Transit decides the
+delivery; past the promise it is a ``delivery_delay`` (trigger: the promised date). Shipments
+can hit customs or a proof-of-delivery dispute (``pod_dispute``) and invoices a validation
+block (``invoice_block``). Paid invoices lower the customer's credit exposure and can release
+orders on credit hold.
+"""
+
+from __future__ import annotations
+
+import heapq
+from typing import TYPE_CHECKING
+
+from sim.generators.distributions import Sampler
+from sim.generators.operations.state import Order
+from sim.policies.schema import _minutes
+from sim.shifts import Calendar
+from sim.team import Agent, Team
+
+if TYPE_CHECKING:
+    from sim.generators.operations.world import OperationsWorld
+
+
+class Floor:
+    def __init__(self, world: OperationsWorld) -> None:
+        self.world = world
+        ops = world.ops
+        sim = world.sim
+        streams = sim.streams
+        self.spec = ops.warehouse
+        self.pick = Sampler(self.spec.pick_min, streams.generator("floor/pick"))
+        self.draw = streams.stream("floor/decisions")
+        self.carriers = ops.carriers
+        self.transit = [
+            Sampler(c.transit_days, streams.generator(f"floor/transit/{c.name}"))
+            for c in self.carriers
+        ]
+        self.retry = [
+            Sampler(c.retry_ok_min, streams.generator(f"floor/retry/{c.name}"))
+            for c in self.carriers
+        ]
+        total = sum(c.share for c in self.carriers)
+        self.carrier_cum = []
+        acc = 0.0
+        for c in self.carriers:
+            acc += c.share / total
+            self.carrier_cum.append(acc)
+        self.outages = [
+            [(o.start_min, o.start_min + o.duration_min) for o in c.outages] for c in self.carriers
+        ]
+        self.pay = Sampler(ops.finance.payment_days, streams.generator("finance/payment"))
+        self.shrink = ops.inventory.shrink_prob
+        self.labelled: list[list[Order]] = [[] for _ in self.carriers]
+        self.sla_watch = world.wants("picking_sla")
+        self.payments: list[tuple[float, int, int, float]] = []
+        self.credit_held: dict[int, list[Order]] = {}
+        weights = [w.weight for w in sim.scenario.warehouses]
+        top = max(weights)
+        start = sim.scenario.start
+        self.on_duty = _union(self.spec.pickers, start)
+        self._span = (-1.0, -1.0)
+        self.teams = []
+        for i, name in enumerate(world.warehouses):
+            groups = [
+                (s.name, max(1, round(s.agents * weights[i] / top)), Calendar.from_shift(s, start))
+                for s in self.spec.pickers
+            ]
+            self.teams.append(
+                Team(sim, f"pickers@{name}", groups, _prio, self._start_pick, self._picked)
+            )
+
+    def start(self) -> None:
+        env = self.world.env
+        for i, c in enumerate(self.carriers):
+            env.process(self._cutoffs(i, _minutes(c.cutoff)))
+        env.process(self._settle())
+
+    # -- picking -----------------------------------------------------------------------------
+    def schedule(self, t: float) -> float:
+        """A delivery's scheduled date: the next moment pickers are on duty."""
+        lo, hi = self._span
+        if lo <= t < hi:
+            return t
+        for lo, hi in self.on_duty.spans(t, t + 8 * 1440.0):
+            self._span = (lo, hi) if lo <= t else (-1.0, -1.0)
+            return lo
+        return t
+
+    def ready(self, order: Order) -> None:
+        now = self.world.env.now
+        order.ready = now
+        self.teams[order.wh].push(order)
+        if order.picked is None and self.sla_watch:
+            due = order.scheduled + self.spec.picking_sla_min
+            self.world.env.timeout(max(0.0, due - now), order).callbacks.append(self._sla)
+
+    def _sla(self, event) -> None:
+        order: Order = event.value
+        if order.picked is None and not order.cancelled and "picking_sla" not in order.cases:
+            self.world.open_case(
+                "picking_sla",
+                order.value,
+                order,
+                order.wh,
+                f"picking:{order.id}",
+                trigger=order.scheduled,
+            )
+
+    def _start_pick(self, agent: Agent, order: Order) -> float:
+        order.picked = self.world.env.now  # started: no longer "not started within SLA"
+        order.resolved = True  # a second entry in the pick queue (re-prioritised) is skipped
+        self.world.clear(order.cases.get("picking_sla"))
+        return self.pick()
+
+    def _picked(self, agent: Agent, order: Order) -> None:
+        world = self.world
+        world.stock.issue(order)
+        if self.shrink:
+            for p, _ in order.lines:
+                if self.draw.random() < self.shrink:
+                    phys = world.stock.physical[order.wh]
+                    phys[p] = max(0.0, phys[p] - 1.0)
+        order.carrier = order.carrier if order.carrier is not None else self._carrier()
+        self._label(order)
+
+    # -- carriers ----------------------------------------------------------------------------
+    def _carrier(self) -> int:
+        u = self.draw.random()
+        for i, c in enumerate(self.carrier_cum):
+            if u < c:
+                return i
+        return len(self.carrier_cum) - 1
+
+    def _down(self, carrier: int, t: float) -> float | None:
+        """End of the outage ``carrier`` is in at ``t``, or None."""
+        for a, b in self.outages[carrier]:
+            if a <= t < b:
+                return b
+        return None
+
+    def _label(self, order: Order) -> None:
+        world, now = self.world, self.world.env.now
+        c = order.carrier
+        down = self._down(c, now)
+        if down is None and self.draw.random() >= self.carriers[c].api_failure_prob:
+            world.clear(order.cases.get("carrier_failure"))
+            self.labelled[c].append(order)
+            return
+        if "carrier_failure" not in order.cases:
+            order.blocks.add("carrier")
+            world.outcomes.blocked(order, True)
+            world.open_case(
+                "carrier_failure",
+                order.value,
+                order,
+                order.wh,
+                f"label:{order.id}:{self.carriers[c].name}",
+            )
+        retry_at = (down if down is not None else now) + self.retry[c]()
+        world.env.timeout(retry_at - now, order).callbacks.append(self._retry)
+
+    def _retry(self, event) -> None:
+        order: Order = event.value
+        if order.shipped is None and "carrier" in order.blocks:
+            self._label_again(order)
+
+    def _label_again(self, order: Order) -> None:
+        order.blocks.discard("carrier")
+        self._label(order)
+        if "carrier" not in order.blocks:
+            self.world.outcomes.blocked(order, False)
+
+    def _cutoffs(self, carrier: int, cutoff_min: int):
+        env = self.world.env
+        start = self.world.sim.scenario.start
+        offset = start.hour * 60 + start.minute
+        day = 0
+        while True:
+            t = day * 1440.0 + cutoff_min - offset
+            day += 1
+            weekday = (start.weekday() + (t + offset) // 1440) % 7
+            if t < env.now or weekday == 6:  # no pickups on Sunday
+                continue
+            yield env.timeout(t - env.now)
+            self._ship(carrier)
+
+    def _ship(self, carrier: int) -> None:
+        world, env = self.world, self.world.env
+        now = env.now
+        batch, self.labelled[carrier] = self.labelled[carrier], []
+        spec = self.carriers[carrier]
+        for order in batch:
+            if order.cancelled:
+                continue
+            order.shipped = now
+            world.outcomes.shipped(order)
+            if spec.customs_prob and self.draw.random() < spec.customs_prob:
+                world.open_case("pod_dispute", order.value, order, order.wh, f"customs:{order.id}")
+            if self.draw.random() < world.ops.finance.invoice_block_prob:
+                world.open_case(
+                    "invoice_block", order.value, order, order.wh, f"invoice:{order.id}"
+                )
+            arrive = now + self.transit[carrier]() * 1440.0
+            order.delivered = arrive
+            disputed = self.draw.random() < spec.pod_dispute_prob
+            if arrive > order.promise or disputed:
+                if arrive > order.promise and world.wants("delivery_delay"):
+                    env.timeout(max(0.0, order.promise - now), order).callbacks.append(self._late)
+                env.timeout(arrive - now, (order, disputed)).callbacks.append(self._delivered)
+            else:  # an uneventful delivery: settle it now, no event needed
+                self._settle_delivery(order, arrive)
+
+    def _late(self, event) -> None:
+        order: Order = event.value
+        self.world.open_case(
+            "delivery_delay",
+            order.value,
+            order,
+            order.wh,
+            f"delivery:{order.id}",
+            trigger=order.promise,
+        )
+
+    def _delivered(self, event) -> None:
+        order, disputed = event.value
+        world = self.world
+        world.clear(order.cases.get("delivery_delay"))
+        if disputed:
+            world.open_case("pod_dispute", order.value, order, order.wh, f"pod:{order.id}")
+        self._settle_delivery(order, world.env.now)
+
+    def _settle_delivery(self, order: Order, arrive: float) -> None:
+        """Delivered at ``arrive``: outcome counted, invoice due after the payment terms."""
+        self.world.outcomes.delivered(order)
+        due = arrive + self.pay() * 1440.0
+        heapq.heappush(self.payments, (due, order.id, order.customer, order.value))
+        self.world.orders.pop(order.id, None)
+
+    # -- finance -----------------------------------------------------------------------------
+    def _settle(self):
+        """Daily: invoices paid today lower credit exposure; held orders may be released."""
+        world, env = self.world, self.world.env
+        customers = world.md.customers
+        while True:
+            yield env.timeout(1440.0)
+            now = env.now
+            touched = set()
+            while self.payments and self.payments[0][0] <= now:
+                _, _, cid, value = heapq.heappop(self.payments)
+                customers[cid].exposure -= value
+                touched.add(cid)
+            for cid in touched:
+                held = self.credit_held.get(cid)
+                customer = customers[cid]
+                while held and customer.exposure <= customer.credit_limit:
+                    order = held.pop(0)
+                    if "credit" in order.blocks:
+                        order.blocks.discard("credit")
+                        world.clear(order.cases.get("credit_hold"))
+                        world.advance(order)
+
+    # -- the desk acted ----------------------------------------------------------------------
+    def resolved_order_case(self, order: Order, category: str, how: str) -> None:
+        world = self.world
+        if category == "master_data_gap":
+            customer = world.md.customers[order.customer]
+            customer.gaps.clear()  # the record is fixed for every later order
+            for p, _ in order.lines:
+                world.md.products[p].gaps.clear()
+            order.blocks.discard("data")
+            world.advance(order)
+        elif category == "credit_hold":
+            if "credit" not in order.blocks:
+                return
+            order.blocks.discard("credit")
+            if how == "rejected":
+                order.cancelled = True
+                world.md.customers[order.customer].exposure -= order.value
+                world.outcomes.cancelled(order)
+            else:
+                world.advance(order)
+        elif category == "stock_shortage" and not order.reserved and not order.cancelled:
+            # the planner ships what is there (from here or another warehouse): partial
+            order.partial = True
+            order.blocks.discard("stock")
+            order.waiting.clear()
+            order.reserved = True
+            stock = world.stock
+            for line in order.lines:
+                p, q = line
+                take = max(0.0, min(q, stock.available(order.wh, p)))
+                line[1] = take
+                stock.reserved[order.wh][p] += take
+            world.advance(order)
+        elif category == "carrier_failure" and "carrier" in order.blocks:
+            # switch to the fallback carrier
+            order.carrier = (order.carrier + 1) % len(self.carriers)
+            self._label_again(order)
+        elif category == "picking_sla" and order.picked is None:
+            order.prio = 0  # jump the queue
+            team = self.teams[order.wh]
+            team.queue.push(order)
+            team.dispatch()
+
+
+def _prio(order: Order) -> float:
+    return order.prio
+
+
+def _union(shifts, start) -> Calendar:
+    """One calendar covering every shift's weekly windows."""
+    from sim.policies.schema import ALL_DAYS
+
+    windows = []
+    for s in shifts:
+        a, b = s.start_min, s.end_min
+        if b <= a:
+            b += 1440
+        windows += [(ALL_DAYS.index(d) * 1440 + a, ALL_DAYS.index(d) * 1440 + b) for d in s.days]
+    return Calendar(windows, start)

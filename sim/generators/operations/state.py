@@ -1,0 +1,117 @@
+"""The moving parts of operations: orders, purchase orders and stock.
+
+Plain objects with slots; the world's processes mutate them. Stock is kept per warehouse and
+product as on-hand, reserved (promised to confirmed orders) and held (received but blocked by a
+quality hold); available = on hand - reserved - held, and it is never negative.
+"""
+
+from __future__ import annotations
+
+
+class Order:
+    """A confirmed sales order for one warehouse, and how far it got."""
+
+    __slots__ = (
+        "id",
+        "t",
+        "customer",
+        "wh",
+        "lines",
+        "value",
+        "promise",
+        "scheduled",
+        "blocks",
+        "reserved",
+        "ready",
+        "picked",
+        "shipped",
+        "carrier",
+        "delivered",
+        "partial",
+        "prio",
+        "resolved",
+        "cases",
+        "cancelled",
+        "waiting",
+    )
+
+    def __init__(self, id, t, customer, wh, lines, value, promise):
+        self.id, self.t, self.customer, self.wh = id, t, customer, wh
+        self.lines = lines  # list of [product id, quantity]
+        self.value, self.promise = value, promise
+        self.scheduled = t  # the delivery's scheduled date: pick as soon as possible
+        self.blocks: set[str] = set()  # what holds it: credit, stock, data, carrier
+        self.reserved = False
+        self.ready = None
+        self.picked = None
+        self.shipped = None
+        self.carrier = None
+        self.delivered = None
+        self.partial = False
+        self.prio = 1
+        self.resolved = False  # team queues skip resolved items; an order never is
+        self.cases: dict[str, object] = {}  # open exception case per category
+        self.cancelled = False
+        self.waiting: set[int] = set()  # products it waits for
+
+
+class PurchaseOrder:
+    __slots__ = (
+        "id",
+        "supplier",
+        "wh",
+        "product",
+        "qty",
+        "t",
+        "planned",
+        "arrival",
+        "case",
+        "received",
+        "expedited",
+    )
+
+    def __init__(self, id, supplier, wh, product, qty, t, planned, arrival):
+        self.id, self.supplier, self.wh, self.product = id, supplier, wh, product
+        self.qty, self.t, self.planned, self.arrival = qty, t, planned, arrival
+        self.case = None
+        self.received = False
+        self.expedited = False
+
+
+class Stock:
+    """On hand, reserved and held per (warehouse, product); book stock vs physical stock."""
+
+    def __init__(self, n_wh: int, n_products: int) -> None:
+        self.on_hand = [[0.0] * n_products for _ in range(n_wh)]
+        self.reserved = [[0.0] * n_products for _ in range(n_wh)]
+        self.held = [[0.0] * n_products for _ in range(n_wh)]
+        self.physical = [[0.0] * n_products for _ in range(n_wh)]  # what a count would find
+
+    def available(self, wh: int, p: int) -> float:
+        return self.on_hand[wh][p] - self.reserved[wh][p] - self.held[wh][p]
+
+    def reserve(self, order: Order) -> bool:
+        """Reserve all lines of ``order`` if every line is available; else nothing."""
+        wh = order.wh
+        on_hand, reserved, held = self.on_hand[wh], self.reserved[wh], self.held[wh]
+        for p, q in order.lines:
+            if on_hand[p] - reserved[p] - held[p] < q:
+                return False
+        for p, q in order.lines:
+            reserved[p] += q
+        order.reserved = True
+        return True
+
+    def issue(self, order: Order) -> None:
+        """Goods leave: the reservation is consumed."""
+        wh = order.wh
+        for p, q in order.lines:
+            self.reserved[wh][p] -= q
+            self.on_hand[wh][p] -= q
+            self.physical[wh][p] = max(0.0, self.physical[wh][p] - q)
+
+    def receive(self, wh: int, p: int, qty: float, held: bool = False) -> None:
+        self.on_hand[wh][p] += qty
+        self.physical[wh][p] += qty
+        if held:
+            self.held[wh][p] += qty

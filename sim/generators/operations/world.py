@@ -1,0 +1,314 @@
+"""The operations world: a distributor's daily work, from which exceptions emerge.
+
+Orders arrive and pass three gates at confirmation: master data (a customer without address or
+VAT, a product without route or weight blocks the document), credit (exposure over the limit
+puts the order on hold) and stock (lines not available wait for a receipt). Ready orders are
+picked on shift, labelled (the carrier API can fail, in bursts during outages), shipped at the
+carrier's cutoff and delivered after transit, maybe late against the promise, maybe disputed.
+Behind them, replenishment reviews raise purchase orders whose receipts come late, partial, or
+fail inspection, and cycle counts find the stock that went missing.
+
+Every exception is opened by ``Simulation.occur`` from the state that causes it, with the cause
+in ``detail`` and the case that caused it in ``parent_case_id`` (a shortage waiting on a late
+receipt). When the desk resolves a case, :meth:`OperationsWorld.resolved` acts in the world
+(releases the order, expedites the receipt, fixes the record); when the condition goes away by
+itself (the receipt arrives), the world clears the case. This module holds the shared state and
+the order flow; ``supply.py`` and ``floor.py`` hold the inbound and outbound sides.
+"""
+
+from __future__ import annotations
+
+import bisect
+import math
+from typing import TYPE_CHECKING
+
+from sim.case import Case
+from sim.generators.arrivals import ArrivalClock
+from sim.generators.distributions import Sampler, block_drawer
+from sim.generators.operations.floor import Floor
+from sim.generators.operations.masterdata import MasterDataSet
+from sim.generators.operations.outcomes import Outcomes
+from sim.generators.operations.state import Order, Stock
+from sim.generators.operations.supply import Supply
+from sim.scenarios.operations import Operations
+
+if TYPE_CHECKING:
+    from sim.engine import Simulation
+
+
+def operations_world(sim: Simulation) -> None:
+    world = OperationsWorld(sim)
+    sim.world = world  # for inspection (tests, notebooks)
+    world.start()
+
+
+class OperationsWorld:
+    def __init__(self, sim: Simulation) -> None:
+        self.sim = sim
+        scenario = sim.scenario
+        self.ops: Operations = scenario.operations
+        streams = sim.streams
+        self.env = sim.env
+        self.warehouses = [w.name for w in scenario.warehouses]
+        self.sites = [w.site for w in scenario.warehouses]
+        md = self.ops.master_data
+        wave = md.defect_wave
+        self.md = MasterDataSet(md, scenario.tiers(), sorted(set(self.sites)), streams)
+        self.defect_wave = wave
+        self.stock = Stock(len(self.warehouses), md.products)
+        self.rng = streams.stream("operations/decisions")
+        self.handling = {
+            name: Sampler(cat.handling_min, streams.generator(f"handling/{name}"))
+            for name, cat in scenario.categories.items()
+        }
+        self.orders: dict[int, Order] = {}  # open orders (not yet delivered)
+        self._site_wh: dict[str, tuple[list[int], list[float]]] = {}
+        for i, w in enumerate(scenario.warehouses):
+            idx, cum = self._site_wh.setdefault(w.site, ([], []))
+            idx.append(i)
+            cum.append((cum[-1] if cum else 0.0) + w.weight)
+        self.wh_share = self._warehouse_shares()
+        self.outcomes = Outcomes(self)
+        self.supply = Supply(self)
+        self.floor = Floor(self)
+        self._open_credit(streams)
+        sim.on_resolved = self.resolved
+
+    def _open_credit(self, streams) -> None:
+        """Credit limits from each customer's usual balance, and the opening balances."""
+        import heapq
+
+        ops = self.ops
+        demand, fin = ops.demand, ops.finance
+        md = self.md
+        mean_value = sum(p.value * w for p, w in zip(md.products, md.product_p, strict=True))
+        daily = (
+            demand.orders_per_day
+            / len(md.customers)
+            * demand.lines.mean
+            * demand.quantity.mean
+            * mean_value
+        )
+        usual = daily * (fin.payment_days.mean + 2.0)
+        opening = block_drawer(fin.opening_balance, streams.generator("finance/opening"))(
+            len(md.customers)
+        )
+        gen = streams.generator("finance/opening-due")
+        for c, share in zip(md.customers, opening, strict=True):
+            c.credit_limit = c.credit_limit * usual  # headroom x usual balance
+            c.exposure = float(share) * usual
+            for k in range(10):  # the opening balance falls due over the first terms
+                due = float(gen.uniform(0, fin.payment_days.mean * 1440.0 * 1.2))
+                heapq.heappush(self.floor.payments, (due, -1 - k, c.id, c.exposure / 10))
+
+    # -- helpers ---------------------------------------------------------------------------
+    def wants(self, category: str) -> bool:
+        return category in self.handling
+
+    def open_case(
+        self,
+        category: str,
+        value: float,
+        order: Order | None,
+        wh: int,
+        cause: str,
+        trigger: float | None = None,
+        parent: Case | None = None,
+        ref: object = None,
+        tier: str | None = None,
+    ) -> Case | None:
+        """Open an exception of ``category`` now, caused by ``cause`` (a record reference)."""
+        if category not in self.handling:
+            return None
+        if order is not None and tier is None:
+            tier = self.md.customers[order.customer].tier
+        case = self.sim.occur(
+            category,
+            self.env.now,
+            self.handling[category](),
+            value,
+            tier,
+            self.warehouses[wh],
+            self.sites[wh],
+            trigger,
+            None,
+            parent,
+            cause,
+        )
+        case.ref = ref if ref is not None else order
+        if order is not None:
+            order.cases[category] = case
+        return case
+
+    def clear(self, case: Case | None) -> None:
+        if case is not None and not case.resolved:
+            self.sim.clear(case)
+
+    def _warehouse_shares(self) -> list[float]:
+        """Share of all orders each warehouse serves."""
+        sites = sorted(set(self.sites))
+        shares = [0.0] * len(self.warehouses)
+        for site in sites:
+            idx, cum = self._site_wh[site]
+            for k, i in enumerate(idx):
+                w = cum[k] - (cum[k - 1] if k else 0.0)
+                shares[i] += w / cum[-1] / len(sites)
+        return shares
+
+    # -- demand ----------------------------------------------------------------------------
+    def start(self) -> None:
+        self.supply.start()
+        self.floor.start()
+        self.outcomes.start()
+        self.env.process(self._orders())
+        if self.defect_wave is not None:
+            self.env.process(self._migration(self.defect_wave))
+
+    def _migration(self, wave):
+        """A data migration goes live: records come over with gaps at ``factor`` x the rate."""
+        yield self.env.timeout(wave.from_day * 1440.0)
+        gen = self.sim.streams.generator("masterdata/migration")
+        defects = self.ops.master_data.defects
+        extra = wave.factor - 1.0
+        for records, kinds in (
+            (self.md.customers, ("missing_address", "missing_vat")),
+            (self.md.products, ("missing_route", "missing_weight")),
+        ):
+            for record in records:
+                for kind in kinds:
+                    if gen.random() < min(1.0, getattr(defects, kind) * extra):
+                        record.gaps.add(kind)
+
+    def _orders(self):
+        env, sim, demand = self.env, self.sim, self.ops.demand
+        scenario = sim.scenario
+        peak_max = 1.0 + sum(p.factor - 1.0 for p in demand.peaks if p.factor > 1.0)
+        month_end = self.ops.finance
+        boost = max(1.0, month_end.month_end_factor) if month_end.month_end_days else 1.0
+        clock = ArrivalClock(
+            demand.orders_per_day / 24.0 * peak_max * boost,
+            scenario.profiles.get(demand.profile) if demand.profile else None,
+            scenario.start,
+            sim.streams.stream("operations/orders").exponential,
+        )
+        accept = sim.streams.stream("operations/orders-thinning")
+        lines = Sampler(demand.lines, sim.streams.generator("operations/lines"))
+        qty = Sampler(demand.quantity, sim.streams.generator("operations/quantity"))
+        gen = sim.streams.generator("operations/products")
+        n_products = len(self.md.products)
+        picks: list[int] = []
+        customers = self.md.customers
+        cust_draw = sim.streams.stream("operations/customers")
+        next_id = 0
+        t = clock.next_after(0.0)
+        while t < sim.horizon:
+            factor, promo = self._demand_factor(t)
+            if accept.random() * peak_max * boost < factor:
+                yield env.timeout(t - env.now)
+                n = max(1, int(round(lines())))
+                order_lines: dict[int, float] = {}  # one line per product
+                for _ in range(n):
+                    if promo is not None and accept.random() < promo[0]:
+                        pool = promo[1]
+                        p = pool[int(accept.random() * len(pool))]
+                    else:
+                        if not picks:
+                            picks = gen.choice(n_products, size=1024, p=self.md.product_p).tolist()
+                        p = picks.pop()
+                    order_lines[p] = order_lines.get(p, 0.0) + float(max(1, int(round(qty()))))
+                customer = customers[int(cust_draw.random() * len(customers))]
+                idx, cum = self._site_wh[customer.site]
+                wh = (
+                    idx[bisect.bisect(cum, cust_draw.random() * cum[-1])]
+                    if len(idx) > 1
+                    else idx[0]
+                )
+                self.confirm(next_id, t, customer, wh, [[p, q] for p, q in order_lines.items()])
+                next_id += 1
+            t = clock.next_after(t)
+
+    def _demand_factor(self, t: float) -> tuple[float, tuple[float, list[int]] | None]:
+        """Demand multiplier at ``t`` and, during a promotion, (share of promo lines, pool)."""
+        day = t / 1440.0
+        factor, promo_extra, pool = 1.0, 0.0, []
+        for peak in self.ops.demand.peaks:
+            if peak.from_day <= day < peak.from_day + peak.days:
+                factor += peak.factor - 1.0
+                if peak.abc:
+                    promo_extra += peak.factor - 1.0
+                    pool = [p for k in peak.abc for p in self.md.by_class[k]]
+        fin = self.ops.finance
+        if fin.month_end_days:
+            start = self.sim.scenario.start
+            when = start.toordinal() + (start.hour * 60 + start.minute + t) / 1440.0
+            d = _days_to_month_end(when)
+            if d < fin.month_end_days:
+                factor *= fin.month_end_factor
+        promo = (promo_extra / factor, pool) if promo_extra and pool else None
+        return factor, promo
+
+    def confirm(self, oid: int, t: float, customer, wh: int, lines: list[list]) -> None:
+        products = self.md.products
+        value = sum(products[p].value * q for p, q in lines)
+        promise = t + self.ops.demand.promise_days.get(customer.tier, 2.0) * 1440.0
+        order = Order(oid, t, customer.id, wh, lines, value, promise)
+        order.scheduled = self.floor.schedule(t)
+        self.orders[oid] = order
+        self.outcomes.created(order)
+        gaps = set(customer.gaps)
+        for p, _ in lines:
+            gaps |= products[p].gaps
+        if gaps and self.wants("master_data_gap"):
+            order.blocks.add("data")
+            self.open_case(
+                "master_data_gap", value, order, wh, f"order:{oid}:{'+'.join(sorted(gaps))}"
+            )
+        if customer.exposure + value > customer.credit_limit and self.wants("credit_hold"):
+            order.blocks.add("credit")
+            self.open_case("credit_hold", value, order, wh, f"order:{oid}:customer:{customer.id}")
+            self.floor.credit_held.setdefault(customer.id, []).append(order)
+        customer.exposure += value
+        self.advance(order)
+
+    def advance(self, order: Order) -> None:
+        """Move an order as far as its blocks allow: reserve stock, then release to picking."""
+        if order.cancelled or order.picked is not None:
+            return
+        if order.blocks - {"stock"}:
+            self.outcomes.blocked(order, True)
+            return
+        if not order.reserved:
+            if self.stock.reserve(order):
+                order.blocks.discard("stock")
+                self.clear(order.cases.get("stock_shortage"))
+            else:
+                self.supply.shortage(order)
+                self.outcomes.blocked(order, True)
+                return
+        self.outcomes.blocked(order, False)
+        if order.ready is None:
+            self.floor.ready(order)
+
+    # -- the desk acted ----------------------------------------------------------------------
+    def resolved(self, case: Case, how: str) -> None:
+        """The exception desk resolved ``case``: do in the world what resolving it means."""
+        ref = getattr(case, "ref", None)
+        category = case.category
+        if category in (
+            "master_data_gap",
+            "credit_hold",
+            "stock_shortage",
+            "carrier_failure",
+            "picking_sla",
+        ) and isinstance(ref, Order):
+            self.floor.resolved_order_case(ref, category, how)
+        else:
+            self.supply.resolved(case, ref, how)
+
+
+def _days_to_month_end(ordinal_day: float) -> float:
+    from datetime import date
+
+    d = date.fromordinal(int(math.floor(ordinal_day)))
+    nxt = date(d.year + (d.month == 12), d.month % 12 + 1, 1)
+    return nxt.toordinal() - ordinal_day
