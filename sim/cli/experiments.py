@@ -1,0 +1,535 @@
+"""The experiment verbs: compare, sweep, check, staff.
+
+Each loads and validates all its input first (scenario, policies, parameters, requirements,
+backend), so bad input ends with one line on stderr and exit 2 before any run starts; then the
+runs go to the chosen backend (local processes by default, ``--backend serial``, or a Dask
+cluster with ``--dask tcp://scheduler:8786``) behind a progress bar of finished runs.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import math
+import os
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+import yaml
+from rich.table import Table
+
+from sim import config
+from sim.cli.common import app, fail, out_console, progress_bar
+from sim.experiments import backends, requirements, staffing
+from sim.experiments.compare import check_run_args
+from sim.experiments.compare import compare as run_compare
+from sim.experiments.kpis import HEADLINE
+from sim.experiments.sweep import grid_points
+from sim.experiments.sweep import sweep as run_sweep
+from sim.metrics import get_path
+
+ScenarioArg = Annotated[str, typer.Argument(help="Scenario: library name or YAML path.")]
+PolicyOpt = Annotated[str, typer.Option("--policy", "-p", help="Library name or YAML path.")]
+DaysOpt = Annotated[float | None, typer.Option(help="Override the scenario horizon (days).")]
+SeedOpt = Annotated[int, typer.Option(help="Master seed; replication r uses Streams(seed, r).")]
+WorkersOpt = Annotated[
+    int | None, typer.Option(min=1, help="Worker processes (default: all cores).")
+]
+WarmupOpt = Annotated[float, typer.Option(min=0, help="Warm-up days deleted from the KPIs.")]
+BackendOpt = Annotated[str, typer.Option(help="serial, processes or dask.")]
+DaskOpt = Annotated[
+    str | None, typer.Option("--dask", help="Dask scheduler address, e.g. tcp://host:8786.")
+]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON only.")]
+
+
+def _scenario(ref: str, days: float | None):
+    if days is not None and days <= 0:
+        fail(f"--days: must be > 0 (got {days:g})")
+    return config.load_scenario(ref, {"horizon_days": days} if days is not None else None)
+
+
+def _backend(backend: str, dask: str | None) -> str:
+    chosen = dask if dask is not None else backend
+    try:
+        backends.check_backend(chosen)
+    except backends.BackendError as exc:
+        fail(str(exc))
+    return chosen
+
+
+def _fmt(value: Any, unit: str = "", signed: bool = False) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "–"
+    sign = "+" if signed else ""
+    if unit == "%":
+        return f"{100 * value:{sign},.1f}{' pts' if signed else '%'}"
+    return f"{value:{sign},.2f}" if abs(value) < 100 else f"{value:{sign},.0f}"
+
+
+def _interval(lo: Any, hi: Any, unit: str = "", signed: bool = False) -> str:
+    """``[lo, hi]`` in the unit of the value beside it (shares in percent, no suffix)."""
+    if lo is None or hi is None or (isinstance(lo, float) and math.isnan(lo)):
+        return ""
+    if unit == "%":
+        sign = "+" if signed else ""
+        return f"[{100 * lo:{sign}.1f}, {100 * hi:{sign}.1f}]"
+    return f"[{_fmt(lo, unit, signed)}, {_fmt(hi, unit, signed)}]"
+
+
+def _checked(fn, *args, **kwargs):
+    """Call ``fn``; bad input (ConfigError, ValueError, KeyError) becomes a one-line exit 2."""
+    try:
+        return fn(*args, **kwargs)
+    except (config.ConfigError, ValueError) as exc:
+        fail(str(exc))
+    except KeyError as exc:
+        fail(str(exc.args[0]))
+
+
+# -- compare ----------------------------------------------------------------------------------
+@app.command()
+def compare(
+    scenario: ScenarioArg = "default",
+    policy: Annotated[
+        list[str] | None,
+        typer.Option("--policy", "-p", help="A policy (repeat; the first is the baseline)."),
+    ] = None,
+    reps: Annotated[int, typer.Option(min=1, help="Replications per policy.")] = 5,
+    days: DaysOpt = None,
+    seed: SeedOpt = 1,
+    warmup_days: WarmupOpt = 0.0,
+    workers: WorkersOpt = None,
+    backend: BackendOpt = "processes",
+    dask: DaskOpt = None,
+    kpi: Annotated[
+        list[str] | None, typer.Option("--kpi", help="Extra KPI path to show (repeat).")
+    ] = None,
+    out: Annotated[
+        Path | None, typer.Option(help="Write one run directory per policy + comparison.csv.")
+    ] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Compare policies on the same exceptions: KPIs with 95% CIs and paired differences."""
+    policies = policy or ["default"]
+    try:
+        scen = _scenario(scenario, days)
+        pols = [config.load_policy(p) for p in policies]
+    except config.ConfigError as exc:
+        fail(str(exc))
+    chosen = _backend(backend, dask)
+    _checked(check_run_args, scen, reps, warmup_days * 1440.0)
+    with progress_bar(f"{len(pols) * reps} runs") as bar:
+        res = run_compare(
+            scen,
+            pols,
+            reps=reps,
+            seed=seed,
+            warmup_min=warmup_days * 1440.0,
+            workers=workers,
+            backend=chosen,
+            progress=bar,
+            keep_logs=out is not None,
+        )
+    extra = [(k, k, "") for k in (kpi or [])]
+    known = set(res.table["kpi"])
+    for k, _, _ in extra:
+        if k not in known:
+            fail(f"--kpi {k}: no such KPI (e.g. sla.overall, queue_wait_min.p90, labour.cost)")
+    if out is not None:
+        res.write(out)
+    if as_json:
+        sys.stdout.write(json.dumps(res.to_json(), indent=2) + "\n")
+        return
+    _render_comparison(res, [*HEADLINE, *extra])
+    if out is not None:
+        out_console.print(f"[dim]wrote {out}/<policy>/ run directories and {out}/comparison.csv[/]")
+
+
+def _render_comparison(res, kpis) -> None:
+    names = list(res.policies)
+    title = (
+        f"{res.scenario.name}: {len(names)} policies × {res.reps} replications on the same "
+        f"exceptions (seed {res.seed}); mean [95% CI], Δ vs {names[0]} (paired)"
+    )
+    table = Table(title=title, title_justify="left")
+    table.add_column("KPI")
+    for name in names:
+        table.add_column(name, justify="right")
+    wins: dict[str, list[int]] = {n: [0, 0] for n in names[1:]}
+    for path, label, unit in kpis:
+        cells = []
+        for name in names:
+            hit = res.table[(res.table["policy"] == name) & (res.table["kpi"] == path)]
+            if hit.empty:
+                cells.append("–")
+                continue
+            r = hit.iloc[0]
+            cell = f"{_fmt(r['mean'], unit)} {_interval(r['lo'], r['hi'], unit)}".strip()
+            if name != names[0] and not math.isnan(r["diff"]):
+                ci = _interval(r["diff_lo"], r["diff_hi"], unit, True)
+                d = f"Δ {_fmt(r['diff'], unit, True)} {ci}"
+                verdict = r["better"] * r["diff"]
+                if r["significant"] and verdict > 0:
+                    d, wins[name][0] = f"[green]{d} ✔[/]", wins[name][0] + 1
+                elif r["significant"] and verdict < 0:
+                    d, wins[name][1] = f"[red]{d} ✘[/]", wins[name][1] + 1
+                elif r["significant"]:
+                    d += " *"
+                else:
+                    d = f"[dim]{d}[/]"
+                cell += "\n" + d
+            cells.append(cell)
+        table.add_row(label, *cells)
+    out_console.print(table)
+    out_console.print(
+        "[dim]✔/✘: significantly better/worse than the baseline (paired t test, p < 0.05); "
+        "grey: not significant.[/]"
+    )
+    for name, (better, worse) in wins.items():
+        out_console.print(
+            f"{name} vs {names[0]}: significantly better on {better}, worse on {worse} of "
+            f"{len(kpis)} KPIs shown."
+        )
+
+
+# -- sweep ------------------------------------------------------------------------------------
+def parse_param(text: str) -> tuple[str, list[Any]]:
+    """``PATH=v1,v2,...`` with YAML scalar values; ValueError with a one-line message."""
+    path, sep, raw = text.partition("=")
+    path = path.strip()
+    if not sep or not path or not raw.strip():
+        raise ValueError(f"--param {text!r}: expected PATH=v1,v2,... (e.g. {_PARAM_EXAMPLE})")
+    values = []
+    for item in raw.split(","):
+        if not item.strip():
+            raise ValueError(f"--param {text!r}: empty value in the list")
+        try:
+            value = yaml.safe_load(item)
+        except yaml.YAMLError:
+            raise ValueError(f"--param {text!r}: {item!r} is not a YAML scalar") from None
+        if isinstance(value, dict | list) or value is None:
+            raise ValueError(f"--param {text!r}: {item!r} is not a single value")
+        if isinstance(value, str):
+            with contextlib.suppress(ValueError):
+                value = float(value)
+        values.append(value)
+    return path, values
+
+
+_PARAM_EXAMPLE = "detection.picking_sla.scan.interval_min=15,30,60"
+_SWEEP_KPIS = (
+    ("sla.overall", "SLA", "%"),
+    ("alerts_per_agent_hour", "alerts/agent-h", ""),
+    ("labour.cost", "labour cost", ""),
+)
+
+
+@app.command()
+def sweep(
+    scenario: ScenarioArg = "default",
+    policy: PolicyOpt = "default",
+    param: Annotated[
+        list[str] | None,
+        typer.Option("--param", help=f"PATH=v1,v2,... (repeat), e.g. {_PARAM_EXAMPLE}."),
+    ] = None,
+    reps: Annotated[int, typer.Option(min=1, help="Replications per grid point.")] = 3,
+    days: DaysOpt = None,
+    seed: SeedOpt = 1,
+    warmup_days: WarmupOpt = 0.0,
+    workers: WorkersOpt = None,
+    backend: BackendOpt = "processes",
+    dask: DaskOpt = None,
+    pareto_x: Annotated[str, typer.Option(help="Pareto front: KPI to minimise.")] = (
+        "alerts_per_agent_hour"
+    ),
+    pareto_y: Annotated[str, typer.Option(help="Pareto front: KPI to maximise.")] = ("sla.overall"),
+    out: Annotated[
+        Path | None, typer.Option(help="Tidy results, one row per run (.parquet or .csv).")
+    ] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Run a grid over policy/scenario parameters; print the points and the Pareto front."""
+    if not param:
+        fail(f"sweep: give at least one --param PATH=v1,v2,... (e.g. {_PARAM_EXAMPLE})")
+    params: dict[str, list[Any]] = {}
+    for text in param:
+        path, values = _checked(parse_param, text)
+        if path in params:
+            fail(f"--param {path}: given twice")
+        params[path] = values
+    if out is not None and out.suffix.lower() not in (".parquet", ".csv"):
+        fail(f"--out {out}: write a .parquet or .csv file")
+    try:
+        scen = _scenario(scenario, days)
+        pol = config.load_policy(policy)
+    except config.ConfigError as exc:
+        fail(str(exc))
+    _checked(grid_points, scen, pol, params)
+    _checked(check_run_args, scen, reps, warmup_days * 1440.0)
+    chosen = _backend(backend, dask)
+    n = math.prod(len(v) for v in params.values()) * reps
+    with progress_bar(f"{n} runs") as bar:
+        sw = run_sweep(
+            scen,
+            pol,
+            params,
+            reps=reps,
+            seed=seed,
+            warmup_min=warmup_days * 1440.0,
+            workers=workers,
+            backend=chosen,
+            progress=bar,
+        )
+    front = _checked(sw.pareto, x=pareto_x, y=pareto_y)
+    if out is not None:
+        sw.write(out)
+    if as_json:
+        cols = ["point", *params, pareto_x, pareto_y]
+        doc = {
+            "params": params,
+            "reps": reps,
+            "seed": seed,
+            "points": _records(sw.points),
+            "pareto": {"x": pareto_x, "y": pareto_y, "points": _records(front[cols])},
+        }
+        sys.stdout.write(json.dumps(doc, indent=2, default=str) + "\n")
+        return
+    table = Table(
+        title=f"sweep of {scen.name} × {pol.name}: {n} runs, mean [95% CI]; "
+        f"★ = Pareto front of {pareto_y} against {pareto_x}",
+        title_justify="left",
+    )
+    shown = list(dict.fromkeys([*(k for k, _, _ in _SWEEP_KPIS), pareto_x, pareto_y]))
+    for p in params:
+        table.add_column(p, justify="right")
+    for k in shown:
+        table.add_column(k, justify="right")
+    table.add_column("★")
+    on_front = set(front["point"])
+    for _, row in sw.points.iterrows():
+        unit = {k: u for k, _, u in _SWEEP_KPIS}
+        cells = [str(row[p]) for p in params]
+        for k in shown:
+            u = unit.get(k, "")
+            cells.append(f"{_fmt(row[k], u)} {_interval(row[f'{k}_lo'], row[f'{k}_hi'], u)}")
+        cells.append("★" if row["point"] in on_front else "")
+        table.add_row(*cells)
+    out_console.print(table)
+    if out is not None:
+        out_console.print(f"[dim]wrote {out} ({len(sw.results)} rows)[/]")
+
+
+def _records(frame) -> list[dict]:
+    return [
+        {k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in r.items()}
+        for r in frame.to_dict(orient="records")
+    ]
+
+
+# -- check ------------------------------------------------------------------------------------
+@app.command()
+def check(
+    scenario: ScenarioArg = "default",
+    policy: PolicyOpt = "default",
+    require: Annotated[
+        list[str] | None,
+        typer.Option("--require", "-r", help="PATH OP NUMBER, e.g. 'sla.overall>=0.95'."),
+    ] = None,
+    reps: Annotated[int, typer.Option(min=1, help="Replications (judged on the mean).")] = 1,
+    days: DaysOpt = None,
+    seed: SeedOpt = 1,
+    warmup_days: WarmupOpt = 0.0,
+    workers: WorkersOpt = None,
+    backend: BackendOpt = "processes",
+    dask: DaskOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Run and judge requirements: exit 0 when all pass, 1 when any fails, 2 on bad input."""
+    if not require:
+        fail("check: give at least one --require PATH OP NUMBER (e.g. 'sla.overall>=0.95')")
+    reqs = [_checked(requirements.parse, r) for r in require]
+    try:
+        scen = _scenario(scenario, days)
+        pol = config.load_policy(policy)
+    except config.ConfigError as exc:
+        fail(str(exc))
+    chosen = _backend(backend, dask)
+    _checked(check_run_args, scen, reps, warmup_days * 1440.0)
+    with progress_bar(f"{reps} runs") as bar:
+        res = run_compare(
+            scen,
+            [pol],
+            reps=reps,
+            seed=seed,
+            warmup_min=warmup_days * 1440.0,
+            workers=workers,
+            backend=chosen,
+            progress=bar,
+            keep_logs=False,
+        )
+    summary = res.summaries[pol.name]
+    verdicts = _checked(requirements.evaluate, summary, reqs)
+    passed = all(v.passed for v in verdicts)
+    if as_json:
+        doc = {
+            "scenario": scen.name,
+            "policy": pol.name,
+            "seed": seed,
+            "reps": reps,
+            "passed": passed,
+            "requirements": [v.to_json() for v in verdicts],
+        }
+        sys.stdout.write(json.dumps(doc, indent=2) + "\n")
+    else:
+        table = Table(
+            title=f"{scen.name} × {pol.name}, {reps} replication(s), seed {seed}",
+            title_justify="left",
+        )
+        table.add_column("requirement")
+        table.add_column("observed", justify="right")
+        if reps > 1:
+            table.add_column("95% CI", justify="right")
+        table.add_column("result")
+        for v in verdicts:
+            cells = [str(v.requirement), _num(v.observed)]
+            if reps > 1:
+                cells.append(f"[{_num(v.lo)}, {_num(v.hi)}]" if v.lo is not None else "")
+            cells.append("[green]pass[/]" if v.passed else "[bold red]FAIL[/]")
+            table.add_row(*cells)
+        out_console.print(table)
+        failed = sum(not v.passed for v in verdicts)
+        out_console.print(
+            "[green]all requirements met[/]"
+            if passed
+            else f"[bold red]{failed} of {len(verdicts)} requirements failed[/]"
+        )
+    if not passed:
+        raise typer.Exit(1)
+
+
+def _num(value: float | None) -> str:
+    return "undefined" if value is None else f"{value:.4g}"
+
+
+# -- staff ------------------------------------------------------------------------------------
+@app.command()
+def staff(
+    scenario: ScenarioArg = "default",
+    policy: PolicyOpt = "default",
+    target: Annotated[
+        list[str] | None,
+        typer.Option("--target", "-t", help="Requirement to meet, e.g. 'sla.overall>=0.95'."),
+    ] = None,
+    reps: Annotated[int, typer.Option(min=1, help="Replications per evaluation.")] = 3,
+    days: DaysOpt = None,
+    seed: SeedOpt = 1,
+    warmup_days: WarmupOpt = 0.0,
+    workers: WorkersOpt = None,
+    backend: BackendOpt = "processes",
+    dask: DaskOpt = None,
+    max_steps: Annotated[int, typer.Option(min=1, help="Most agents to add.")] = 60,
+    out: Annotated[Path | None, typer.Option(help="Write the recommended policy YAML.")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Smallest headcount per team and shift meeting the target (Erlang C, then simulation).
+
+    Exit 0 when the target is met, 1 when no headcount within --max-steps met it.
+    """
+    reqs = [_checked(requirements.parse, t) for t in (target or ["sla.overall>=0.95"])]
+    try:
+        scen = _scenario(scenario, days)
+        pol = config.load_policy(policy)
+    except config.ConfigError as exc:
+        fail(str(exc))
+    chosen = _backend(backend, dask)
+    _checked(check_run_args, scen, reps, warmup_days * 1440.0)
+    with progress_bar("staffing search") as bar:
+        plan = _checked(
+            staffing.recommend,
+            scen,
+            pol,
+            reqs,
+            reps=reps,
+            seed=seed,
+            warmup_min=warmup_days * 1440.0,
+            workers=workers,
+            backend=chosen,
+            progress=bar,
+            max_steps=max_steps,
+        )
+    if out is not None:
+        tmp = out.with_name(out.name + ".partial")
+        tmp.write_text(
+            yaml.safe_dump(plan.policy.model_dump(mode="json", exclude_unset=True), sort_keys=False)
+        )
+        os.replace(tmp, out)
+    names = plan.shift_names()
+    if as_json:
+        doc = {
+            "scenario": scen.name,
+            "policy": pol.name,
+            "met": plan.met,
+            "headcount": {
+                t: dict(zip(names[t], n, strict=True)) for t, n in plan.headcount.items()
+            },
+            "erlang": {
+                t: {ld.shift: ld.erlang for ld in plan.loads if ld.team == t} for t in names
+            },
+            "cost": plan.cost,
+            "evaluations": plan.evaluations,
+            "requirements": [v.to_json() for v in plan.verdicts],
+            "kpis": {k: _get(plan.summary, k) for k, _, _ in HEADLINE},
+        }
+        sys.stdout.write(json.dumps(doc, indent=2) + "\n")
+    else:
+        _render_plan(plan, names, reps)
+        if out is not None:
+            out_console.print(f"[dim]wrote {out}[/]")
+    if not plan.met:
+        raise typer.Exit(1)
+
+
+def _get(summary: dict, path: str):
+    try:
+        return get_path(summary, path)
+    except KeyError:
+        return None
+
+
+def _render_plan(plan, names: dict[str, list[str]], reps: int) -> None:
+    table = Table(
+        title=f"recommended headcount ({plan.evaluations} evaluations × {reps} replications)",
+        title_justify="left",
+    )
+    for col in ("team", "shift", "arrivals/h", "offered load", "Erlang C", "recommended"):
+        table.add_column(col, justify="left" if col in ("team", "shift") else "right")
+    loads = {(ld.team, ld.shift): ld for ld in plan.loads}
+    for team, counts in plan.headcount.items():
+        for shift, n in zip(names[team], counts, strict=True):
+            ld = loads.get((team, shift))
+            table.add_row(
+                team,
+                shift,
+                f"{ld.arrivals_per_hour:.2f}" if ld else "",
+                f"{ld.offered_load:.2f}" if ld else "",
+                str(ld.erlang) if ld else "",
+                f"[bold]{n}[/]",
+            )
+    out_console.print(table)
+    kpis = Table(title="KPIs of the recommendation (mean [95% CI])", title_justify="left")
+    kpis.add_column("KPI")
+    kpis.add_column("value", justify="right")
+    ci = plan.summary.get("ci95") or {}
+    for path, label, unit in HEADLINE:
+        lohi = _get(ci, path)
+        lohi = lohi if isinstance(lohi, list) else [None, None]
+        kpis.add_row(label, f"{_fmt(_get(plan.summary, path), unit)} {_interval(*lohi, unit)}")
+    out_console.print(kpis)
+    for v in plan.verdicts:
+        mark = "[green]met[/]" if v.passed else "[bold red]NOT met[/]"
+        out_console.print(f"target {v.requirement}: observed {_num(v.observed)} — {mark}")
+    if plan.cost is not None:
+        out_console.print(f"labour cost over the horizon: {plan.cost:,.0f}")
