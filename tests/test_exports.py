@@ -37,6 +37,10 @@ def sample_log(n_cases: int = 300, seed: int = 7, reps: int = 1) -> pd.DataFrame
         for _ in range(n_cases):
             wh = str(rng.choice(list(SITES)))
             parent = int(rng.integers(0, log.n_cases)) if log.n_cases and rng.random() < 0.1 else -1
+            t = float(rng.uniform(0, 7 * 24 * 60))
+            # a third of the records started matching late (backdated trigger), a few have none
+            u = rng.random()
+            trigger = t - float(rng.exponential(120.0)) if u < 0.3 else t if u < 0.9 else np.nan
             case = log.open_case(
                 category=str(rng.choice(CATEGORIES)),
                 order_value=float(rng.lognormal(7, 1)) if rng.random() < 0.8 else float("nan"),
@@ -46,8 +50,8 @@ def sample_log(n_cases: int = 300, seed: int = 7, reps: int = 1) -> pd.DataFrame
                 warehouse=wh,
                 site=SITES[wh],
                 parent=parent,
+                trigger=trigger,
             )
-            t = float(rng.uniform(0, 7 * 24 * 60))
             sev = int(rng.integers(0, 4))
             team = log.code(str(rng.choice(TEAMS)))
             agent = log.code(f"agent-{int(rng.integers(0, 9))}")
@@ -123,6 +127,7 @@ def test_csv_has_schema_columns_and_wall_clock(log: pd.DataFrame, tmp_path: Path
     raw = pd.read_csv(path)
     assert list(raw.columns[:-1]) == list(log.columns) and raw.columns[-1] == "time"
     np.testing.assert_array_equal(raw["ts"].to_numpy(), log["ts"].to_numpy())  # exact floats
+    np.testing.assert_array_equal(raw["trigger_ts"].to_numpy(), log["trigger_ts"].to_numpy())
     wall = pd.to_datetime(raw["time"], format="ISO8601", utc=True)
     start = pd.Timestamp("2024-03-04T05:00:00Z")
     minutes = (wall - start) / pd.Timedelta(minutes=1)
@@ -148,6 +153,41 @@ def test_xes_is_well_formed_and_case_centric(log: pd.DataFrame, tmp_path: Path) 
     assert stamp.endswith("+01:00")
     details = {a.get("value") for a in root.iter(f"{XES_NS}string") if a.get("key") == "detail"}
     assert 'rule "R7" <late>' in details and "réservé ✓" in details
+
+
+def _minutes_since_start(stamps: list[str | None], start: str) -> np.ndarray:
+    wall = pd.to_datetime(pd.Series(stamps, dtype=object), format="ISO8601", utc=True)
+    return ((wall - pd.Timestamp(start)) / pd.Timedelta(minutes=1)).to_numpy(float)
+
+
+def test_trigger_date_is_a_case_attribute_in_xes_and_ocel(
+    log: pd.DataFrame, tmp_path: Path
+) -> None:
+    cases = log.drop_duplicates("case_id").set_index("case_id")["trigger_ts"]
+    first_ts = log.groupby("case_id")["ts"].min()
+    assert cases.isna().any() and (cases < first_ts.loc[cases.index]).any()
+    root = ET.parse(to_xes(log, tmp_path / "log.xes")).getroot()
+    xes: dict[int, str | None] = {}
+    for trace in root.iter(f"{XES_NS}trace"):
+        name = int(trace.find(f"{XES_NS}string[@key='concept:name']").get("value"))
+        date = trace.find(f"{XES_NS}date[@key='trigger']")  # a trace attribute, not an event's
+        xes[name] = None if date is None else date.get("value")
+    doc = json.loads(to_ocel(log, tmp_path / "log.jsonocel").read_text(encoding="utf-8"))
+    case_type = next(t for t in doc["objectTypes"] if t["name"] == "case")
+    assert {"name": "trigger", "type": "time"} in case_type["attributes"]
+    ocel: dict[int, str | None] = {}
+    for obj in doc["objects"]:
+        if obj["type"] == "case":
+            attrs = {a["name"]: a["value"] for a in obj["attributes"]}
+            ocel[int(obj["id"])] = attrs.get("trigger")
+    start = "2024-03-04T05:00:00Z"
+    for found in (xes, ocel):
+        ids = sorted(found)
+        assert ids == sorted(cases.index)
+        got = _minutes_since_start([found[i] for i in ids], start)
+        want = cases.loc[ids].to_numpy(float)
+        assert np.array_equal(np.isnan(got), np.isnan(want))
+        np.testing.assert_allclose(got[~np.isnan(want)], want[~np.isnan(want)], atol=1e-6)
 
 
 def test_ocel_follows_the_2_0_json_layout(log: pd.DataFrame, tmp_path: Path) -> None:
@@ -204,6 +244,8 @@ def test_pm4py_reads_our_xes_and_ocel(log: pd.DataFrame, tmp_path: Path) -> None
     assert xes["case:concept:name"].nunique() == log["case_id"].nunique()
     assert set(xes["concept:name"]) == set(log["event"].astype(str))
     assert str(xes["time:timestamp"].dt.tz) == "UTC"
+    trigger = xes.drop_duplicates("case:concept:name")["case:trigger"]
+    assert trigger.notna().sum() == log.drop_duplicates("case_id")["trigger_ts"].notna().sum()
     ocel = pm4py.read_ocel2_json(str(to_ocel(log, tmp_path / "log.jsonocel")))
     assert len(ocel.events) == len(log)
     assert set(ocel.objects["ocel:type"]) == {"case", "team", "warehouse"}

@@ -1,8 +1,9 @@
 """OCEL 2.0 export (JSON): the log as events related to objects, for object-centric mining.
 
 An exception case is an object of type ``case``; its fixed attributes (case id, rep,
-category, order value, tier, warehouse, site, parent case) are object attributes. The teams
-that own cases and the warehouses they belong to are objects too. Each event relates to its
+category, order value, tier, warehouse, site, parent case, and ``trigger``: the record's
+trigger date, a time) are object attributes. The teams that own cases and the warehouses
+they belong to are objects too. Each event relates to its
 case (qualifier ``case``), its warehouse (``at``) and, once routed, the owning team
 (``owner``); a case relates to its warehouse (``located at``) and to the case that caused
 it (``caused by``). Per-event facts (severity, actor, detail, SLA due time) are event
@@ -48,6 +49,7 @@ _CASE_ATTRIBUTES = [
     {"name": "warehouse", "type": "string"},
     {"name": "site", "type": "string"},
     {"name": "parent_case_id", "type": "integer"},
+    {"name": "trigger", "type": "time"},
 ]
 
 
@@ -94,7 +96,7 @@ def _chunks(df: pd.DataFrame) -> Iterator[str]:
     )
     yield ',\n"objects":[\n'
     first = True
-    for obj in _objects(df, multi_rep):
+    for obj in _objects(df, multi_rep, start):
         yield ("" if first else ",\n") + _dump(obj)
         first = False
     yield '\n],\n"events":[\n'
@@ -121,7 +123,7 @@ def _chunks(df: pd.DataFrame) -> Iterator[str]:
     yield f'\n],\n"{META_KEY}":' + _dump(asdict(meta)) + "\n}\n"
 
 
-def _objects(df: pd.DataFrame, multi_rep: bool) -> Iterator[dict]:
+def _objects(df: pd.DataFrame, multi_rep: bool, start: pd.Timestamp) -> Iterator[dict]:
     cases = df.drop_duplicates(["rep", "case_id"])
     rep, case = cases["rep"].to_numpy(), cases["case_id"].to_numpy()
     category, tier, warehouse, site = (
@@ -129,6 +131,7 @@ def _objects(df: pd.DataFrame, multi_rep: bool) -> Iterator[dict]:
     )
     value = cases["order_value"].to_numpy(dtype=float)
     parent = cases["parent_case_id"].astype("Float64").to_numpy(dtype=float, na_value=np.nan)
+    trigger = iso_times(cases["trigger_ts"].to_numpy(dtype=float), start)
     for i in range(len(cases)):
         attrs = [
             {"name": "case_id", "value": int(case[i]), "time": STATIC_TIME},
@@ -143,6 +146,8 @@ def _objects(df: pd.DataFrame, multi_rep: bool) -> Iterator[dict]:
                 attrs.append({"name": name, "value": values[i], "time": STATIC_TIME})
         if np.isfinite(parent[i]):
             attrs.append({"name": "parent_case_id", "value": int(parent[i]), "time": STATIC_TIME})
+        if trigger[i] is not None:
+            attrs.append({"name": "trigger", "value": trigger[i], "time": STATIC_TIME})
         rels = []
         if warehouse[i] is not None:
             rels.append({"objectId": f"warehouse:{warehouse[i]}", "qualifier": "located at"})

@@ -1,10 +1,12 @@
 """XES export (IEEE 1849-2016): one trace per exception case, for ProM, Disco, pm4py, Celonis.
 
 XES is case-centric: a trace is one case (``concept:name`` = case id) and carries the
-case's fixed attributes; its events carry what changes (event name, time, who, which team,
-severity). exsim's ``actor`` and ``team`` are the Organizational extension's
-``org:resource`` and ``org:group``. The log's :class:`~sim.eventlog.LogMeta` rides along as
-the log attribute ``exsim.meta`` so that replay can read the file back exactly.
+case's fixed attributes, among them the record's trigger date as the date ``trigger``
+(the scheduled date that time rules and scans measure from); its events carry what
+changes (event name, time, who, which team, severity). exsim's ``actor`` and ``team`` are
+the Organizational extension's ``org:resource`` and ``org:group``. The log's
+:class:`~sim.eventlog.LogMeta` rides along as the log attribute ``exsim.meta`` so that replay
+can read the file back exactly.
 
 The file is streamed trace by trace with escaped strings; no DOM is built, so memory stays
 flat however large the log.
@@ -27,6 +29,8 @@ from sim.exports.tabular import require_meta
 
 #: Log attribute holding the LogMeta JSON.
 META_KEY = "exsim.meta"
+#: Trace attribute holding the record's trigger date (``trigger_ts``), as a date.
+TRIGGER_KEY = "trigger"
 
 _HEADER = """<?xml version="1.0" encoding="UTF-8"?>
 <log xes.version="1849-2016" xes.features="nested-attributes" xmlns="http://www.xes-standard.org/">
@@ -83,6 +87,7 @@ def _lines(df: pd.DataFrame) -> Iterator[str]:
     order = np.lexsort((np.arange(n), df["ts"].to_numpy(), case, rep))
     times = iso_times(df["ts"].to_numpy(dtype=float), start)
     due = iso_times(df["due_ts"].to_numpy(dtype=float), start)
+    trigger = iso_times(df["trigger_ts"].to_numpy(dtype=float), start)
     event, severity, team, actor, detail = (
         _strings(df[c]) for c in ("event", "severity", "team", "actor", "detail")
     )
@@ -114,6 +119,8 @@ def _lines(df: pd.DataFrame) -> Iterator[str]:
         if np.isfinite(parent[i]):
             name = _trace_name(rep[i], parent[i], multi_rep)
             head.append(f'<string key="parent" value="{name}"/>')
+        if trigger[i] is not None:
+            head.append(f'<date key="{TRIGGER_KEY}" value="{trigger[i]}"/>')
         parts = ["".join(head), "\n"]
         for j in rows:
             parts.append(

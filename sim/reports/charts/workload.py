@@ -1,0 +1,156 @@
+"""Charts of the load on people: alerts by team and hour, and the escalation/approval funnel.
+
+An alert is a ``notified`` or ``escalated`` row: something that interrupts a person. On an
+escalated row the ``team`` column is whoever the ladder notified (a team lead, an operations
+manager), so the heat map shows who gets paged as well as which desk gets notified.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+
+from sim.eventlog import EVENT_CODE
+from sim.metrics.cases import as_category, event_codes, log_meta
+from sim.policies.schema import Policy
+from sim.reports.style import color, figure, styled
+from sim.shifts import Calendar
+
+ALERTS = (EVENT_CODE["notified"], EVENT_CODE["escalated"])
+
+
+def _minute_of_day0(df: pd.DataFrame) -> float:
+    start = log_meta(df).start_datetime()
+    return start.hour * 60 + start.minute + start.second / 60
+
+
+def alerts_by_hour(df: pd.DataFrame) -> pd.DataFrame:
+    """Alerts per team (rows) and hour of day (columns 0-23), as a mean per day and replication."""
+    meta = log_meta(df)
+    rows = np.isin(event_codes(df), ALERTS)
+    team = as_category(df["team"]).astype(str).to_numpy()[rows]
+    hour = ((df["ts"].to_numpy(float)[rows] + _minute_of_day0(df)) // 60 % 24).astype(int)
+    table = pd.crosstab(pd.Series(team, name="team"), pd.Series(hour, name="hour"))
+    table = table.reindex(columns=range(24), fill_value=0)
+    days = max(meta.horizon_min / 1440.0, 1e-9)
+    return table / (days * max(df["rep"].nunique(), 1))
+
+
+def agent_hours_by_hour(policy: Policy, df: pd.DataFrame, step_min: float = 5.0) -> pd.DataFrame:
+    """Agent-hours on duty per team and hour of day, as a mean per day (from shift calendars)."""
+    meta = log_meta(df)
+    start = meta.start_datetime().replace(tzinfo=None)
+    grid = np.arange(0.0, meta.horizon_min, step_min)
+    hour = ((grid + _minute_of_day0(df)) // 60 % 24).astype(int)
+    days = max(meta.horizon_min / 1440.0, 1e-9)
+    out = {}
+    for name, team in policy.staffing.teams.items():
+        on = np.zeros(grid.size)
+        for shift in team.shift_list():
+            cal = Calendar.from_shift(shift, start)
+            on += shift.agents * np.array([cal.is_on(t) for t in grid])
+        out[name] = np.bincount(hour, weights=on * step_min / 60.0, minlength=24) / days
+    return pd.DataFrame(out, index=range(24)).T
+
+
+@styled
+def alert_load_chart(
+    df: pd.DataFrame, policy: Policy | None = None, title: str | None = None
+) -> Figure:
+    """Heat map of alerts per team and hour of day; with a ``policy``, also per agent on duty.
+
+    The second panel divides by the agents its shift calendars put on duty in that hour: the
+    interruptions each person absorbs. Blank cells had nobody on duty (or the recipient is not
+    a staffed team, e.g. a team lead paged by an escalation).
+    """
+    load = alerts_by_hour(df)
+    panels = [(load, "alerts per hour (mean per day)")]
+    if policy is not None and len(load):
+        hours = agent_hours_by_hour(policy, df).reindex(load.index)
+        per_agent = load / hours.where(hours > 0)
+        panels.append((per_agent, "alerts per agent-hour on duty"))
+    fig = figure(10, 1.6 + 0.32 * max(len(load), 1) * len(panels))
+    axes = np.atleast_1d(fig.subplots(len(panels), 1, sharex=True))
+    for ax, (table, label) in zip(axes, panels, strict=True):
+        data = np.ma.masked_invalid(table.to_numpy(float))
+        image = ax.imshow(
+            data,
+            aspect="auto",
+            cmap="YlOrRd",
+            interpolation="nearest",
+            extent=(-0.5, 23.5, len(table) - 0.5, -0.5),
+        )
+        ax.set_yticks(range(len(table)), [str(t) for t in table.index])
+        ax.set_ylabel("team notified")
+        ax.grid(False)
+        fig.colorbar(image, ax=ax, label=label, pad=0.01)
+    axes[-1].set_xticks(range(0, 24, 2))
+    axes[-1].set_xlabel("hour of day (wall clock, h)")
+    meta = log_meta(df)
+    axes[0].set_title(title or f"Alert load by team and hour — {meta.scenario} × {meta.policy}")
+    return fig
+
+
+def funnel_counts(df: pd.DataFrame) -> pd.Series:
+    """Cases per replication reaching each stage: detected, escalated per tier, approvals."""
+    ev = event_codes(df)
+    key = df["rep"].to_numpy(np.int64) * (int(df["case_id"].max()) + 1 if len(df) else 1)
+    key = key + df["case_id"].to_numpy(np.int64)
+    reps = max(df["rep"].nunique(), 1)
+
+    def cases(mask: np.ndarray) -> float:
+        return len(np.unique(key[mask])) / reps
+
+    out = {"detected": cases(ev == EVENT_CODE["detected"])}
+    esc = ev == EVENT_CODE["escalated"]
+    tiers = as_category(df["detail"]).astype(str).str.split(":").str[0].to_numpy()
+    for tier in sorted(set(tiers[esc])):
+        out[f"escalated: {tier}"] = cases(esc & (tiers == tier))
+    for name in ("approval_requested", "approved", "rejected"):
+        out[name.replace("_", " ")] = cases(ev == EVENT_CODE[name])
+    return pd.Series(out, name="cases")
+
+
+@styled
+def funnel_chart(logs: Mapping[str, pd.DataFrame], title: str | None = None) -> Figure:
+    """Escalation and approval funnel: how many cases reached each stage, per run.
+
+    Stages are not nested (an approval needs no escalation), so read each bar against the
+    detected cases at the top, e.g. "4% of cases needed the operations manager".
+    """
+    counts = pd.DataFrame({label: funnel_counts(df) for label, df in logs.items()}).fillna(0.0)
+    tiers = sorted(i for i in counts.index if i.startswith("escalated"))
+    stages = ["detected", *tiers, "approval requested", "approved", "rejected"]
+    counts = counts.reindex(stages, fill_value=0.0)
+    fig = figure(9, 1.4 + 0.3 * len(stages) * max(len(logs), 1) ** 0.5)
+    ax = fig.add_subplot()
+    n = max(len(logs), 1)
+    height = 0.8 / n
+    y = np.arange(len(stages))
+    for i, label in enumerate(counts.columns):
+        pos = y - 0.4 + height * (i + 0.5)
+        values = counts[label].to_numpy(float)
+        ax.barh(pos, values, height=height * 0.92, color=color(i), label=label)
+        top = values[0] if values.size and values[0] > 0 else np.nan
+        for p, v in zip(pos, values, strict=True):
+            share = f" ({v / top:.1%})" if np.isfinite(top) else ""
+            ax.annotate(
+                f"{v:,.1f}{share}",
+                (v, p),
+                xytext=(3, 0),
+                textcoords="offset points",
+                va="center",
+                fontsize=7.5,
+            )
+    ax.set_yticks(y, stages)
+    ax.invert_yaxis()
+    ax.set_xlabel("cases per replication (count)")
+    ax.set_ylabel("stage")
+    ax.margins(x=0.15)
+    if len(logs) > 1:
+        ax.legend(loc="lower right", title="policy")
+    ax.set_title(title or "Escalation and approval funnel")
+    return fig

@@ -1,0 +1,252 @@
+"""The report: one self-contained HTML file a consultant can mail.
+
+Everything is inside the file: charts are PNGs embedded as ``data:`` URIs, styles are inline,
+there is no script and no link to anything on the network, so it opens the same in a mail
+client, offline, or years later. It holds, in reading order: the verdict (which policy wins
+on SLA attainment and by how much, with its 95% confidence interval), warnings, the KPI table
+(mean and CI per run), the paired differences against the baseline (the first run), the
+charts, and each run's identity with the scenario and policy YAML it used.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import math
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+from matplotlib.figure import Figure
+
+from sim.exports.atomic import atomic_text
+from sim.reports import charts
+from sim.reports.comparison import KPIS, Comparison, compare, fmt, verdict
+from sim.reports.rundir import RunDir
+from sim.reports.style import png_bytes, save
+
+Progress = Callable[[float], None]
+
+_CSS = """
+body{font:14px/1.45 -apple-system,'Segoe UI',Roboto,Helvetica,Arial,sans-serif;color:#1d2630;
+max-width:1100px;margin:2em auto;padding:0 1.2em}
+h1{font-size:1.6em;margin-bottom:.2em}h2{border-bottom:2px solid #0072B2;padding-bottom:.2em;
+margin-top:2em}h3{margin-top:1.5em}
+table{border-collapse:collapse;margin:.8em 0;font-variant-numeric:tabular-nums}
+th,td{border-bottom:1px solid #d8dee4;padding:.35em .7em;text-align:right}
+th:first-child,td:first-child{text-align:left}thead th{background:#f0f4f8}
+.verdict{background:#eef6fb;border-left:4px solid #0072B2;padding:.6em 1em}
+.warning{background:#fff4e5;border-left:4px solid #E69F00;padding:.6em 1em}
+.better{color:#00734d;font-weight:600}.worse{color:#b33c00;font-weight:600}
+.muted{color:#66707a}figure{margin:1.2em 0}img{max-width:100%;height:auto}
+figcaption{color:#66707a;font-size:.9em}pre{background:#f6f8fa;padding:.8em;overflow:auto;
+font-size:12px}details{margin:.5em 0}summary{cursor:pointer;font-weight:600}
+"""
+
+
+def _e(text: object) -> str:
+    return html.escape(str(text), quote=True)
+
+
+def _img(fig: Figure, alt: str, caption: str) -> str:
+    data = base64.b64encode(png_bytes(fig)).decode("ascii")
+    return (
+        f'<figure><img alt="{_e(alt)}" src="data:image/png;base64,{data}">'
+        f"<figcaption>{_e(caption)}</figcaption></figure>"
+    )
+
+
+def _ci(lo: float, hi: float, unit: str, signed: bool = False) -> str:
+    if not (math.isfinite(lo) and math.isfinite(hi)):
+        return ""
+    return f"[{fmt(lo, unit, signed)}, {fmt(hi, unit, signed)}]"
+
+
+def kpi_table(cmp: Comparison) -> str:
+    head = "".join(f"<th>{_e(label)}</th>" for label in cmp.labels)
+    rows = []
+    for kpi in KPIS:
+        cells = "".join(
+            f"<td>{_e(fmt(c.mean, kpi.unit))} <span class='muted'>{_e(_ci(c.lo, c.hi, kpi.unit))}"
+            "</span></td>"
+            for c in cmp.cells[kpi.path]
+        )
+        rows.append(
+            f"<tr><td>{_e(kpi.label)} <span class='muted'>({kpi.better} is better)</span>"
+            f"</td>{cells}</tr>"
+        )
+    return (
+        "<table class='kpis'><thead><tr><th>KPI (mean [95% CI])</th>"
+        f"{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
+    )
+
+
+def difference_table(cmp: Comparison) -> str:
+    base = cmp.labels[0]
+    rows = []
+    for i, label in enumerate(cmp.labels[1:], start=1):
+        for kpi in KPIS:
+            c = cmp.cells[kpi.path][i]
+            verdict_cell = {
+                True: "<span class='better'>better</span>",
+                False: "<span class='worse'>worse</span>",
+                None: "<span class='muted'>no significant difference</span>",
+            }
+            p = f"{c.p_value:.3g}" if math.isfinite(c.p_value) else "–"
+            rows.append(
+                f"<tr><td>{_e(label)}</td><td>{_e(kpi.label)}</td>"
+                f"<td>{_e(fmt(c.diff, kpi.unit, True))}</td>"
+                f"<td>{_e(_ci(c.diff_lo, c.diff_hi, kpi.unit, True))}</td><td>{p}</td>"
+                f"<td>{verdict_cell[cmp.better(kpi, i)]}</td></tr>"
+            )
+    kind = "paired over replications" if cmp.paired else "unpaired (Welch)"
+    return (
+        f"<p>Differences <em>policy − {_e(base)}</em>, {kind}, 95% confidence intervals.</p>"
+        "<table class='differences'><thead><tr><th>policy</th><th>KPI</th><th>difference</th>"
+        "<th>95% CI</th><th>p</th><th>vs baseline</th></tr></thead>"
+        f"<tbody>{''.join(rows)}</tbody></table>"
+    )
+
+
+def _identity(run: RunDir, label: str) -> str:
+    s = run.summary
+    facts = [
+        ("run directory", run.path.name),
+        ("scenario", s.get("scenario")),
+        ("policy", s.get("policy")),
+        ("days", s.get("days")),
+        ("seed", s.get("seed")),
+        ("replications", s.get("reps")),
+        ("warm-up days", s.get("warmup_days", 0)),
+        ("start (minute 0)", run.meta.start),
+        ("events", f"{len(run.log):,}"),
+    ]
+    rows = "".join(f"<tr><td>{_e(k)}</td><td>{_e(v)}</td></tr>" for k, v in facts)
+    return (
+        f"<h3>{_e(label)}</h3><table class='identity'><tbody>{rows}</tbody></table>"
+        f"<details><summary>scenario.yaml</summary><pre>{_e(run.scenario_yaml)}</pre></details>"
+        f"<details><summary>policy.yaml</summary><pre>{_e(run.policy_yaml)}</pre></details>"
+    )
+
+
+ChartSpec = tuple[str, str, Callable[[], Figure], str]
+
+
+def chart_specs(runs: list[RunDir], labels: list[str]) -> list[ChartSpec]:
+    """(file name, alt text, builder, caption) of every chart of the report, in page order."""
+    logs = {label: r.log for label, r in zip(labels, runs, strict=True)}
+    summaries = {label: r.summary for label, r in zip(labels, runs, strict=True)}
+    specs: list[ChartSpec] = [
+        (
+            "sla",
+            "SLA attainment by category and severity",
+            lambda: charts.sla_chart(summaries),
+            "Share of judged cases resolved by their deadline; whiskers are 95% CIs.",
+        ),
+        (
+            "latency_cdf",
+            "Detection latency and time to resolve, cumulative",
+            lambda: charts.latency_cdf_chart(logs),
+            "Curves further left are faster; they top out at the share ever detected/resolved.",
+        ),
+        (
+            "funnel",
+            "Escalation and approval funnel",
+            lambda: charts.funnel_chart(logs),
+            "Cases per replication reaching each stage (share of detected cases).",
+        ),
+    ]
+    for i, (label, run) in enumerate(zip(labels, runs, strict=True)):
+        slug = f"run{i + 1}"
+        specs += [
+            (
+                f"{slug}_backlog",
+                f"Backlog by category, {label}",
+                lambda run=run, label=label: charts.backlog_chart(
+                    run.log, run.policy, title=f"Backlog by category — {label}"
+                ),
+                f"{label}: open cases over time; shaded where staffing is thin or absent.",
+            ),
+            (
+                f"{slug}_aging",
+                f"Ageing of open cases, {label}",
+                lambda run=run, label=label: charts.aging_chart(
+                    run.log, run.policy, title=f"Ageing of open cases — {label}"
+                ),
+                f"{label}: open cases by time since they occurred.",
+            ),
+            (
+                f"{slug}_alerts",
+                f"Alert load per team and hour, {label}",
+                lambda run=run, label=label: charts.alert_load_chart(
+                    run.log, run.policy, title=f"Alert load by team and hour — {label}"
+                ),
+                f"{label}: notifications and escalations per team and hour of day.",
+            ),
+        ]
+    return specs
+
+
+def render_report(
+    runs: list[RunDir],
+    charts_dir: str | os.PathLike | None = None,
+    progress: Progress | None = None,
+) -> str:
+    """The report page for ``runs`` (the first is the baseline) as an HTML string.
+
+    With ``charts_dir``, each chart is also saved there as PNG and SVG.
+    """
+    cmp = compare(runs)
+    specs = chart_specs(runs, cmp.labels)
+    total = len(specs) + 1
+    if progress:
+        progress(1 / total)
+    figures = []
+    for k, (name, alt, build, caption) in enumerate(specs, start=2):
+        fig = build()
+        if charts_dir is not None:
+            save(fig, charts_dir, name)
+        figures.append(_img(fig, alt, caption))
+        if progress:
+            progress(k / total)
+
+    scen = runs[0].summary.get("scenario", "")
+    title = f"exsim report — {scen}: " + " vs ".join(cmp.labels)
+    parts = [
+        "<!DOCTYPE html>",
+        '<html lang="en"><head><meta charset="utf-8">',
+        '<meta name="viewport" content="width=device-width, initial-scale=1">',
+        f"<title>{_e(title)}</title><style>{_CSS}</style></head><body>",
+        f"<h1>{_e(title)}</h1>",
+        f"<p class='muted'>{len(runs)} run(s); baseline: {_e(cmp.labels[0])}. Every number is "
+        "computed from the runs' event logs; intervals are 95% Student t intervals over "
+        "replications.</p>",
+    ]
+    lines = verdict(cmp)
+    if lines:
+        parts.append("<h2>Which policy wins</h2><div class='verdict'>")
+        parts += [f"<p>{_e(line)}</p>" for line in lines]
+        parts.append("</div>")
+    for warning in cmp.warnings:
+        parts.append(f"<p class='warning'>Warning: {_e(warning)}</p>")
+    parts += ["<h2>Key performance indicators</h2>", kpi_table(cmp)]
+    if len(runs) > 1:
+        parts += ["<h2>Differences against the baseline</h2>", difference_table(cmp)]
+    parts += ["<h2>Charts</h2>", *figures, "<h2>Runs</h2>"]
+    parts += [_identity(r, label) for r, label in zip(runs, cmp.labels, strict=True)]
+    parts.append("</body></html>\n")
+    return "\n".join(parts)
+
+
+def write_report(
+    runs: list[RunDir],
+    out: str | os.PathLike,
+    charts_dir: str | os.PathLike | None = None,
+    progress: Progress | None = None,
+) -> Path:
+    """Render and write the report atomically (no half-written file on failure)."""
+    page = render_report(runs, charts_dir, progress)
+    Path(out).parent.mkdir(parents=True, exist_ok=True)
+    with atomic_text(out) as fh:
+        fh.write(page)
+    return Path(out)

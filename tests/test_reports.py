@@ -1,0 +1,401 @@
+"""Charts and the HTML report, built from real (small) simulations and checked as a reader would.
+
+Run directories come from the real CLI; the page is parsed and validated (structure, embedded
+PNGs, no network references), its paired differences are recomputed independently, and it is
+opened in headless Chromium when one is installed.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import math
+import re
+import shutil
+import subprocess
+from datetime import timedelta
+from html.parser import HTMLParser
+from pathlib import Path
+
+import matplotlib.dates as mdates
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from matplotlib.figure import Figure
+from typer.testing import CliRunner
+
+from sim import stats
+from sim.cli import app
+from sim.eventlog import read_log
+from sim.metrics import backlog_series, get_path, summarize
+from sim.reports import charts
+from sim.reports.charts.timeline import agents_on_duty, open_by_age
+from sim.reports.charts.workload import alerts_by_hour, funnel_counts
+from sim.reports.comparison import compare
+from sim.reports.rundir import load_run_dir
+from sim.shifts import Calendar
+
+cli = CliRunner()
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+
+
+def _run(out: Path, policy: str, seed: int = 5, reps: int = 3, days: str = "2") -> Path:
+    args = ["run", "default", "--policy", policy, "--days", days, "--seed", str(seed)]
+    res = cli.invoke(app, [*args, "--reps", str(reps), "--workers", "1", "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    return out
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory) -> dict[str, Path]:
+    root = tmp_path_factory.mktemp("runs")
+    return {
+        "default": _run(root / "default", "default"),
+        "routed": _run(root / "routed", "severity-routed"),
+        "other_seed": _run(root / "other_seed", "lean-desk", seed=6),
+    }
+
+
+@pytest.fixture(scope="module")
+def report(runs, tmp_path_factory) -> tuple[Path, Path]:
+    out = tmp_path_factory.mktemp("report")
+    page, chart_dir = out / "report.html", out / "charts"
+    args = ["report", str(runs["default"]), "--compare", str(runs["routed"])]
+    res = cli.invoke(app, [*args, "-o", str(page), "--charts", str(chart_dir)])
+    assert res.exit_code == 0, res.output
+    return page, chart_dir
+
+
+# -- charts -------------------------------------------------------------------------------------
+#: Axis labels naming categories (no unit to give).
+CATEGORICAL = {"exception category", "severity", "team notified", "stage"}
+
+
+def _labels_have_units(fig: Figure) -> None:
+    axes = [ax for ax in fig.axes if ax.get_label() != "<colorbar>"]
+    assert fig._suptitle is not None or any(ax.get_title() for ax in axes)
+    for ax in axes:
+        for label in (ax.get_xlabel(), ax.get_ylabel()):
+            if label and label not in CATEGORICAL:
+                assert re.search(r"\(.+\)", label), f"no unit in axis label {label!r}"
+        assert ax.get_xlabel() or not ax.get_xticklabels(), "x axis without a label"
+
+
+def _assert_date_axis(ax, meta) -> None:
+    assert isinstance(ax.xaxis.get_major_formatter(), mdates.ConciseDateFormatter)
+    lo, hi = (mdates.num2date(v).replace(tzinfo=None) for v in ax.get_xlim())
+    start = meta.start_datetime().replace(tzinfo=None)
+    assert lo == start and abs(hi - (start + timedelta(minutes=meta.horizon_min))) < timedelta(
+        hours=1
+    )
+
+
+def test_every_chart_has_title_units_and_dates(runs) -> None:
+    a, b = (load_run_dir(runs[k]) for k in ("default", "routed"))
+    logs, sums = {"default": a.log, "routed": b.log}, {"default": a.summary, "routed": b.summary}
+    timed = [charts.backlog_chart(a.log, a.policy), charts.aging_chart(a.log, a.policy)]
+    others = [
+        charts.sla_chart(sums),
+        charts.latency_cdf_chart(logs),
+        charts.alert_load_chart(b.log, b.policy),
+        charts.funnel_chart(logs),
+    ]
+    for fig in timed + others:
+        assert isinstance(fig, Figure)
+        _labels_have_units(fig)
+    for fig in timed:
+        _assert_date_axis(fig.axes[0], a.meta)
+
+
+def test_backlog_shading_is_exactly_the_hours_nobody_is_on_duty(runs) -> None:
+    run = load_run_dir(runs["default"])
+    fig = charts.backlog_chart(run.log, run.policy)
+    ax = fig.axes[0]
+    # darker spans (nobody on duty) have the larger alpha; measure their total length
+    spans = [p for p in ax.patches if p.get_alpha() and p.get_alpha() > 0.2]
+    shaded_min = sum(p.get_width() for p in spans) * 1440.0  # axvspan: a Rectangle, x in days
+    start = run.meta.start_datetime().replace(tzinfo=None)
+    on = []  # union of every shift's on-duty spans, from the calendars directly
+    for team in run.policy.staffing.teams.values():
+        for shift in team.shift_list():
+            on += list(Calendar.from_shift(shift, start).spans(0.0, run.meta.horizon_min))
+    on.sort()
+    covered, end = 0.0, 0.0
+    for a, b in on:
+        covered += max(0.0, b - max(a, end))
+        end = max(end, b)
+    assert shaded_min == pytest.approx(run.meta.horizon_min - covered, abs=16.0)  # 15-min grid
+    assert shaded_min > 0
+
+
+def test_agents_on_duty_counts_the_shift_agents(runs) -> None:
+    run = load_run_dir(runs["default"])
+    grid, on = agents_on_duty(run.policy, run.meta)
+    monday_10 = np.searchsorted(grid, 10 * 60)  # the default scenario starts on a Monday 00:00
+    teams = run.policy.staffing.teams
+    expected = sum(
+        s.agents for t in teams.values() for s in t.shift_list() if s.start_min <= 600 < s.end_min
+    )
+    assert on[monday_10] == expected and on[np.searchsorted(grid, 3 * 60)] == 0
+
+
+def test_age_bands_add_up_to_the_backlog(runs) -> None:
+    log = load_run_dir(runs["routed"]).log
+    bands = open_by_age(log, step_min=120.0)
+    total = backlog_series(log, step_min=120.0).groupby("ts")["open"].mean()
+    np.testing.assert_allclose(bands.sum(axis=1).to_numpy(), total.to_numpy())
+
+
+def test_alert_load_and_funnel_count_the_log(runs) -> None:
+    log = load_run_dir(runs["routed"]).log
+    meta, reps = log.attrs["meta"], log["rep"].nunique()
+    alerts = log["event"].isin(["notified", "escalated"]).sum()
+    assert alerts_by_hour(log).to_numpy().sum() * meta.horizon_min / 1440 * reps == pytest.approx(
+        alerts
+    )
+    funnel = funnel_counts(log)
+    per_event = log.groupby("event", observed=True).apply(
+        lambda g: len(g.drop_duplicates(["rep", "case_id"])), include_groups=False
+    )
+    assert funnel["detected"] == per_event["detected"] / reps
+    assert funnel["approval requested"] == per_event.get("approval_requested", 0) / reps
+    esc = log[log["event"] == "escalated"]
+    tiers = esc["detail"].astype(str).str.split(":").str[0]
+    for tier, rows in esc.groupby(tiers):
+        assert funnel[f"escalated: {tier}"] == len(rows.drop_duplicates(["rep", "case_id"])) / reps
+
+
+points = st.lists(st.tuples(st.integers(0, 20), st.integers(0, 20)), min_size=1, max_size=25).map(
+    lambda xs: pd.DataFrame(xs, columns=["alerts", "sla"]).astype(float)
+)
+
+
+@given(points)
+@settings(max_examples=60, deadline=None)
+def test_pareto_front_is_exactly_the_non_dominated_points(df: pd.DataFrame) -> None:
+    front = charts.pareto_front(df, "alerts", "sla", x_better="lower", y_better="higher")
+
+    def dominated(i: int) -> bool:
+        x, y = df.loc[i, "alerts"], df.loc[i, "sla"]
+        return bool(
+            ((df["alerts"] <= x) & (df["sla"] >= y) & ((df["alerts"] < x) | (df["sla"] > y))).any()
+        )
+
+    assert set(front.index) == {i for i in df.index if not dominated(i)}
+    assert len(front) >= 1
+    fig = charts.pareto_chart(
+        df, "alerts", "sla", xlabel="alerts per agent-hour (1/h)", ylabel="SLA attainment (%)"
+    )
+    _labels_have_units(fig)
+    drawn = fig.axes[0].lines[-1]  # the front line goes through the front, in x order
+    np.testing.assert_array_equal(drawn.get_xdata(), front["alerts"].to_numpy())
+
+
+# -- the comparison -----------------------------------------------------------------------------
+def test_paired_differences_match_per_replication_summaries(runs) -> None:
+    a, b = (load_run_dir(runs[k]) for k in ("default", "routed"))
+    cmp = compare([a, b])
+    assert cmp.paired and not cmp.warnings
+
+    def per_rep(run, path):
+        out = []
+        for _, g in run.log.groupby("rep"):
+            g.attrs = run.log.attrs
+            v = get_path(summarize(g), path)
+            out.append(math.nan if v is None else v)
+        return out
+
+    for path in ("sla.overall", "backlog.mean", "escalations"):
+        want = stats.paired_diff(per_rep(b, path), per_rep(a, path))
+        got = cmp.cells[path][1]
+        assert got.diff == pytest.approx(want.mean, nan_ok=True)
+        assert got.diff_lo == pytest.approx(want.lo, nan_ok=True)
+        assert got.significant == want.significant
+        assert cmp.cells[path][0].mean == pytest.approx(get_path(a.summary, path))
+
+
+def test_runs_on_other_seeds_are_flagged_and_compared_unpaired(runs) -> None:
+    a, c = (load_run_dir(runs[k]) for k in ("default", "other_seed"))
+    cmp = compare([a, c])
+    assert not cmp.paired and any("seed" in w for w in cmp.warnings)
+
+
+# -- the HTML page ------------------------------------------------------------------------------
+class _Page(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.tags: list[str] = []
+        self.attrs: list[tuple[str, dict]] = []
+        self.title = ""
+        self._in_title = False
+        self.open: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append(tag)
+        self.attrs.append((tag, dict(attrs)))
+        self._in_title = tag == "title"
+        if tag not in ("img", "meta", "br", "link", "input"):
+            self.open.append(tag)
+
+    def handle_endtag(self, tag):
+        assert self.open and self.open[-1] == tag, f"</{tag}> closes <{self.open[-1:]}>"
+        self.open.pop()
+        self._in_title = False
+
+    def handle_data(self, data):
+        if self._in_title:
+            self.title += data
+
+
+def test_report_is_a_valid_self_contained_page(report) -> None:
+    page, chart_dir = report
+    text = page.read_text(encoding="utf-8")
+    assert text.startswith("<!DOCTYPE html>")
+    parser = _Page()
+    parser.feed(text)
+    parser.close()
+    assert parser.open == []  # every element closed, properly nested
+    assert "default" in parser.title and "severity-routed" in parser.title
+    assert parser.tags.count("table") >= 4  # KPIs, differences, identity per run
+    images = [a for t, a in parser.attrs if t == "img"]
+    assert len(images) == 3 + 3 * 2
+    for img in images:
+        assert img["alt"]
+        head, data = img["src"].split(",", 1)
+        assert head == "data:image/png;base64"
+        assert base64.b64decode(data, validate=True).startswith(PNG_MAGIC)
+    refs = [v for _, a in parser.attrs for k, v in a.items() if k in ("src", "href", "action")]
+    assert all(v.startswith("data:") for v in refs)
+    assert not re.search(r"https?:|//[a-z]|@import|url\(", re.sub(r"data:[^\"']+", "", text))
+    assert "<script" not in text
+    # the verdict names the policies and a confidence interval; settings are included
+    verdict = text[text.index("Which policy wins") :]
+    assert "95% CI" in verdict[:2000] and "severity-routed vs default" in verdict[:2000]
+    assert "policy.yaml" in text and "staffing" in text
+    pngs = sorted(p.stem for p in chart_dir.glob("*.png"))
+    assert pngs == sorted(p.stem for p in chart_dir.glob("*.svg")) and len(pngs) == 9
+    assert all(p.read_bytes().startswith(PNG_MAGIC) for p in chart_dir.glob("*.png"))
+
+
+def test_report_of_a_compare_directory_reports_every_policy(tmp_path) -> None:
+    out = tmp_path / "cmp"
+    args = ["compare", "default", "-p", "default", "-p", "lean-desk", "--days", "1"]
+    res = cli.invoke(app, [*args, "--reps", "2", "--workers", "1", "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    res = cli.invoke(app, ["report", str(out), "-o", str(tmp_path / "r.html")])
+    assert res.exit_code == 0, res.output
+    text = (tmp_path / "r.html").read_text(encoding="utf-8")
+    assert "lean-desk vs default" in text
+
+
+def _broken(tmp_path: Path, good: Path, how: str) -> Path:
+    bad = tmp_path / f"bad-{how}"
+    shutil.copytree(good, bad)
+    if how == "missing-summary":
+        (bad / "summary.json").unlink()
+    elif how == "corrupt-log":
+        (bad / "events.parquet").write_bytes(b"not parquet")
+    elif how == "bad-json":
+        (bad / "summary.json").write_text("{ nope")
+    elif how == "bad-policy":
+        doc = (bad / "policy.yaml").read_text().replace("agents: 2", "agents: -1", 1)
+        (bad / "policy.yaml").write_text(doc)
+    return bad
+
+
+@pytest.mark.parametrize(
+    ("how", "message"),
+    [
+        ("no-dir", "not a run directory"),
+        ("missing-summary", "summary.json: missing"),
+        ("corrupt-log", "events.parquet: not a readable Parquet event log"),
+        ("bad-json", "summary.json: line 1: invalid JSON"),
+        ("bad-policy", "agents: must be >= 1"),
+    ],
+)
+def test_bad_run_dir_exits_2_with_one_line_and_writes_nothing(runs, tmp_path, how, message):
+    bad = tmp_path / "nowhere" if how == "no-dir" else _broken(tmp_path, runs["default"], how)
+    out = tmp_path / "r.html"
+    res = cli.invoke(app, ["report", str(runs["default"]), "--compare", str(bad), "-o", str(out)])
+    assert res.exit_code == 2
+    err = res.stderr.strip()
+    assert len(err.splitlines()) == 1 and message in err and "Traceback" not in err
+    assert not out.exists() and not list(tmp_path.glob("*.partial"))
+
+
+# -- exports from the CLI -----------------------------------------------------------------------
+def test_export_cli_writes_each_format_and_rejects_unknown_ones(runs, tmp_path) -> None:
+    log = read_log(runs["default"] / "events.parquet")
+    res = cli.invoke(app, ["export", str(runs["default"]), "-o", str(tmp_path / "log.csv")])
+    assert res.exit_code == 0, res.output
+    assert len(pd.read_csv(tmp_path / "log.csv")) == len(log)
+    out = tmp_path / "log.data"
+    res = cli.invoke(app, ["export", str(runs["default"]), "-o", str(out), "--format", "ocel"])
+    assert res.exit_code == 0 and len(json.loads(out.read_text())["events"]) == len(log)
+    res = cli.invoke(app, ["export", str(runs["default"]), "-o", str(tmp_path / "x.pdf")])
+    assert res.exit_code == 2 and "unknown export format" in res.stderr
+    res = cli.invoke(app, ["export", str(tmp_path / "none.parquet"), "-o", str(tmp_path / "a.csv")])
+    assert res.exit_code == 2 and "no such event log" in res.stderr
+    assert not (tmp_path / "a.csv").exists() and not (tmp_path / "x.pdf").exists()
+
+
+# -- in a real browser --------------------------------------------------------------------------
+def _browser() -> str | None:
+    if Path("/usr/bin/chromium").exists():
+        return "/usr/bin/chromium"
+    for name in ("chromium", "chromium-browser", "google-chrome"):
+        if path := shutil.which(name):
+            return path
+    return None
+
+
+_PROBE = """<script>
+window.addEventListener('error', e => document.title = 'JSERROR ' + e.message, true);
+window.addEventListener('load', () => {
+  const imgs = [...document.images];
+  const ok = imgs.filter(i => i.complete && i.naturalWidth > 0).length;
+  const out = document.createElement('div');
+  out.id = 'probe';
+  out.textContent = 'images ' + ok + '/' + imgs.length;
+  document.body.appendChild(out);
+});
+</script>"""
+
+
+def test_report_renders_in_headless_chromium(report, tmp_path) -> None:
+    browser = _browser()
+    if browser is None:
+        pytest.skip("no chromium / google-chrome installed")
+    page, _ = report
+    probe = tmp_path / "probe.html"
+    probe.write_text(page.read_text(encoding="utf-8").replace("</head>", _PROBE + "</head>", 1))
+    proc = subprocess.run(
+        [
+            browser,
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            f"--user-data-dir={tmp_path / 'profile'}",
+            "--enable-logging=stderr",
+            "--v=0",
+            "--virtual-time-budget=5000",
+            "--dump-dom",
+            probe.as_uri(),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    dom = proc.stdout
+    assert re.search(r'id="probe">images (\d+)/\1<', dom), dom[-500:]
+    assert "images 9/9" in dom and "<title>JSERROR" not in dom
+    console = [line for line in proc.stderr.splitlines() if "CONSOLE" in line]
+    assert console == [], console
