@@ -41,8 +41,11 @@ def cleanup(odoo: odoorpc.ODOO):
 
 def rpc_error(odoo: odoorpc.ODOO, *args: object, password: str | None = None) -> dict:
     """Call execute_kw through raw JSON-RPC and return the error object."""
-    params = {"service": "object", "method": "execute_kw",
-              "args": [odoo.env.db, odoo.env.uid, password or odoo._password, *args]}
+    params = {
+        "service": "object",
+        "method": "execute_kw",
+        "args": [odoo.env.db, odoo.env.uid, password or odoo._password, *args],
+    }
     with pytest.raises(odoorpc.error.RPCError) as err:
         odoo.json("/jsonrpc", params)
     info = err.value.info
@@ -53,8 +56,9 @@ def rpc_error(odoo: odoorpc.ODOO, *args: object, password: str | None = None) ->
 
 
 def ref(odoo: odoorpc.ODOO, module: str, name: str) -> int:
-    rows = odoo.env["ir.model.data"].search_read([("module", "=", module), ("name", "=", name)],
-                                                 ["res_id"])
+    rows = odoo.env["ir.model.data"].search_read(
+        [("module", "=", module), ("name", "=", name)], ["res_id"]
+    )
     return rows[0]["res_id"]
 
 
@@ -67,30 +71,41 @@ def model_id(odoo: odoorpc.ODOO, model: str) -> int:
 
 
 def storable(odoo: odoorpc.ODOO, tag: str, qty: float = 0.0) -> int:
-    product = odoo.env["product.product"].create({"name": f"{tag} widget", "detailed_type":
-                                                  "product", "list_price": 10.0})
+    product = odoo.env["product.product"].create(
+        {"name": f"{tag} widget", "detailed_type": "product", "list_price": 10.0}
+    )
     if qty:
-        stock = odoo.env["stock.warehouse"].search_read([("code", "=", "WH")],
-                                                        ["lot_stock_id"])[0]["lot_stock_id"][0]
+        stock = odoo.env["stock.warehouse"].search_read([("code", "=", "WH")], ["lot_stock_id"])[0][
+            "lot_stock_id"
+        ][0]
         quants = odoo.env["stock.quant"].with_context(inventory_mode=True)
-        quant = quants.create({"product_id": product, "location_id": stock,
-                               "inventory_quantity": qty})
+        quant = quants.create(
+            {"product_id": product, "location_id": stock, "inventory_quantity": qty}
+        )
         odoo.execute_kw("stock.quant", "action_apply_inventory", [[quant]])
     return product
 
 
 def picking(odoo: odoorpc.ODOO, tag: str, scheduled: str, **vals: object) -> int:
     out_type = ref(odoo, "stock", "picking_type_out")
-    return odoo.env["stock.picking"].create({"picking_type_id": out_type, "origin": tag,
-                                             "scheduled_date": scheduled, **vals})
+    return odoo.env["stock.picking"].create(
+        {"picking_type_id": out_type, "origin": tag, "scheduled_date": scheduled, **vals}
+    )
 
 
-def rule(odoo: odoorpc.ODOO, cleanup, name: str, model: str, trigger: str,
-         action: dict, **vals: object) -> int:
+def rule(
+    odoo: odoorpc.ODOO, cleanup, name: str, model: str, trigger: str, action: dict, **vals: object
+) -> int:
     mid = model_id(odoo, model)
-    rid = odoo.env["base.automation"].create({
-        "name": name, "model_id": mid, "trigger": trigger,
-        "action_server_ids": [(0, 0, {"name": name, "model_id": mid, **action})], **vals})
+    rid = odoo.env["base.automation"].create(
+        {
+            "name": name,
+            "model_id": mid,
+            "trigger": trigger,
+            "action_server_ids": [(0, 0, {"name": name, "model_id": mid, **action})],
+            **vals,
+        }
+    )
     cleanup("base.automation", rid)
     return rid
 
@@ -114,33 +129,48 @@ def test_version_and_login(odoo_settings: OdooSettings, odoo: odoorpc.ODOO) -> N
     version = odoo.json("/jsonrpc", {"service": "common", "method": "version", "args": []})
     assert version["result"]["server_version_info"][:2] == [17, 0]
     assert odoo.env.uid == 2 and odoo.env.context["lang"] == "en_US"
-    wrong = odoo.json("/jsonrpc", {"service": "common", "method": "login",
-                                   "args": [odoo_settings.db, odoo_settings.user, "nope"]})
+    wrong = odoo.json(
+        "/jsonrpc",
+        {
+            "service": "common",
+            "method": "login",
+            "args": [odoo_settings.db, odoo_settings.user, "nope"],
+        },
+    )
     assert wrong["result"] is False
     assert odoo_settings.db in odoo.db.list()
     modules = odoo.env["ir.module.module"].search_read(
-        [("name", "in", ["sale_management", "stock", "purchase", "account", "base_automation"]),
-         ("state", "=", "installed")], ["name"])
+        [
+            ("name", "in", ["sale_management", "stock", "purchase", "account", "base_automation"]),
+            ("state", "=", "installed"),
+        ],
+        ["name"],
+    )
     assert len(modules) == 5
 
 
 @live
 def test_error_objects_match_odoo(odoo: odoorpc.ODOO, tag: str, cleanup) -> None:
     data = rpc_error(odoo, "no.such.model", "search", [[]])
-    assert (data["name"], data["message"]) == ("odoo.exceptions.UserError",
-                                               "Object no.such.model doesn't exist")
+    assert (data["name"], data["message"]) == (
+        "odoo.exceptions.UserError",
+        "Object no.such.model doesn't exist",
+    )
     data = rpc_error(odoo, "stock.picking", "search", [[["no_field", "=", 1]]])
     assert data["name"] == "builtins.ValueError"
     assert data["message"] == "Invalid field stock.picking.no_field in leaf ('no_field', '=', 1)"
     data = rpc_error(odoo, "sale.order", "create", [{}])
     assert data["name"] == "odoo.exceptions.ValidationError"
-    assert data["message"].endswith("Model: Sales Order (sale.order)\nField: Customer "
-                                    "(partner_id)\n")
+    assert data["message"].endswith(
+        "Model: Sales Order (sale.order)\nField: Customer (partner_id)\n"
+    )
     pid = picking(odoo, tag, "2030-01-01 00:00:00")
     cleanup("stock.picking", pid)
     data = rpc_error(odoo, "stock.picking", "write", [[pid], {"priority": "7"}])
-    assert (data["name"], data["message"]) == ("builtins.ValueError",
-                                               "Wrong value for stock.picking.priority: '7'")
+    assert (data["name"], data["message"]) == (
+        "builtins.ValueError",
+        "Wrong value for stock.picking.priority: '7'",
+    )
     data = rpc_error(odoo, "sale.order", "_action_confirm", [[1]])
     assert data["name"] == "odoo.exceptions.AccessError"
     assert data["message"] == "Private methods (such as _action_confirm) cannot be called remotely."
@@ -160,17 +190,26 @@ def test_error_objects_match_odoo(odoo: odoorpc.ODOO, tag: str, cleanup) -> None
 def test_create_list_read_and_domains(odoo: odoorpc.ODOO, tag: str, cleanup) -> None:
     partners = odoo.env["res.partner"]
     parent = partners.create({"name": f"{tag} parent", "is_company": True, "city": "Gent"})
-    ids = partners.create([{"name": f"{tag} a", "parent_id": parent, "credit_limit": 5.0},
-                           {"name": f"{tag} b", "city": "Lyon",
-                                                      "email": "b@example.com"}])
+    ids = partners.create(
+        [
+            {"name": f"{tag} a", "parent_id": parent, "credit_limit": 5.0},
+            {"name": f"{tag} b", "city": "Lyon", "email": "b@example.com"},
+        ]
+    )
     cleanup("res.partner", [*ids, parent])
     assert isinstance(ids, list) and len(ids) == 2
     row = partners.read([ids[0]], ["parent_id", "display_name", "child_ids"])[0]
     assert row["parent_id"] == [parent, f"{tag} parent"]
     assert row["display_name"] == f"{tag} parent, {tag} a"
     assert partners.read([parent], ["child_ids"])[0]["child_ids"] == [ids[0]]
-    found = partners.search(["|", ("parent_id.name", "=", f"{tag} parent"),
-                             ("city", "=ilike", "LYON"), ("name", "like", tag)])
+    found = partners.search(
+        [
+            "|",
+            ("parent_id.name", "=", f"{tag} parent"),
+            ("city", "=ilike", "LYON"),
+            ("name", "like", tag),
+        ]
+    )
     assert sorted(found) == sorted(ids)
     assert sorted(partners.search([("id", "child_of", parent)])) == sorted([parent, ids[0]])
     assert partners.search_count([("name", "ilike", tag), "!", ("email", "=", False)]) == 1
@@ -191,17 +230,25 @@ def test_external_ids_and_env_ref(odoo: odoorpc.ODOO, tag: str, cleanup) -> None
     cleanup("res.partner", pid)
     name = tag.replace("-", "_")
     data.create({"module": "exsim", "name": name, "model": "res.partner", "res_id": pid})
-    rows = data.search_read([("module", "=", "exsim"), ("name", "=", name)],
-                            ["model", "res_id", "complete_name"])
-    assert rows == [{"id": rows[0]["id"], "model": "res.partner", "res_id": pid,
-                     "complete_name": f"exsim.{name}"}]
+    rows = data.search_read(
+        [("module", "=", "exsim"), ("name", "=", name)], ["model", "res_id", "complete_name"]
+    )
+    assert rows == [
+        {
+            "id": rows[0]["id"],
+            "model": "res.partner",
+            "res_id": pid,
+            "complete_name": f"exsim.{name}",
+        }
+    ]
     assert odoo.env.ref(f"exsim.{name}").id == pid
     partners.write([pid], {"active": False})
     with pytest.raises(odoorpc.error.RPCError) as err:  # odoorpc 0.10's env.ref on Odoo 17
         odoo.env.ref(f"exsim.{name}")
     assert err.value.info["data"]["name"] == "builtins.TypeError"
-    assert err.value.info["data"]["message"] == "not all arguments converted during string " \
-        "formatting"
+    assert (
+        err.value.info["data"]["message"] == "not all arguments converted during string formatting"
+    )
     with pytest.raises(odoorpc.error.RPCError, match="External ID not found"):
         odoo.env.ref(f"exsim.{name}_missing")
     partners.unlink([pid])  # deleting the record deletes its external id
@@ -214,23 +261,36 @@ def test_sale_confirm_reserves_when_stock_covers_demand(odoo: odoorpc.ODOO, tag:
     stocked, empty = storable(odoo, tag, qty=10), storable(odoo, tag + "-empty")
     customer = odoo.env["res.partner"].create({"name": f"{tag} customer"})
     orders = odoo.env["sale.order"]
-    ready, waiting = orders.create([
-        {"partner_id": customer, "order_line": [(0, 0, {"product_id": stocked,
-                                                        "product_uom_qty": 4})]},
-        {"partner_id": customer, "order_line": [(0, 0, {"product_id": empty,
-                                                        "product_uom_qty": 1})]}])
+    ready, waiting = orders.create(
+        [
+            {
+                "partner_id": customer,
+                "order_line": [(0, 0, {"product_id": stocked, "product_uom_qty": 4})],
+            },
+            {
+                "partner_id": customer,
+                "order_line": [(0, 0, {"product_id": empty, "product_uom_qty": 1})],
+            },
+        ]
+    )
     odoo.execute_kw("sale.order", "action_confirm", [[ready, waiting]])
     rows = orders.read([ready, waiting], ["state", "picking_ids", "delivery_status"])
     assert [r["state"] for r in rows] == ["sale", "sale"]
     pickings = odoo.env["stock.picking"]
     (p_ready,), (p_waiting,) = rows[0]["picking_ids"], rows[1]["picking_ids"]
-    got = {p["id"]: p for p in pickings.read([p_ready, p_waiting],
-                                             ["state", "picking_type_code", "origin"])}
+    got = {
+        p["id"]: p
+        for p in pickings.read([p_ready, p_waiting], ["state", "picking_type_code", "origin"])
+    }
     assert got[p_ready]["state"] == "assigned" and got[p_waiting]["state"] == "confirmed"
     assert got[p_ready]["picking_type_code"] == "outgoing"
-    assert pickings.search([("id", "in", [p_ready, p_waiting]),
-                            ("picking_type_id.code", "=", "outgoing"),
-                            ("state", "=", "assigned")]) == [p_ready]
+    assert pickings.search(
+        [
+            ("id", "in", [p_ready, p_waiting]),
+            ("picking_type_id.code", "=", "outgoing"),
+            ("state", "=", "assigned"),
+        ]
+    ) == [p_ready]
     assert odoo.execute_kw("stock.picking", "button_validate", [[p_ready]]) is True
     done = pickings.read([p_ready], ["state", "date_done"])[0]
     assert done["state"] == "done" and done["date_done"]
@@ -246,17 +306,33 @@ def test_purchase_confirm_creates_receipt(odoo: odoorpc.ODOO, tag: str) -> None:
     product = storable(odoo, tag)
     vendor = odoo.env["res.partner"].create({"name": f"{tag} vendor"})
     planned = "2031-03-04 10:00:00"
-    po = odoo.env["purchase.order"].create({
-        "partner_id": vendor, "date_planned": planned,
-        "order_line": [(0, 0, {"product_id": product, "product_qty": 5, "price_unit": 2.0,
-                               "date_planned": planned})]})
+    po = odoo.env["purchase.order"].create(
+        {
+            "partner_id": vendor,
+            "date_planned": planned,
+            "order_line": [
+                (
+                    0,
+                    0,
+                    {
+                        "product_id": product,
+                        "product_qty": 5,
+                        "price_unit": 2.0,
+                        "date_planned": planned,
+                    },
+                )
+            ],
+        }
+    )
     odoo.execute_kw("purchase.order", "button_confirm", [[po]])
-    order = odoo.env["purchase.order"].read([po], ["state", "picking_ids", "receipt_status",
-                                                   "date_approve"])[0]
+    order = odoo.env["purchase.order"].read(
+        [po], ["state", "picking_ids", "receipt_status", "date_approve"]
+    )[0]
     assert order["state"] == "purchase" and order["date_approve"]
     assert order["receipt_status"] == "pending"
-    receipt = odoo.env["stock.picking"].read(order["picking_ids"], [
-        "state", "scheduled_date", "picking_type_code"])[0]
+    receipt = odoo.env["stock.picking"].read(
+        order["picking_ids"], ["state", "scheduled_date", "picking_type_code"]
+    )[0]
     assert receipt["picking_type_code"] == "incoming" and receipt["state"] == "assigned"
     assert receipt["scheduled_date"] == planned
     odoo.execute_kw("stock.picking", "button_validate", [order["picking_ids"]])
@@ -271,32 +347,50 @@ def test_state_changes_leave_tracking_messages(odoo: odoorpc.ODOO, tag: str) -> 
     odoo.execute_kw("sale.order", "action_confirm", [[so]])
     messages = odoo.env["mail.message"].search_read(
         [("model", "=", "sale.order"), ("res_id", "=", so), ("tracking_value_ids", "!=", False)],
-        ["date", "tracking_value_ids"])
+        ["date", "tracking_value_ids"],
+    )
     values = odoo.env["mail.tracking.value"].read(
         [v for m in messages for v in m["tracking_value_ids"]],
-        ["field_id", "old_value_char", "new_value_char"])
-    state = [v for v in values if v["field_id"] and v["field_id"][0] ==
-             field_id(odoo, "sale.order", "state")]
+        ["field_id", "old_value_char", "new_value_char"],
+    )
+    state = [
+        v
+        for v in values
+        if v["field_id"] and v["field_id"][0] == field_id(odoo, "sale.order", "state")
+    ]
     assert [(v["old_value_char"], v["new_value_char"]) for v in state] == [
-        ("Quotation", "Sales Order")]
+        ("Quotation", "Sales Order")
+    ]
     assert all(m["date"] for m in messages)
 
 
 # --------------------------------------------------------------------------- automation
 def _activities(odoo: odoorpc.ODOO, model: str, res_id: int) -> int:
-    return odoo.env["mail.activity"].search_count([("res_model", "=", model),
-                                                   ("res_id", "=", res_id)])
+    return odoo.env["mail.activity"].search_count(
+        [("res_model", "=", model), ("res_id", "=", res_id)]
+    )
 
 
 @live
 def test_event_rule_fires_on_transition_only(odoo: odoorpc.ODOO, tag: str, cleanup) -> None:
     todo = ref(odoo, "mail", "mail_activity_data_todo")
-    activity = {"state": "next_activity", "activity_type_id": todo,
-                "activity_summary": f"{tag} urgent", "activity_user_type": "specific",
-                "activity_user_id": odoo.env.uid}
-    rule(odoo, cleanup, f"{tag} transition", "stock.picking", "on_write", activity,
-         filter_pre_domain=f"[('origin', '=', '{tag}'), ('priority', '=', '0')]",
-         filter_domain=f"[('origin', '=', '{tag}'), ('priority', '=', '1')]")
+    activity = {
+        "state": "next_activity",
+        "activity_type_id": todo,
+        "activity_summary": f"{tag} urgent",
+        "activity_user_type": "specific",
+        "activity_user_id": odoo.env.uid,
+    }
+    rule(
+        odoo,
+        cleanup,
+        f"{tag} transition",
+        "stock.picking",
+        "on_write",
+        activity,
+        filter_pre_domain=f"[('origin', '=', '{tag}'), ('priority', '=', '0')]",
+        filter_domain=f"[('origin', '=', '{tag}'), ('priority', '=', '1')]",
+    )
     pid = picking(odoo, tag, "2030-01-01 00:00:00")
     cleanup("stock.picking", pid)
     pickings = odoo.env["stock.picking"]
@@ -307,17 +401,24 @@ def test_event_rule_fires_on_transition_only(odoo: odoorpc.ODOO, tag: str, clean
     pickings.write([pid], {"priority": "0"})
     pickings.write([pid], {"priority": "1"})
     assert _activities(odoo, "stock.picking", pid) == 2
-    row = odoo.env["mail.activity"].search_read([("res_id", "=", pid),
-                                                 ("res_model", "=", "stock.picking")],
-                                                ["summary", "user_id", "date_deadline"])[0]
+    row = odoo.env["mail.activity"].search_read(
+        [("res_id", "=", pid), ("res_model", "=", "stock.picking")],
+        ["summary", "user_id", "date_deadline"],
+    )[0]
     assert row["summary"] == f"{tag} urgent" and row["user_id"][0] == odoo.env.uid
 
 
 @live
 def test_failing_action_rolls_back_the_write(odoo: odoorpc.ODOO, tag: str, cleanup) -> None:
-    rule(odoo, cleanup, f"{tag} blocker", "stock.picking", "on_write",
-         {"state": "code", "code": "raise UserError('exsim: blocked')"},
-         filter_domain=f"[('origin', '=', '{tag}'), ('priority', '=', '1')]")
+    rule(
+        odoo,
+        cleanup,
+        f"{tag} blocker",
+        "stock.picking",
+        "on_write",
+        {"state": "code", "code": "raise UserError('exsim: blocked')"},
+        filter_domain=f"[('origin', '=', '{tag}'), ('priority', '=', '1')]",
+    )
     pid = picking(odoo, tag, "2030-01-01 00:00:00")
     cleanup("stock.picking", pid)
     with pytest.raises(odoorpc.error.RPCError) as err:
@@ -340,17 +441,35 @@ def test_time_rule_cron_interval(odoo: odoorpc.ODOO, tag: str, cleanup) -> None:
     write = {"state": "object_write", "update_path": "priority", "value": "1"}
     date = field_id(odoo, "stock.picking", "scheduled_date")
     time_rule = {"trg_date_id": date, "filter_domain": f"[('origin', '=', '{tag}')]"}
-    slow = rule(odoo, cleanup, f"{tag} 3 days", "stock.picking", "on_time", write,
-                trg_date_range=3, trg_date_range_type="day", **time_rule)
+    slow = rule(
+        odoo,
+        cleanup,
+        f"{tag} 3 days",
+        "stock.picking",
+        "on_time",
+        write,
+        trg_date_range=3,
+        trg_date_range_type="day",
+        **time_rule,
+    )
     assert cron() == (True, 240, "minutes")  # 432 min, clamped to 4 h
-    rule(odoo, cleanup, f"{tag} 30 min", "stock.picking", "on_time", write,
-         trg_date_range=30, trg_date_range_type="minutes", **time_rule)
+    rule(
+        odoo,
+        cleanup,
+        f"{tag} 30 min",
+        "stock.picking",
+        "on_time",
+        write,
+        trg_date_range=30,
+        trg_date_range_type="minutes",
+        **time_rule,
+    )
     assert cron() == (True, 3, "minutes")
-    odoo.env["base.automation"].write([slow], {"trg_date_range": 5,
-                                               "trg_date_range_type": "minutes"})
+    odoo.env["base.automation"].write(
+        [slow], {"trg_date_range": 5, "trg_date_range_type": "minutes"}
+    )
     assert cron() == (True, 1, "minutes")  # 0.5 min, clamped to 1
-    odoo.env["base.automation"].unlink(odoo.env["base.automation"].search(
-        [("name", "like", tag)]))
+    odoo.env["base.automation"].unlink(odoo.env["base.automation"].search([("name", "like", tag)]))
     assert cron()[0] is False
 
 
@@ -358,11 +477,18 @@ def test_time_rule_cron_interval(odoo: odoorpc.ODOO, tag: str, cleanup) -> None:
 def test_time_rule_blind_spot(odoo: odoorpc.ODOO, tag: str, cleanup, advance_time) -> None:
     """A record due before the rule's last run is never caught; one due after it is."""
     cron_id = ref(odoo, "base_automation", "ir_cron_data_base_automation_check")
-    rid = rule(odoo, cleanup, f"{tag} late", "stock.picking", "on_time",
-               {"state": "object_write", "update_path": "priority", "value": "1"},
-               trg_date_id=field_id(odoo, "stock.picking", "scheduled_date"),
-               trg_date_range=0, trg_date_range_type="minutes",
-               filter_domain=f"[('origin', '=', '{tag}')]")
+    rid = rule(
+        odoo,
+        cleanup,
+        f"{tag} late",
+        "stock.picking",
+        "on_time",
+        {"state": "object_write", "update_path": "priority", "value": "1"},
+        trg_date_id=field_id(odoo, "stock.picking", "scheduled_date"),
+        trg_date_range=0,
+        trg_date_range_type="minutes",
+        filter_domain=f"[('origin', '=', '{tag}')]",
+    )
     odoo.execute_kw("ir.cron", "method_direct_trigger", [[cron_id]])
     last_run = odoo.env["base.automation"].read([rid], ["last_run"])[0]["last_run"]
     assert last_run
@@ -371,8 +497,10 @@ def test_time_rule_blind_spot(odoo: odoorpc.ODOO, tag: str, cleanup, advance_tim
     cleanup("stock.picking", [missed, caught])
     advance_time(2.5)
     odoo.execute_kw("ir.cron", "method_direct_trigger", [[cron_id]])
-    rows = {r["id"]: r["priority"] for r in odoo.env["stock.picking"].read(
-        [missed, caught], ["priority"])}
+    rows = {
+        r["id"]: r["priority"]
+        for r in odoo.env["stock.picking"].read([missed, caught], ["priority"])
+    }
     assert rows == {missed: "0", caught: "1"}
 
 
@@ -383,14 +511,22 @@ def test_new_time_rule_acts_on_every_due_record(odoo: odoorpc.ODOO, tag: str, cl
     future = picking(odoo, tag, shift(now, 86400))
     cleanup("stock.picking", [*old, future])
     cron_id = ref(odoo, "base_automation", "ir_cron_data_base_automation_check")
-    rule(odoo, cleanup, f"{tag} go-live", "stock.picking", "on_time",
-         {"state": "object_write", "update_path": "priority", "value": "1"},
-         trg_date_id=field_id(odoo, "stock.picking", "scheduled_date"),
-         trg_date_range=0, trg_date_range_type="minutes",
-         filter_domain=f"[('origin', '=', '{tag}')]")
+    rule(
+        odoo,
+        cleanup,
+        f"{tag} go-live",
+        "stock.picking",
+        "on_time",
+        {"state": "object_write", "update_path": "priority", "value": "1"},
+        trg_date_id=field_id(odoo, "stock.picking", "scheduled_date"),
+        trg_date_range=0,
+        trg_date_range_type="minutes",
+        filter_domain=f"[('origin', '=', '{tag}')]",
+    )
     odoo.execute_kw("ir.cron", "method_direct_trigger", [[cron_id]])
-    rows = {r["id"]: r["priority"] for r in odoo.env["stock.picking"].read([*old, future],
-                                                                          ["priority"])}
+    rows = {
+        r["id"]: r["priority"] for r in odoo.env["stock.picking"].read([*old, future], ["priority"])
+    }
     assert rows == {old[0]: "1", old[1]: "1", future: "0"}
 
 
@@ -406,8 +542,9 @@ class _Receiver:
                 pass
 
             def do_POST(self) -> None:  # noqa: N802
-                receiver.bodies.append(json.loads(self.rfile.read(
-                    int(self.headers["Content-Length"]))))
+                receiver.bodies.append(
+                    json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+                )
                 time.sleep(delay)
                 self.send_response(200)
                 self.send_header("Content-Length", "0")
@@ -423,28 +560,43 @@ class _Receiver:
 
 
 @live
-def test_webhook_posts_json_once_with_one_second_timeout(odoo: odoorpc.ODOO, tag: str,
-                                                         cleanup) -> None:
+def test_webhook_posts_json_once_with_one_second_timeout(
+    odoo: odoorpc.ODOO, tag: str, cleanup
+) -> None:
     fast, slow = _Receiver(), _Receiver(delay=2.0)
     try:
         fields = [field_id(odoo, "stock.picking", n) for n in ("priority", "origin")]
         for name, receiver, before, after in (("fast", fast, "0", "1"), ("slow", slow, "1", "0")):
             # a pre-domain: Odoo 17 also runs "on update" rules when a new record's stored
             # computed fields are first computed (on stock.picking: several times)
-            rule(odoo, cleanup, f"{tag} {name}", "stock.picking", "on_write",
-                 {"state": "webhook", "webhook_url": receiver.url,
-                  "webhook_field_ids": [(6, 0, fields)]},
-                 filter_pre_domain=f"[('priority', '=', '{before}')]",
-                 filter_domain=f"[('origin', '=', '{tag}'), ('priority', '=', '{after}')]")
+            rule(
+                odoo,
+                cleanup,
+                f"{tag} {name}",
+                "stock.picking",
+                "on_write",
+                {
+                    "state": "webhook",
+                    "webhook_url": receiver.url,
+                    "webhook_field_ids": [(6, 0, fields)],
+                },
+                filter_pre_domain=f"[('priority', '=', '{before}')]",
+                filter_domain=f"[('origin', '=', '{tag}'), ('priority', '=', '{after}')]",
+            )
         pid = picking(odoo, tag, "2030-01-01 00:00:00")
         cleanup("stock.picking", pid)
         odoo.env["stock.picking"].write([pid], {"priority": "1"})
         assert len(fast.bodies) == 1
         body = fast.bodies[0]
         assert (body["_model"], body["_id"], body["priority"], body["origin"]) == (
-            "stock.picking", pid, "1", tag)
-        action = odoo.env["ir.actions.server"].search([("base_automation_id.name", "=",
-                                                        f"{tag} fast")])
+            "stock.picking",
+            pid,
+            "1",
+            tag,
+        )
+        action = odoo.env["ir.actions.server"].search(
+            [("base_automation_id.name", "=", f"{tag} fast")]
+        )
         assert body["_action"] == f"Send Webhook Notification(#{action[0]})"
         started = time.monotonic()
         odoo.env["stock.picking"].write([pid], {"priority": "0"})  # slow receiver: times out
@@ -458,17 +610,27 @@ def test_webhook_posts_json_once_with_one_second_timeout(odoo: odoorpc.ODOO, tag
 
 
 # --------------------------------------------------------------------------- fake only
-def test_clock_drives_timestamps_and_crons(fake_odoo, odoo: odoorpc.ODOO, tag: str,
-                                           cleanup) -> None:
+def test_clock_drives_timestamps_and_crons(
+    fake_odoo, odoo: odoorpc.ODOO, tag: str, cleanup
+) -> None:
     fake_odoo.clock.set("2031-05-01 08:00:00")
     pid = odoo.env["res.partner"].create({"name": tag})
-    assert odoo.env["res.partner"].read([pid], ["create_date"])[0]["create_date"] == \
-        "2031-05-01 08:00:00"
-    rid = rule(odoo, cleanup, f"{tag} 30 min", "stock.picking", "on_time",
-               {"state": "object_write", "update_path": "priority", "value": "1"},
-               trg_date_id=field_id(odoo, "stock.picking", "scheduled_date"),
-               trg_date_range=30, trg_date_range_type="minutes",
-               filter_domain=f"[('origin', '=', '{tag}')]")
+    assert (
+        odoo.env["res.partner"].read([pid], ["create_date"])[0]["create_date"]
+        == "2031-05-01 08:00:00"
+    )
+    rid = rule(
+        odoo,
+        cleanup,
+        f"{tag} 30 min",
+        "stock.picking",
+        "on_time",
+        {"state": "object_write", "update_path": "priority", "value": "1"},
+        trg_date_id=field_id(odoo, "stock.picking", "scheduled_date"),
+        trg_date_range=30,
+        trg_date_range_type="minutes",
+        filter_domain=f"[('origin', '=', '{tag}')]",
+    )
     late = picking(odoo, tag, "2031-05-01 07:00:00")
     cleanup("stock.picking", late)
     cron = ref(odoo, "base_automation", "ir_cron_data_base_automation_check")
@@ -479,16 +641,25 @@ def test_clock_drives_timestamps_and_crons(fake_odoo, odoo: odoorpc.ODOO, tag: s
     ran = odoo.json("/exsim_test/run_crons", {})["result"]
     assert ran["ran"] == [cron]
     assert odoo.env["stock.picking"].read([late], ["priority"])[0]["priority"] == "1"
-    assert odoo.env["base.automation"].read([rid], ["last_run"])[0]["last_run"] == \
-        "2031-05-01 08:03:00"
+    assert (
+        odoo.env["base.automation"].read([rid], ["last_run"])[0]["last_run"]
+        == "2031-05-01 08:03:00"
+    )
     assert odoo.env["ir.cron"].read([cron], ["nextcall"])[0]["nextcall"] == "2031-05-01 08:06:00"
 
 
-def test_webhook_failures_are_logged_not_raised(fake_odoo, odoo: odoorpc.ODOO, tag: str,
-                                                cleanup) -> None:
-    rule(odoo, cleanup, f"{tag} dead hook", "stock.picking", "on_create",
-         {"state": "webhook", "webhook_url": "http://127.0.0.1:9/unreachable"},
-         filter_domain=f"[('origin', '=', '{tag}')]")
+def test_webhook_failures_are_logged_not_raised(
+    fake_odoo, odoo: odoorpc.ODOO, tag: str, cleanup
+) -> None:
+    rule(
+        odoo,
+        cleanup,
+        f"{tag} dead hook",
+        "stock.picking",
+        "on_create",
+        {"state": "webhook", "webhook_url": "http://127.0.0.1:9/unreachable"},
+        filter_domain=f"[('origin', '=', '{tag}')]",
+    )
     before = len(fake_odoo.webhook_log)
     pid = picking(odoo, tag, "2030-01-01 00:00:00")
     cleanup("stock.picking", pid)

@@ -7,7 +7,8 @@ to ``value``), ``next_activity`` (schedule a ``mail.activity``: type, summary, n
 ``{_model, _id, _action, <webhook_field_ids>}`` as JSON with a 1 s timeout; a timeout or an
 HTTP error is logged and dropped, never retried), ``multi`` and ``code`` restricted to a tiny
 safe subset: ``record.write({...})``/``records.write({...})`` with literal values,
-``raise UserError("...")``/``ValidationError``, ``log("...")``, ``pass``.
+``raise UserError("...")``/``ValidationError``, ``log("...")``, ``pass``, and exsim's scan
+template (``run_scan``).
 
 A cron is due when ``nextcall <= now``; running it advances ``nextcall`` by whole intervals
 past now.  ``method_direct_trigger`` runs a job at once (public on a real Odoo too) without
@@ -65,6 +66,9 @@ class ServerAction(Model):
                 labels.append(field["field_description"])
                 current = field["relation"] or current
             row["update_field_id"] = field_id
+        if row.get("state") == "next_activity" and model and not model.get("is_mail_activity"):
+            raise ValidationError("A next activity can only be planned on models that use "
+                                  "activities.")
         rule = self.env.row("base.automation", row.get("base_automation_id"))
         if rule:
             if rule["model_id"] != row.get("model_id"):
@@ -179,8 +183,36 @@ class ServerAction(Model):
         run_code(self.env, action.get("code") or "", model, [record_id])
 
 
+SCAN_HEADER = "# exsim-scan v1"
+
+
+def run_scan(env: Any, code: str) -> None:
+    """Run exsim's scan template (``sim.odoo.deploy.SCAN_CODE``) as a real Odoo would.
+
+    The template's only variable part is its ``params = {...}`` literal; its statements
+    search the model for records matching ``domain`` whose ``date_field`` is at least
+    ``threshold_min`` old, skip those already carrying an activity with this summary, and
+    schedule one activity on each of the others."""
+    line = next(ln for ln in code.splitlines() if ln.startswith("params = "))
+    params = ast.literal_eval(line[len("params = "):])
+    cutoff = parse_datetime(env.now()) - timedelta(minutes=params["threshold_min"])
+    found = env[params["model"]]._search(
+        [*params["domain"], [params["date_field"], "<=", format_datetime(cutoff)]])
+    activities = env["mail.activity"]
+    flagged = {activities.table[i]["res_id"] for i in activities._search([
+        ("res_model", "=", params["model"]), ("res_id", "in", found),
+        ("summary", "=", params["summary"])])}
+    activities.create_many([
+        {"res_model_id": params["model_id"], "res_id": r, "activity_type_id":
+         params["activity_type_id"], "summary": params["summary"], "user_id": params["user_id"],
+         "automated": True} for r in found if r not in flagged])
+
+
 def run_code(env: Any, code: str, model: str, ids: list[int]) -> None:
     """Execute the tiny subset of server-action Python this server understands."""
+    if code.lstrip().startswith(SCAN_HEADER):
+        run_scan(env, code)
+        return
     for stmt in ast.parse(code.strip() or "pass").body:
         if isinstance(stmt, ast.Pass):
             continue

@@ -8,7 +8,14 @@
 - ``/web/webclient/version_info``, ``/web/session/authenticate``, ``/web/session/destroy``,
   ``/web/session/get_session_info``, ``/web/dataset/call_kw`` for session-based clients;
 - test-only ``/exsim_test/clock`` ({"set": "...", "advance_s": n, "resume": true}),
-  ``/exsim_test/run_crons`` and ``/exsim_test/webhook_log`` for out-of-process tools.
+  ``/exsim_test/run_crons``, ``/exsim_test/webhook_log`` and ``/exsim_test/faults`` for
+  out-of-process tools.
+
+Faults for the client's error handling: ``faults`` queues ``{"kind", "method"}`` entries; the
+next call of that model method (any, when ``method`` is empty) then fails as a network would:
+``http500`` (HTTP 500, nothing done), ``reset`` (connection closed before the call runs),
+``reset_after`` (the call runs and commits, then the connection drops: a lost reply) or
+``delay`` (the reply comes ``seconds`` late, for client timeouts).
 
 Each call is one transaction (rolled back on error) and errors are JSON-RPC ``error`` objects
 with HTTP 200, shaped exactly like Odoo's (see ``errors.py``).  Calls are serialised, like an
@@ -20,6 +27,7 @@ from __future__ import annotations
 import json
 import secrets
 import threading
+import time
 import urllib.error
 import urllib.request
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -52,6 +60,7 @@ class OdooTestServer:
         self.automation = AutomationEngine()
         self.mail = MailThread()
         self.webhook_log: list[dict] = []
+        self.faults: list[dict] = []
         self.url: str | None = None
         self._sessions: dict[str, int] = {}
         self._sequences: dict[str, int] = {}
@@ -181,6 +190,19 @@ class OdooTestServer:
             return fn(as_ids(args[0]), *args[1:], **kwargs)
         return fn(*args, **kwargs)
 
+    def take_fault(self, path: str, params: dict) -> dict | None:
+        """The queued fault for this call, if any (removed from the queue)."""
+        if not self.faults or path.startswith("/exsim_test/"):
+            return None
+        method = params.get("method", "")
+        if path == "/jsonrpc":
+            args = params.get("args") or []
+            method = args[4] if params.get("service") == "object" and len(args) > 4 else method
+        for i, fault in enumerate(self.faults):
+            if fault.get("method") in (None, "", method):
+                return self.faults.pop(i)
+        return None
+
     def session_info(self, uid: int) -> dict:
         user = self.db.tables["res.users"][uid]
         return {"uid": uid, "db": self.db_name, "username": user["login"],
@@ -203,6 +225,9 @@ class OdooTestServer:
             return {"ran": self.run_due_crons(), "now": self.clock.now_str()}
         if path == "/exsim_test/webhook_log":
             return self.webhook_log
+        if path == "/exsim_test/faults":
+            self.faults.extend(params.get("add") or [])
+            return self.faults
         raise KeyError(path)
 
 
@@ -235,8 +260,17 @@ def _handler(server: OdooTestServer) -> type[BaseHTTPRequestHandler]:
             params = payload.get("params") or {}
             reply: dict[str, Any] = {"jsonrpc": "2.0", "id": payload.get("id")}
             cookie = None
+            path = self.path.split("?")[0]
+            fault = server.take_fault(path, params)
+            if fault and fault["kind"] == "http500":
+                self._send(500, b"Internal Server Error", "text/plain")
+                return
+            if fault and fault["kind"] == "reset":
+                self.close_connection = True
+                return
+            if fault and fault["kind"] == "delay":
+                time.sleep(float(fault.get("seconds", 2)))
             try:
-                path = self.path.split("?")[0]
                 if path == "/jsonrpc":
                     reply["result"] = server.dispatch(params.get("service", ""),
                                                       params.get("method", ""),
@@ -270,6 +304,9 @@ def _handler(server: OdooTestServer) -> type[BaseHTTPRequestHandler]:
             except Exception as exc:  # noqa: BLE001 - every error becomes a JSON-RPC error
                 reply.pop("result", None)
                 reply["error"] = error_object(exc)
+            if fault and fault["kind"] == "reset_after":
+                self.close_connection = True
+                return
             body = json.dumps(reply).encode()
             self._send(200, body, "application/json", cookie)
 
@@ -287,12 +324,19 @@ def _handler(server: OdooTestServer) -> type[BaseHTTPRequestHandler]:
             return uid
 
         def _send(self, status: int, body: bytes, ctype: str, cookie: str | None = None) -> None:
-            self.send_response(status)
+            try:
+                self.send_response(status)
+            except (BrokenPipeError, ConnectionResetError):
+                self.close_connection = True
+                return
             self.send_header("Content-Type", ctype)
             self.send_header("Content-Length", str(len(body)))
             if cookie:
                 self.send_header("Set-Cookie", f"session_id={cookie}; Path=/; HttpOnly")
             self.end_headers()
-            self.wfile.write(body)
+            try:
+                self.wfile.write(body)
+            except (BrokenPipeError, ConnectionResetError):  # the client gave up (timeout)
+                self.close_connection = True
 
     return Handler

@@ -1,0 +1,328 @@
+"""``exsim odoo ...``: the live backend's verbs (check, mark-test-db, seed, inject, observe,
+deploy-policy, cleanup, receive). Connection flags or EXSIM_ODOO_* variables on every verb;
+every verb that writes passes the test-database guard first."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import typer
+
+from sim.cli.common import app, err_console, fail, out_console, progress_bar
+from sim.config import ConfigError, load_policy, load_scenario
+
+odoo_app = typer.Typer(no_args_is_help=True, help="Drive, observe and configure a live Odoo.")
+app.add_typer(odoo_app, name="odoo")
+
+URL = typer.Option(None, "--url", help="Odoo URL (EXSIM_ODOO_URL)")
+DB = typer.Option(None, "--db", help="database (EXSIM_ODOO_DB)")
+USER = typer.Option(None, "--user", help="login (EXSIM_ODOO_USER)")
+PASSWORD = typer.Option(None, "--password", help="prefer EXSIM_ODOO_PASSWORD (warns)")
+PASSWORD_FILE = typer.Option(None, "--password-file", help="file holding the password")
+
+
+def _connect(url, db, user, password, password_file, write: bool = True):
+    from sim.odoo.guard import GuardError, require_test_database
+    from sim.odoo.settings import SettingsError, resolve
+    from sim.odoo.transport import OdooError, TransientError, connect
+
+    try:
+        settings = resolve(
+            url,
+            db,
+            user,
+            password,
+            password_file,
+            warn=lambda m: err_console.print(m, style="yellow"),
+        )
+        transport = connect(settings)
+        if write:
+            require_test_database(transport)
+    except (SettingsError, GuardError, OdooError, TransientError) as exc:
+        fail(str(exc))
+    return transport
+
+
+def _load(scenario: str, policy: str, days: float | None):
+    try:
+        overrides = {"horizon_days": days} if days else None
+        return load_scenario(scenario, overrides), load_policy(policy)
+    except ConfigError as exc:
+        fail(str(exc))
+
+
+def _guarded(fn):
+    """Run ``fn``; Odoo refusals and lost connections end as one line and exit 2."""
+    from sim.odoo.inject import InjectError
+    from sim.odoo.transport import OdooError, TransientError
+
+    try:
+        return fn()
+    except (InjectError, OdooError, TransientError) as exc:
+        fail(str(exc))
+
+
+@odoo_app.command()
+def check(
+    scenario: str = typer.Argument("default"),
+    url: str = URL,
+    db: str = DB,
+    user: str = USER,
+    password: str = PASSWORD,
+    password_file: Path = PASSWORD_FILE,
+) -> None:
+    """Server version, needed modules, the guard, and each category's mapping."""
+    from sim.odoo.check import check as run_check
+
+    sc, _ = _load(scenario, "default", None)
+    t = _connect(url, db, user, password, password_file, write=False)
+    report = _guarded(lambda: run_check(t, list(sc.categories)))
+    out_console.print(f"server version: {report.version}")
+    for m, ok in report.modules.items():
+        out_console.print(f"module {m}: {'installed' if ok else 'MISSING'}")
+    out_console.print(f"test database (exsim.test_database=1): {report.test_database}")
+    for c, status in report.mappings.items():
+        out_console.print(f"mapping {c}: {status}")
+    raise typer.Exit(0 if report.ok else 1)
+
+
+@odoo_app.command("mark-test-db")
+def mark_test_db(
+    yes: bool = typer.Option(False, "--yes-this-is-a-test-database"),
+    url: str = URL,
+    db: str = DB,
+    user: str = USER,
+    password: str = PASSWORD,
+    password_file: Path = PASSWORD_FILE,
+) -> None:
+    """Mark the database as a disposable test database (exsim.test_database = 1)."""
+    from sim.odoo.guard import mark_test_database
+
+    if not yes:
+        fail("refusing to mark a database without --yes-this-is-a-test-database")
+    t = _connect(url, db, user, password, password_file, write=False)
+    _guarded(lambda: mark_test_database(t))
+    out_console.print(f"marked {t.settings.db} as an exsim test database")
+
+
+@odoo_app.command()
+def seed(
+    scenario: str = typer.Argument("default"),
+    url: str = URL,
+    db: str = DB,
+    user: str = USER,
+    password: str = PASSWORD,
+    password_file: Path = PASSWORD_FILE,
+) -> None:
+    """Create the scenario's master data (idempotent)."""
+    from sim.odoo.seed import seed as run_seed
+
+    sc, _ = _load(scenario, "default", None)
+    t = _connect(url, db, user, password, password_file)
+    data = _guarded(lambda: run_seed(t, sc))
+    out_console.print(f"created {len(data.created)} records: {', '.join(data.created) or '-'}")
+
+
+@odoo_app.command()
+def inject(
+    scenario: str = typer.Argument("default"),
+    policy: str = typer.Option("default", "--policy"),
+    days: float = typer.Option(None, "--days", help="horizon override"),
+    seed_: int = typer.Option(0, "--seed"),
+    speed: float = typer.Option(60.0, "--speed", help="compress simulated time K times"),
+    rate: float = typer.Option(None, "--rate", help="records/s instead of --speed"),
+    ramp: str = typer.Option(None, "--ramp", help="load test: rates r1,r2,... per step"),
+    step_s: float = typer.Option(10.0, "--step-s", help="load-test step length"),
+    batch: int = typer.Option(200, "--batch", help="max records per create"),
+    dry_run: bool = typer.Option(False, "--dry-run"),
+    resume: bool = typer.Option(False, "--resume"),
+    url: str = URL,
+    db: str = DB,
+    user: str = USER,
+    password: str = PASSWORD,
+    password_file: Path = PASSWORD_FILE,
+) -> None:
+    """Play the scenario's cases into Odoo as real records, in time order."""
+    from collections import Counter
+
+    from sim.odoo import inject as inj
+    from sim.odoo.mapping import pattern_for
+    from sim.odoo.plan import TimeMap, build_plan
+    from sim.odoo.seed import seed as run_seed
+
+    sc, pol = _load(scenario, policy, days)
+    if speed <= 0 or (rate is not None and rate <= 0):
+        fail("--speed and --rate must be > 0")
+    cases, _ = build_plan(sc, pol, seed_)
+    if dry_run:
+        counts = Counter(c.category for c in cases)
+        for cat, n in sorted(counts.items()):
+            p = pattern_for(cat)
+            out_console.print(f"{cat:<24} {n:>6}  {p.model:<16} via {p.recipe}")
+        pace = f"{rate} records/s" if rate else f"speed {speed}x"
+        span = cases[-1].occurred / (speed if not rate else 1) if cases else 0
+        out_console.print(
+            f"{len(cases)} cases, {pace}, batches of up to {batch}"
+            + ("" if rate else f", ~{span:.0f} min wall")
+        )
+        for c in cases[:10]:
+            out_console.print(
+                f"  t={c.occurred:9.1f} trigger={c.trigger:9.1f} {c.category} case {c.case_id}"
+            )
+        return
+    t = _connect(url, db, user, password, password_file)
+
+    def go():
+        master = run_seed(t, sc)
+        run = inj.load_run(t) if resume else None
+        if run is None:
+            run = {
+                "anchor": inj.utc_now().isoformat(),
+                "speed": 1.0 if rate else speed,
+                "scenario": str(scenario),
+                "policy": str(policy),
+                "seed": seed_,
+                "days": sc.horizon_days,
+                "horizon_min": sc.horizon_min,
+            }
+            inj.save_run(t, run)
+        from datetime import datetime
+
+        tm = TimeMap(datetime.fromisoformat(run["anchor"]), float(run["speed"]))
+        injector = inj.Injector(t, master, tm)
+        if ramp:
+            from sim.odoo.loadtest import ramp_test, render
+
+            rates = [float(r) for r in ramp.split(",")]
+            result = ramp_test(injector, cases, rates, step_s, batch, resume)
+            render(out_console, result)
+            return
+        pacer = inj.RatePacer(rate, batch) if rate else inj.SpeedPacer(speed, batch)
+        with progress_bar("inject") as bar:
+            stats = injector.run(cases, pacer, resume=resume, progress=bar)
+        out_console.print(
+            f"injected {stats.cases} cases ({stats.skipped} already there) in "
+            f"{stats.batches} batches, {stats.records} records, {stats.retries} retries, "
+            f"{stats.wall_s:.1f} s"
+        )
+
+    _guarded(go)
+
+
+@odoo_app.command()
+def observe(
+    out: Path = typer.Option(..., "--out"),
+    since: float = typer.Option(None, "--since", help="only cases from this minute on"),
+    webhooks: Path = typer.Option(None, "--webhooks", help="receiver's JSON-lines log"),
+    compare_sim: bool = typer.Option(True, "--compare/--no-compare"),
+    url: str = URL,
+    db: str = DB,
+    user: str = USER,
+    password: str = PASSWORD,
+    password_file: Path = PASSWORD_FILE,
+) -> None:
+    """Read back what Odoo did as an exsim run directory (events.parquet, summary.json)."""
+    from sim import eventlog
+    from sim.metrics import summarize_reps
+    from sim.odoo import inject as inj
+    from sim.odoo import observe as obs
+    from sim.odoo.plan import build_plan
+    from sim.runner import write_run_dir
+
+    t = _connect(url, db, user, password, password_file, write=False)
+
+    def go():
+        run = inj.load_run(t)
+        if run is None:
+            fail("no exsim injection found in this database (system parameter exsim.inject.run)")
+        table = obs.observe(t, run, webhooks, since)
+        df = eventlog.to_pandas(table)
+        summary = {
+            "source": "odoo",
+            "scenario": run.get("scenario"),
+            "policy": run.get("policy"),
+            "seed": run.get("seed"),
+            "start": run["anchor"],
+            **summarize_reps(df),
+        }
+        summary.pop("reps", None)
+        if compare_sim and run.get("scenario"):
+            try:
+                sc, pol = _load(run["scenario"], run.get("policy", "default"), run.get("days"))
+                _, sim_df = build_plan(sc, pol, int(run.get("seed", 0)))
+                summary["sim_vs_live"] = obs.compare(sim_df, df)
+            except typer.Exit:
+                err_console.print("warning: cannot reload the scenario; no comparison")
+        write_run_dir(
+            out,
+            {
+                "events.parquet": lambda p: eventlog.write_table(table, p),
+                "summary.json": lambda p: p.write_text(json.dumps(summary, indent=2, default=str)),
+            },
+        )
+        out_console.print(f"{df['case_id'].nunique()} cases observed -> {out}")
+
+    _guarded(go)
+
+
+@odoo_app.command("deploy-policy")
+def deploy_policy(
+    policy: str = typer.Argument("default"),
+    scenario: str = typer.Option("default", "--scenario", help="categories to cover"),
+    speed: float = typer.Option(1.0, "--speed", help="as given to inject --speed"),
+    webhook_url: str = typer.Option(None, "--webhook-url"),
+    url: str = URL,
+    db: str = DB,
+    user: str = USER,
+    password: str = PASSWORD,
+    password_file: Path = PASSWORD_FILE,
+) -> None:
+    """Install the policy's detection as automation rules, scheduled actions and webhooks."""
+    from sim.odoo.deploy import deploy_policy as run_deploy
+
+    sc, pol = _load(scenario, policy, None)
+    t = _connect(url, db, user, password, password_file)
+    result = _guarded(lambda: run_deploy(t, pol, list(sc.categories), speed, webhook_url))
+    out_console.print(f"created: {', '.join(result.created) or '-'}")
+    if result.skipped:
+        out_console.print(f"already there: {', '.join(result.skipped)}")
+    if result.unsupported:
+        out_console.print(f"not deployed: {', '.join(result.unsupported)}")
+
+
+@odoo_app.command()
+def cleanup(
+    url: str = URL,
+    db: str = DB,
+    user: str = USER,
+    password: str = PASSWORD,
+    password_file: Path = PASSWORD_FILE,
+) -> None:
+    """Remove everything exsim created (found through ir.model.data module exsim)."""
+    from sim.odoo.cleanup import cleanup as run_cleanup
+
+    t = _connect(url, db, user, password, password_file)
+    report = _guarded(lambda: run_cleanup(t))
+    out_console.print(f"deleted: {report.deleted or '-'}; archived: {report.archived or '-'}")
+    if report.failed:
+        fail("; ".join(report.failed))
+
+
+@odoo_app.command()
+def receive(
+    out: Path = typer.Option(Path("webhooks.jsonl"), "--out"),
+    port: int = typer.Option(8787, "--port"),
+) -> None:
+    """Run the webhook receiver on 127.0.0.1 until interrupted."""
+    import time
+
+    from sim.odoo.receiver import Receiver
+
+    with Receiver(out, port) as r:
+        out_console.print(f"receiving on {r.url} -> {out} (Ctrl-C to stop)")
+        try:
+            while True:
+                time.sleep(1)
+        except KeyboardInterrupt:
+            pass

@@ -1,0 +1,251 @@
+"""Reading back what Odoo did, as an exsim event log.
+
+For every case ``inject`` tagged, ``observe`` finds the record that matches its category
+(``mapping.py``), reads when it was created and its trigger date, and collects the signals of
+detection: activities whose summary exsim's deployed rules write (``exsim <mechanism>
+<category>``; creation time and, by the summary, which rule made them) and webhook deliveries
+recorded by exsim's receiver. Times become simulated minutes through the run's anchor and
+speed (system parameter ``exsim.inject.run``). The result is a log in exsim's schema with
+``source='odoo'``: an ``occurred`` row per case, a ``detected`` row for the first mechanism
+that fired, and ``detected`` rows with detail ``duplicate:<mechanism>`` for later ones, as the
+simulator writes them. Case ids are the simulator's, so ``compare`` can match them one to one.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+import pandas as pd
+import pyarrow as pa
+
+from sim import eventlog
+from sim.odoo.mapping import parse_key, pattern_for
+from sim.odoo.plan import TimeMap
+from sim.odoo.seed import MODULE
+from sim.odoo.transport import Transport
+
+KEY_FIELD = {
+    "stock.picking": "origin",
+    "sale.order": "name",
+    "purchase.order": "name",
+    "res.partner": "ref",
+    "product.product": "default_code",
+}
+
+
+@dataclass
+class Observed:
+    rep: int
+    case_id: int
+    category: str
+    model: str
+    res_id: int
+    occurred: float
+    trigger: float
+    detections: list[tuple[float, str]]  # (minute, mechanism), in time order
+
+
+def _chunks(ids: list[int], n: int = 1000):
+    for i in range(0, len(ids), n):
+        yield ids[i : i + n]
+
+
+def read_cases(transport: Transport, time_map: TimeMap) -> list[Observed]:
+    """The tagged cases and their matching records, with creation and trigger times."""
+    tags = transport.call(
+        "ir.model.data",
+        "search_read",
+        [["module", "=", MODULE], ["name", "=like", "case_%"]],
+        fields=["name", "model", "res_id"],
+    )
+    by_model: dict[str, dict[int, str]] = defaultdict(dict)
+    case_records: dict[tuple[int, int], dict[str, int]] = defaultdict(dict)
+    for t in tags:
+        _, rep, cid, *_ = t["name"].split("_")
+        case_records[(int(rep), int(cid))][t["model"]] = t["res_id"]
+        by_model[t["model"]][t["res_id"]] = t["name"]
+    keys: dict[tuple[int, int], str] = {}
+    for model, fname in KEY_FIELD.items():
+        ids = list(by_model.get(model, {}))
+        for chunk in _chunks(ids):
+            for row in transport.call(model, "read", chunk, [fname]):
+                parsed = parse_key(row[fname] or "")
+                if parsed:
+                    keys[(parsed[1], parsed[2])] = parsed[0]
+    cases = []
+    wanted: dict[str, set[int]] = defaultdict(set)
+    for (rep, cid), records in case_records.items():
+        category = keys.get((rep, cid))
+        if category is None:
+            continue
+        pattern = pattern_for(category)
+        res_id = records.get(pattern.model)
+        if res_id is None:
+            continue
+        wanted[pattern.model].add(res_id)
+        cases.append(Observed(rep, cid, category, pattern.model, res_id, math.nan, math.nan, []))
+    info: dict[tuple[str, int], dict] = {}
+    for model, ids in wanted.items():
+        trigger_fields = sorted(
+            {pattern_for(c.category).trigger_field for c in cases if c.model == model}
+        )
+        for chunk in _chunks(sorted(ids)):
+            for row in transport.call(model, "read", chunk, ["create_date", *trigger_fields]):
+                info[(model, row["id"])] = row
+    for c in cases:
+        row = info.get((c.model, c.res_id))
+        if row is None:
+            continue
+        c.occurred = time_map.minutes(row["create_date"])
+        trig = row.get(pattern_for(c.category).trigger_field)
+        c.trigger = time_map.minutes(trig) if trig else c.occurred
+    return sorted(cases, key=lambda c: (c.rep, c.case_id))
+
+
+def read_activities(transport: Transport, cases: list[Observed], time_map: TimeMap) -> None:
+    index = {(c.model, c.res_id): c for c in cases}
+    rows = transport.call(
+        "mail.activity",
+        "search_read",
+        [["summary", "=like", "exsim %"]],
+        fields=["res_model", "res_id", "summary", "create_date"],
+    )
+    for row in rows:
+        case = index.get((row["res_model"], row["res_id"]))
+        parts = (row["summary"] or "").split()
+        if case is None or len(parts) != 3 or parts[2] != case.category:
+            continue
+        case.detections.append((time_map.minutes(row["create_date"]), parts[1]))
+
+
+def read_webhooks(path: Path | None, cases: list[Observed], time_map: TimeMap) -> None:
+    """Deliveries the receiver logged (JSON lines ``{"at": ..., "body": {_model, _id}}``)."""
+    if path is None or not Path(path).exists():
+        return
+    index = {(c.model, c.res_id): c for c in cases}
+    for line in Path(path).read_text().splitlines():
+        if not line.strip():
+            continue
+        entry = json.loads(line)
+        body = entry.get("body") or {}
+        case = index.get((body.get("_model"), body.get("_id")))
+        if case is not None:
+            case.detections.append((time_map.minutes(entry["at"]), "webhook"))
+
+
+def to_table(cases: list[Observed], meta: eventlog.LogMeta) -> pa.Table:
+    """The observed cases as an exsim log (occurred + detected rows, schema ``SCHEMA``)."""
+    cols: dict[str, list] = {c.name: [] for c in eventlog.COLUMNS}
+
+    def row(c: Observed, ts: float, event: str, actor=None, detail=None) -> None:
+        values = {
+            "rep": c.rep,
+            "case_id": c.case_id,
+            "ts": ts,
+            "event": event,
+            "category": c.category,
+            "severity": None,
+            "team": None,
+            "actor": actor,
+            "detail": detail,
+            "due_ts": None,
+            "trigger_ts": c.trigger,
+            "order_value": None,
+            "customer_tier": None,
+            "warehouse": None,
+            "site": None,
+            "parent_case_id": None,
+        }
+        for k, v in values.items():
+            cols[k].append(v)
+
+    for c in cases:
+        row(c, c.occurred, "occurred")
+        seen: set[str] = set()
+        for ts, mech in sorted(c.detections):
+            if mech in seen:
+                continue
+            detail = mech if not seen else f"duplicate:{mech}"
+            seen.add(mech)
+            row(c, ts, "detected", mech, detail)
+    plain = pa.table(
+        {
+            c.name: pa.array(
+                cols[c.name],
+                type=pa.string() if pa.types.is_dictionary(c.type) else c.type,
+            )
+            for c in eventlog.COLUMNS
+        }
+    )
+    table = plain.cast(eventlog.SCHEMA)
+    return table.replace_schema_metadata(eventlog.schema_metadata(meta))
+
+
+def observe(
+    transport: Transport, run: dict, webhooks: Path | None = None, since: float | None = None
+) -> pa.Table:
+    """Read the live run described by ``run`` (the ``exsim.inject.run`` parameter)."""
+    time_map = TimeMap(datetime.fromisoformat(run["anchor"]), float(run.get("speed", 1.0)))
+    cases = read_cases(transport, time_map)
+    if since is not None:
+        cases = [c for c in cases if c.occurred >= since]
+    read_activities(transport, cases, time_map)
+    read_webhooks(webhooks, cases, time_map)
+    horizon = max(
+        [run.get("horizon_min", 0.0)]
+        + [c.occurred for c in cases]
+        + [t for c in cases for t, _ in c.detections]
+    )
+    meta = eventlog.LogMeta(
+        start=run["anchor"],
+        horizon_min=float(horizon),
+        scenario=str(run.get("scenario", "")),
+        policy=str(run.get("policy", "")),
+        seed=int(run.get("seed", 0)),
+        reps=1,
+        source="odoo",
+        extra={"speed": time_map.speed},
+    )
+    return to_table(cases, meta)
+
+
+def detections(df: pd.DataFrame) -> pd.DataFrame:
+    """Per case: category, first detecting mechanism (None when missed), latency."""
+    occ = df[df["event"] == "occurred"].set_index(["rep", "case_id"])
+    det = df[(df["event"] == "detected") & ~df["detail"].astype(str).str.startswith("duplicate")]
+    det = det.drop_duplicates(["rep", "case_id"]).set_index(["rep", "case_id"])
+    out = pd.DataFrame({"category": occ["category"].astype(str), "occurred": occ["ts"]})
+    out["mechanism"] = det["actor"].astype(object).reindex(out.index)
+    out["latency"] = det["ts"].reindex(out.index) - out["occurred"]
+    out["mechanism"] = out["mechanism"].where(out["mechanism"].notna(), None)
+    return out
+
+
+def compare(sim: pd.DataFrame, live: pd.DataFrame) -> dict:
+    """Sim versus live on the same cases: miss rate, latency and per-case agreement."""
+    s, v = detections(sim), detections(live)
+    both = s.join(v, suffixes=("_sim", "_live"), how="inner")
+    out: dict = {"cases": int(len(both)), "by_category": {}}
+    for cat, g in both.groupby("category_sim"):
+        entry = {"cases": int(len(g))}
+        for side in ("sim", "live"):
+            lat = g[f"latency_{side}"].dropna()
+            entry[side] = {
+                "miss_rate": float(g[f"mechanism_{side}"].isna().mean()),
+                "by_mechanism": {
+                    str(k): int(n) for k, n in g[f"mechanism_{side}"].value_counts().items()
+                },
+                "latency_p50": float(lat.quantile(0.5)) if len(lat) else None,
+                "latency_p90": float(lat.quantile(0.9)) if len(lat) else None,
+            }
+        same = g["mechanism_sim"].fillna("-") == g["mechanism_live"].fillna("-")
+        entry["agreement"] = float(same.mean())
+        out["by_category"][str(cat)] = entry
+    same = both["mechanism_sim"].fillna("-") == both["mechanism_live"].fillna("-")
+    out["agreement"] = float(same.mean()) if len(both) else None
+    return out

@@ -1,0 +1,100 @@
+"""deploy-policy and cleanup against an Odoo 17 (the test server, or a real one)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from sim.config import load_policy
+from sim.odoo import cleanup, deploy, inject, seed
+from sim.odoo.plan import PlannedCase, TimeMap
+from sim.odoo.receiver import Receiver
+from sim.odoo.transport import connect
+from tests.odoo_server.live import clean, settings_of, write_configs
+
+pytestmark = pytest.mark.odoo_live
+
+
+@pytest.fixture
+def t(odoo_settings):
+    clean(odoo_settings)
+    yield connect(settings_of(odoo_settings))
+    clean(odoo_settings)
+
+
+def _activities(t, model, ids, text):
+    return t.call(
+        "mail.activity",
+        "search_read",
+        [["res_model", "=", model], ["res_id", "in", ids], ["summary", "=", text]],
+        fields=["res_id"],
+    )
+
+
+def test_deploy_is_tagged_idempotent_and_cleaned_up(t, tmp_path):
+    _, p = write_configs(tmp_path)
+    policy = load_policy(p)
+    cats = ["picking_sla", "stock_shortage", "inbound_delay"]
+    first = deploy.deploy_policy(t, policy, cats)
+    assert sorted(first.created) == [
+        "event_rule_stock_shortage",
+        "scan_inbound_delay",
+        "time_rule_picking_sla",
+    ]
+    again = deploy.deploy_policy(t, policy, cats)
+    assert not again.created and len(again.skipped) == 3
+    rules = t.call(
+        "base.automation",
+        "search_read",
+        [["name", "=like", "exsim %"]],
+        fields=["trigger", "trg_date_range", "trg_date_range_type", "last_run"],
+    )
+    timed = [r for r in rules if r["trigger"] == "on_time"]
+    assert len(rules) == 2 and len(timed) == 1
+    assert (timed[0]["trg_date_range"], timed[0]["trg_date_range_type"]) == (30, "minutes")
+    assert timed[0]["last_run"]  # starts like the simulator's rule: no go-live burst
+    report = cleanup.cleanup(t)
+    assert report.deleted["base.automation"] == 2 and report.deleted["ir.cron"] == 1
+    assert not t.call("base.automation", "search", [["name", "=like", "exsim %"]])
+    assert not t.call("ir.cron", "search", [["cron_name", "=like", "exsim %"]])
+    assert not t.call("ir.model.data", "search", [["module", "=", "exsim"]])
+
+
+def test_event_rule_and_scan_flag_injected_records(t, tmp_path):
+    _, p = write_configs(tmp_path)
+    policy = load_policy(p)
+    deploy.deploy_policy(t, policy, ["stock_shortage", "inbound_delay"])
+    master = seed.seed(t)
+    tm = TimeMap(inject.utc_now() - timedelta(hours=3))
+    cases = [
+        PlannedCase(3, 1, "stock_shortage", 0.0, 0.0, 10.0, "key"),
+        PlannedCase(3, 2, "inbound_delay", 1.0, 1.0, 10.0, None),  # planned 3 h ago
+        PlannedCase(3, 3, "inbound_delay", 2.0, 170.0, 10.0, None),
+    ]  # 10 min ago: < 30
+    inject.Injector(t, master, tm).run(cases, lambda cs: [cs])
+    picking = t.call("stock.picking", "search", [["origin", "=", "exsim/stock_shortage/3/1"]])
+    assert len(_activities(t, "stock.picking", picking, "exsim event_rule stock_shortage")) >= 1
+    orders = t.call("purchase.order", "search", [["name", "=like", "exsim/inbound_delay/3/%"]])
+    scan = "exsim scan inbound_delay"
+    assert not _activities(t, "purchase.order", orders, scan)
+    cron = t.call("ir.cron", "search", [["cron_name", "=", scan]])
+    for _ in range(2):  # the scan flags each record once
+        t.call("ir.cron", "method_direct_trigger", cron)
+    flagged = _activities(t, "purchase.order", orders, scan)
+    late = t.call("purchase.order", "search", [["name", "=", "exsim/inbound_delay/3/2"]])
+    assert [a["res_id"] for a in flagged] == late
+
+
+def test_webhook_reaches_the_receiver(t, tmp_path):
+    policy = load_policy(
+        write_configs(tmp_path)[1], {"detection": {"stock_shortage": {"webhook": {}}}}
+    )
+    with Receiver(tmp_path / "hooks.jsonl") as receiver:
+        deploy.deploy_policy(t, policy, ["stock_shortage"], webhook_url=receiver.url)
+        master = seed.seed(t)
+        case = PlannedCase(4, 1, "stock_shortage", 0.0, 0.0, 10.0, "key")
+        inject.Injector(t, master, TimeMap(inject.utc_now())).run([case], lambda cs: [cs])
+        picking = t.call("stock.picking", "search", [["origin", "=", "exsim/stock_shortage/4/1"]])
+        bodies = [d["body"] for d in receiver.deliveries]
+    assert any(b.get("_model") == "stock.picking" and b.get("_id") == picking[0] for b in bodies)
