@@ -46,6 +46,7 @@ _PROCESS_MINING_COLUMNS = {
     "customer_tier": "case:customer_tier",
     "warehouse": "case:warehouse",
     "site": "case:site",
+    "trigger": "case:trigger",
 }
 
 

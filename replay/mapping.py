@@ -57,6 +57,8 @@ class Columns(BaseModel):
     actor: str | None = Field(None, validation_alias=AliasChoices("actor", "resource"))
     detail: str | None = None
     due: str | None = None
+    #: the record's trigger date (a picking's scheduled date), per case
+    trigger: str | None = None
     order_value: str | None = None
     customer_tier: str | None = None
     warehouse: str | None = None

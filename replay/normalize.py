@@ -8,9 +8,9 @@ first event's UTC midnight). Source case ids become dense integers per replicati
 natural order (numeric ids numerically), and the originals are kept in
 ``report.case_ids`` and ``LogMeta.extra['source_case_ids']``.
 
-Per-case attributes (category, order value, tier, warehouse, site, parent) are constant
-in exsim's schema, so each case takes the first non-null value its rows carry; a case with
-no category gets one from ``category_from_activity`` or ``default_category``.
+Per-case attributes (category, order value, tier, warehouse, site, parent, trigger date)
+are constant in exsim's schema, so each case takes the first non-null value its rows carry;
+a case with no category gets one from ``category_from_activity`` or ``default_category``.
 """
 
 from __future__ import annotations
@@ -107,6 +107,7 @@ def normalize(raw: RawLog, mapping: Mapping, report: ReplayReport, log_name: str
     for name in _EVENT_TEXT:
         cand[name] = coerce.text(src[name]) if name in src else None
     cand["due_ts"] = _due(src, mapping, anchor, report)
+    cand["trigger_ts"] = _due(src, mapping, anchor, report, field="trigger")
     _case_attributes(
         cand, src, activity_of=coerce.text(src["activity"]), ids=ids, mapping=mapping, report=report
     )
@@ -170,13 +171,20 @@ def _severity(src: pd.DataFrame, mapping: Mapping, report: ReplayReport) -> np.n
     return out
 
 
-def _due(src: pd.DataFrame, mapping: Mapping, anchor: pd.Timestamp, report: ReplayReport):
-    if "due" not in src:
+def _due(
+    src: pd.DataFrame,
+    mapping: Mapping,
+    anchor: pd.Timestamp,
+    report: ReplayReport,
+    field: str = "due",
+) -> np.ndarray:
+    """Minutes since the anchor of a date column (``due`` or ``trigger``); NaN when absent."""
+    if field not in src:
         return np.full(len(src), np.nan)
-    stamps = parse_utc(src["due"], mapping.timezone, mapping.timestamp_format, mapping.dayfirst)
-    given = np.array([v is not None for v in coerce.text(src["due"])], dtype=bool)
+    stamps = parse_utc(src[field], mapping.timezone, mapping.timestamp_format, mapping.dayfirst)
+    given = np.array([v is not None for v in coerce.text(src[field])], dtype=bool)
     bad = given & stamps.isna().to_numpy()
-    report.warn("unparseable due time", int(bad.sum()), examples_of(src, bad, ["due"]))
+    report.warn(f"unparseable {field} time", int(bad.sum()), examples_of(src, bad, [field]))
     return minutes_since(stamps, anchor)
 
 
@@ -221,6 +229,9 @@ def _case_attributes(
         cand["order_value"] = np.array([np.nan if v is None else v for v in first], dtype=float)
     else:
         cand["order_value"] = np.nan
+    trigger = cand["trigger_ts"].to_numpy(dtype=float)
+    first = per_case(np.where(np.isnan(trigger), None, trigger).astype(object))
+    cand["trigger_ts"] = np.array([np.nan if v is None else v for v in first], dtype=float)
 
     cand["parent_case_id"] = pd.array([pd.NA] * len(cand), dtype="Int64")
     if "parent" in src:

@@ -23,12 +23,15 @@ from sim.eventlog import SCHEMA, LogMeta
 
 _DELIMITERS = ",;\t|"
 _EXSIM = {key(name): name for name in SCHEMA.names}
+#: Columns a file exsim wrote may lack (it predates them); the reader fills them with nulls.
+OPTIONAL = frozenset({"trigger_ts"})
 
 
 def exsim_columns(columns: list[str]) -> dict[str, str] | None:
     """Rename map to exsim's column names when ``columns`` hold all of them, else None."""
     found = {c: _EXSIM[key(c)] for c in columns if key(c) in _EXSIM}
-    return found if len(set(found.values())) == len(_EXSIM) else None
+    missing = set(_EXSIM.values()) - set(found.values())
+    return found if missing <= OPTIONAL else None
 
 
 def sniff_delimiter(sample: str) -> str:

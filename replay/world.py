@@ -1,0 +1,93 @@
+"""The history world: recorded exceptions occur again, exactly when and as they did.
+
+Where the injected world draws arrivals from rates, this world walks the historical cases
+in time order and makes each occur at its recorded minute, with its category, business
+attributes, trigger date and parent case. Its hands-on effort is the recorded one where the
+log has it; otherwise a draw from the category's fitted handling distribution, from the
+named stream ``replay/effort/<category>`` (so every policy replayed on the same seed faces
+the same drawn efforts: common random numbers). A case the world cleared by itself keeps
+its clearing delay. Nothing else is taken from the log: detection, routing, queueing,
+escalation and approvals are the policy's.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+from sim.generators.distributions import Sampler
+from sim.scenarios.schema import Distribution
+
+if TYPE_CHECKING:
+    from sim.case import Case
+    from sim.engine import Simulation, World
+
+
+def _opt(value: object) -> str | None:
+    return None if value is None or (isinstance(value, float) and math.isnan(value)) else value
+
+
+def history_world(cases: pd.DataFrame, handling: dict[str, Distribution]) -> World:
+    """A world (``Simulation(world=...)``) replaying ``cases`` (see ``replay.history``).
+
+    ``handling`` gives each category's distribution for the efforts the log does not know.
+    """
+    rows = cases.sort_values(["occurred", "case_id"], kind="stable")
+    records = list(
+        zip(
+            rows["case_id"].to_numpy(np.int64).tolist(),
+            rows["occurred"].to_numpy(float).tolist(),
+            rows["category"].astype(str).tolist(),
+            rows["effort"].to_numpy(float).tolist(),
+            rows["order_value"].to_numpy(float).tolist(),
+            [_opt(v) for v in rows["customer_tier"].astype(object)],
+            [_opt(v) for v in rows["warehouse"].astype(object)],
+            [_opt(v) for v in rows["site"].astype(object)],
+            rows["trigger"].to_numpy(float).tolist(),
+            rows["cleared_after"].to_numpy(float).tolist(),
+            rows["parent_case_id"].astype("Float64").to_numpy(float, na_value=np.nan).tolist(),
+            strict=True,
+        )
+    )
+    categories = sorted(set(rows["category"].astype(str)))
+
+    def world(sim: Simulation) -> None:
+        for name in categories:
+            sim.watchers(name)  # scans start at minute 0, as in the injected world
+        draws = {
+            name: Sampler(handling[name], sim.streams.generator(f"replay/effort/{name}"))
+            for name in categories
+        }
+        sim.env.process(_walk(sim, records, draws))
+
+    return world
+
+
+def _walk(sim: Simulation, records: list[tuple], draws: dict[str, Sampler]):
+    env, horizon = sim.env, sim.horizon
+    opened: dict[int, Case] = {}
+    for cid, t, category, effort, value, tier, wh, site, trigger, cleared, parent in records:
+        if t >= horizon:
+            break
+        if t > env.now:
+            yield env.timeout(t - env.now)
+        # the draw is taken for every case, known effort or not, so that one case's draw
+        # does not depend on how many others lacked an effort
+        drawn = draws[category]()
+        work = effort if math.isfinite(effort) else drawn
+        case = sim.occur(
+            category,
+            env.now,
+            work,
+            value,
+            tier,
+            wh,
+            site,
+            trigger if math.isfinite(trigger) else None,
+            cleared if math.isfinite(cleared) else None,
+            opened.get(int(parent)) if math.isfinite(parent) else None,
+        )
+        opened[cid] = case

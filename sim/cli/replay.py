@@ -1,0 +1,272 @@
+"""The replay verbs: ``replay`` (history through candidate policies) and ``calibrate``.
+
+Both read a recorded log (CSV, Parquet, XES, OCEL 2.0; a mapping file for foreign ones) or,
+for ``replay --odoo``, pull the history from a live Odoo (read-only). Bad input ends like
+everywhere else in exsim: one line naming the file and the field, exit 2, nothing written.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+import yaml
+from rich.table import Table
+
+import replay as replay_pkg
+from replay.calibrate import calibrate as fit_scenario
+from replay.history import History, history_of
+from replay.run import AS_IS, write_replay
+from replay.run import replay as replay_history
+from replay.validation import distance_table, validate
+from sim import config
+from sim.cli.common import app, err_console, fail, out_console, progress_bar
+from sim.metrics import get_path
+
+#: KPI rows of the side-by-side table: (label, dotted path, unit).
+KPIS: tuple[tuple[str, str, str], ...] = (
+    ("cases", "cases.generated", ""),
+    ("resolved", "cases.resolved", ""),
+    ("open at horizon", "cases.open", ""),
+    ("SLA attainment", "sla.overall", "%"),
+    ("missed detections", "missed_detections", ""),
+    ("detection latency mean (min)", "detection_latency_min.mean", ""),
+    ("detection latency p90 (min)", "detection_latency_min.p90", ""),
+    ("queue wait mean (min)", "queue_wait_min.mean", ""),
+    ("time to resolve mean (min)", "time_to_resolve_min.mean", ""),
+    ("time to resolve p90 (min)", "time_to_resolve_min.p90", ""),
+    ("backlog mean", "backlog.mean", ""),
+    ("backlog max", "backlog.max", ""),
+    ("escalations", "escalations", ""),
+    ("alerts", "alerts", ""),
+    ("hands-on hours", "labour.work_hours", ""),
+    ("agent hours", "labour.agent_hours", ""),
+)
+
+LogArg = Annotated[
+    Path | None, typer.Argument(help="Event log: .csv, .parquet, .xes, .jsonocel/.json.")
+]
+MappingOpt = Annotated[
+    Path | None, typer.Option("--mapping", "-m", help="Mapping YAML for a foreign log.")
+]
+
+
+def _load(log: Path | None, mapping: Path | None, odoo: bool, since, until) -> History:
+    """The history to replay, from a file or a live Odoo; bad input exits 2."""
+    try:
+        if odoo:
+            if log is not None:
+                fail("give either a LOG file or --odoo, not both")
+            df = _pull_odoo(since, until)
+        else:
+            if log is None:
+                fail("missing LOG (an event log file), or --odoo --since ... --until ...")
+            df, report = replay_pkg.load_log(log, mapping)
+            if report.rows_dropped or report.warnings:
+                err_console.print(report.summary(), highlight=False, soft_wrap=True)
+    except replay_pkg.ReplayInputError as exc:
+        fail(str(exc))
+    return history_of(df)
+
+
+def _pull_odoo(since: str | None, until: str | None):
+    """History pulled read-only from the Odoo named by the EXSIM_ODOO_* variables."""
+    from replay.odoo_history import OdooHistoryError, connect_from_env, pull_history
+
+    if not since or not until:
+        fail("--odoo needs --since and --until (dates, e.g. 2024-01-01)")
+    try:
+        start, end = datetime.fromisoformat(since), datetime.fromisoformat(until)
+    except ValueError as exc:
+        fail(f"--since/--until: not an ISO date: {exc}")
+    if end <= start:
+        fail("--until: must be after --since")
+    try:
+        client = connect_from_env()
+        return pull_history(client, start, end)
+    except OdooHistoryError as exc:
+        fail(str(exc))
+
+
+def _policies(refs: list[str]) -> list:
+    try:
+        return [config.load_policy(r) for r in refs]
+    except config.ConfigError as exc:
+        fail(str(exc))
+
+
+def _fmt(value: Any, unit: str) -> str:
+    if value is None:
+        return "–"
+    if unit == "%":
+        return f"{100 * value:.1f}%"
+    if isinstance(value, float) and not value.is_integer():
+        return f"{value:,.1f}"
+    return f"{value:,.0f}"
+
+
+def render_side_by_side(summaries: dict[str, dict]) -> Table:
+    """KPI rows, one column per run (as-is first)."""
+    table = Table(title="replay: history as-is and under each policy", title_justify="left")
+    table.add_column("KPI")
+    for name in summaries:
+        table.add_column(name, justify="right")
+    for label, path, unit in KPIS:
+        cells = []
+        for s in summaries.values():
+            try:
+                cells.append(_fmt(get_path(s, path), unit))
+            except KeyError:
+                cells.append("–")
+        table.add_row(label, *cells)
+    return table
+
+
+@app.command("replay")
+def replay_cmd(
+    log: LogArg = None,
+    mapping: MappingOpt = None,
+    policy: Annotated[
+        list[str] | None,
+        typer.Option("--policy", "-p", help="Candidate policy (repeatable; default: default)."),
+    ] = None,
+    reps: Annotated[int, typer.Option(min=1, help="Replications per policy.")] = 1,
+    seed: Annotated[int, typer.Option(help="Seed of the drawn efforts and the policies.")] = 1,
+    sla_policy: Annotated[
+        str | None, typer.Option(help="Policy whose SLA targets judge a log without deadlines.")
+    ] = None,
+    out: Annotated[Path | None, typer.Option(help="Output directory.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the summaries as JSON.")] = False,
+    odoo: Annotated[bool, typer.Option("--odoo", help="Pull the history from EXSIM_ODOO_*.")] = (
+        False
+    ),
+    since: Annotated[str | None, typer.Option(help="--odoo: first day (ISO date).")] = None,
+    until: Annotated[str | None, typer.Option(help="--odoo: end (ISO date, exclusive).")] = None,
+) -> None:
+    """Put a recorded history through candidate policies, next to what actually happened."""
+    pols = _policies(policy or ["default"])
+    sla = _policies([sla_policy])[0] if sla_policy else pols[0]
+    history = _load(log, mapping, odoo, since, until)
+    name = log.stem if log is not None else "odoo"
+    with progress_bar(f"replay {name}") as bar:
+        outcome = replay_history(history, pols, seed, reps, sla, progress=bar, name=name)
+    out = out or Path("runs") / f"replay-{name}"
+    write_replay(out, outcome, sla)
+    summaries = outcome.summaries()
+    if as_json:
+        sys.stdout.write(json.dumps(summaries, indent=2) + "\n")
+        return
+    out_console.print(render_side_by_side(summaries))
+    out_console.print("[bold]assumptions[/]")
+    for note in outcome.assumptions:
+        out_console.print(f"  - {note}", highlight=False)
+    others = " ".join(f"--compare {out}/{n}" for n in summaries if n != AS_IS)
+    out_console.print(f"[dim]wrote {out}/; compare: exsim report {out}/{AS_IS} {others}[/]")
+
+
+def _scenario_yaml(cal, validation: dict) -> str:
+    rep = cal.report
+    esc, reo = rep["escalation_rate"], rep["reopen_rate"]
+    lines = [
+        f"# Calibrated by exsim from {rep['cases']} cases over {rep['horizon_days']:.4g} days.",
+        f"# Desk rates (not part of the scenario): escalation {_pct(esc)}, reopen {_pct(reo)}.",
+        f"# Validated under policy '{validation['policy']}' ({validation['reps']} reps):",
+    ]
+    for row in distance_table(validation).itertuples(index=False):
+        value = "n/a" if row.value is None else f"{row.value:.4g}"
+        lines.append(f"#   {row.what}: {row.distance} {value}")
+    body = yaml.safe_dump(cal.scenario.model_dump(mode="json"), sort_keys=False)
+    return "\n".join(lines) + "\n" + body
+
+
+def _pct(share: dict) -> str:
+    rate = share["rate"]
+    return "n/a" if rate is None else f"{100 * rate:.1f}% of {share['of']}"
+
+
+def _fit_table(cal) -> Table:
+    table = Table(title="fitted categories (handling: chosen by AIC)", title_justify="left")
+    for col in ("category", "cases", "rate/h", "95% CI", "profile", "handling", "n", "KS"):
+        table.add_column(col, justify="left" if col in ("category", "handling") else "right")
+    for cat, r in cal.report["categories"].items():
+        h = r["handling"]
+        fit = h["fit"] or {}
+        chosen = h["chosen"]
+        ks = fit.get("ks")
+        lo, hi = r["rate_ci95"]
+        table.add_row(
+            cat,
+            str(r["cases"]),
+            f"{r['rate_per_hour']:.3f}",
+            f"{lo:.3f}–{hi:.3f}",
+            r["profile"],
+            f"{chosen['dist']} {chosen['mean']:.4g} cv {chosen['cv']:.2g}",
+            str(fit.get("n", 0)) if "pooled" not in h["source"] else "pooled",
+            "–" if ks is None or ks != ks else f"{ks:.3f}",
+        )
+    return table
+
+
+@app.command("calibrate")
+def calibrate_cmd(
+    log: LogArg = None,
+    out: Annotated[Path, typer.Option("--out", "-o", help="Scenario YAML to write.")] = Path(
+        "calibrated.yaml"
+    ),
+    mapping: MappingOpt = None,
+    policy: Annotated[
+        str, typer.Option("--policy", "-p", help="As-is policy for the validation run.")
+    ] = "default",
+    reps: Annotated[int, typer.Option(min=1, help="Validation replications.")] = 3,
+    seed: Annotated[int, typer.Option(help="Seed of the validation runs.")] = 1,
+    name: Annotated[str | None, typer.Option(help="Scenario name (default: file stem).")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print fit and validation JSON.")] = (
+        False
+    ),
+) -> None:
+    """Fit an injected-mode scenario to a recorded log, then validate it by simulation."""
+    pol = _policies([policy])[0]
+    history = _load(log, mapping, False, None, None)
+    cal = fit_scenario(history, name=name or out.stem)
+    with progress_bar("validating") as bar:
+        report = validate(cal, history, pol, seed=seed, reps=reps, progress=bar)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(out.name + ".partial")
+    try:
+        tmp.write_text(_scenario_yaml(cal, report), encoding="utf-8")
+        config.load_scenario(tmp)  # what we write must load
+        os.replace(tmp, out)
+    except config.ConfigError as exc:
+        fail(f"{out}: the fitted scenario does not validate: {exc}")
+    finally:
+        tmp.unlink(missing_ok=True)
+    if as_json:
+        payload = {"scenario": str(out), "fit": cal.report, "validation": report}
+        sys.stdout.write(json.dumps(_clean(payload), indent=2) + "\n")
+        return
+    out_console.print(_fit_table(cal))
+    esc, reo = cal.report["escalation_rate"], cal.report["reopen_rate"]
+    out_console.print(f"escalation rate {_pct(esc)}; reopen rate {_pct(reo)}", highlight=False)
+    dist = Table(title=f"validation: simulated under '{pol.name}' vs history", title_justify="left")
+    for col in ("what", "distance", "value"):
+        dist.add_column(col, justify="right" if col == "value" else "left")
+    for row in distance_table(report).itertuples(index=False):
+        dist.add_row(row.what, row.distance, "–" if row.value is None else f"{row.value:.4g}")
+    out_console.print(dist)
+    out_console.print(f"[dim]wrote {out}[/]")
+
+
+def _clean(value: Any) -> Any:
+    """JSON-safe: NaN and inf become null, tuples lists."""
+    if isinstance(value, dict):
+        return {str(k): _clean(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_clean(v) for v in value]
+    if isinstance(value, float) and value != value or value in (float("inf"), float("-inf")):
+        return None
+    return value
