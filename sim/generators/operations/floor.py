@@ -121,11 +121,12 @@ class Floor:
     def _picked(self, agent: Agent, order: Order) -> None:
         world = self.world
         world.stock.issue(order)
-        if self.shrink:
-            for p, _ in order.lines:
-                if self.draw.random() < self.shrink:
-                    phys = world.stock.physical[order.wh]
-                    phys[p] = max(0.0, phys[p] - 1.0)
+        # shrink: a unit goes missing on a line now and then (one draw per order)
+        lines = order.lines
+        if self.shrink and self.draw.random() < 1.0 - (1.0 - self.shrink) ** len(lines):
+            p = lines[int(self.draw.random() * len(lines))][0]
+            phys = world.stock.physical[order.wh]
+            phys[p] = max(0.0, phys[p] - 1.0)
         order.carrier = order.carrier if order.carrier is not None else self._carrier()
         self._label(order)
 
@@ -199,7 +200,7 @@ class Floor:
             if order.cancelled:
                 continue
             order.shipped = now
-            world.outcomes.shipped(order)
+            world.outcomes.shipped(order, now)
             if spec.customs_prob and self.draw.random() < spec.customs_prob:
                 world.open_case("pod_dispute", order.value, order, order.wh, f"customs:{order.id}")
             if self.draw.random() < world.ops.finance.invoice_block_prob:

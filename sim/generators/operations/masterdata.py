@@ -98,6 +98,7 @@ class MasterDataSet:
         for p in self.products:
             p.supplier = int(rank[p.supplier])
         self.supplier_names = [fake.company() for _ in range(spec.suppliers)]
+        self.any_product_gaps = any(p.gaps for p in self.products)  # a fast path when clean
         # demand weight of each product: its class's share of lines spread over the class
         weights = np.array(
             [spec.abc_demand[p.abc] / counts[classes.index(p.abc)] for p in self.products]

@@ -36,7 +36,7 @@ class Outcomes:
             "partial_receipts": 0,
         }
         self.blocked_value = 0.0
-        self._blocked: set[int] = set()
+        self.blocked_ids: set[int] = set()
         self.late_value = 0.0
         self.series_blocked: list[float] = []
         self.series_at_risk: list[int] = []
@@ -55,24 +55,23 @@ class Outcomes:
         self.counts["orders"] += 1
 
     def blocked(self, order: Order, now_blocked: bool) -> None:
-        if now_blocked and order.id not in self._blocked:
-            self._blocked.add(order.id)
+        if now_blocked and order.id not in self.blocked_ids:
+            self.blocked_ids.add(order.id)
             self.blocked_value += order.value
-        elif not now_blocked and order.id in self._blocked:
-            self._blocked.discard(order.id)
+        elif not now_blocked and order.id in self.blocked_ids:
+            self.blocked_ids.discard(order.id)
             self.blocked_value -= order.value
 
-    def shipped(self, order: Order) -> None:
-        self.counts["shipped"] += 1
+    def shipped(self, order: Order, now: float) -> None:
+        """Counted at the cutoff; shipped more than a day after picking means it missed one."""
+        counts = self.counts
+        counts["shipped"] += 1
         if order.partial:
-            self.counts["partial"] += 1
-        if order.picked is not None and self._missed_cutoff(order):
-            self.counts["missed_cutoffs"] += 1
-        self.blocked(order, False)
-
-    def _missed_cutoff(self, order: Order) -> bool:
-        """Shipped more than a day after it was picked: it missed at least one cutoff."""
-        return self.world.env.now - order.picked > 1440.0
+            counts["partial"] += 1
+        if now - order.picked > 1440.0:
+            counts["missed_cutoffs"] += 1
+        if order.id in self.blocked_ids:
+            self.blocked(order, False)
 
     def delivered(self, order: Order) -> None:
         if order.delivered <= order.promise:

@@ -249,15 +249,19 @@ class OperationsWorld:
 
     def confirm(self, oid: int, t: float, customer, wh: int, lines: list[list]) -> None:
         products = self.md.products
-        value = sum(products[p].value * q for p, q in lines)
+        value = 0.0
+        for p, q in lines:
+            value += products[p].value * q
         promise = t + self.ops.demand.promise_days.get(customer.tier, 2.0) * 1440.0
         order = Order(oid, t, customer.id, wh, lines, value, promise)
         order.scheduled = self.floor.schedule(t)
         self.orders[oid] = order
         self.outcomes.created(order)
-        gaps = set(customer.gaps)
-        for p, _ in lines:
-            gaps |= products[p].gaps
+        gaps = customer.gaps
+        if self.md.any_product_gaps:
+            for p, _ in lines:
+                if products[p].gaps:
+                    gaps = gaps | products[p].gaps
         if gaps and self.wants("master_data_gap"):
             order.blocks.add("data")
             self.open_case(
@@ -274,7 +278,8 @@ class OperationsWorld:
         """Move an order as far as its blocks allow: reserve stock, then release to picking."""
         if order.cancelled or order.picked is not None:
             return
-        if order.blocks - {"stock"}:
+        blocks = order.blocks
+        if blocks and (len(blocks) > 1 or "stock" not in blocks):
             self.outcomes.blocked(order, True)
             return
         if not order.reserved:
@@ -285,7 +290,8 @@ class OperationsWorld:
                 self.supply.shortage(order)
                 self.outcomes.blocked(order, True)
                 return
-        self.outcomes.blocked(order, False)
+        if order.id in self.outcomes.blocked_ids:
+            self.outcomes.blocked(order, False)
         if order.ready is None:
             self.floor.ready(order)
 
