@@ -127,6 +127,9 @@ def write_run_dir(out: Path, files: dict[str, Callable[[Path], None]]) -> Path:
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    umask = os.umask(0)
+    os.umask(umask)
+    tmp.chmod(0o777 & ~umask)  # mkdtemp makes it private; a run directory is not
     try:
         for name, writer in files.items():
             writer(tmp / name)

@@ -10,8 +10,8 @@ A QA engineer writes what the desk must achieve, the same requirements ``exsim c
 
 ``require`` raises an AssertionError listing every failed requirement with its observed value
 and 95% interval. The runs are seeded, so a test that passes keeps passing until the policy or
-the model changes. Loaded as a pytest plugin (``pytest_plugins = ["sim.testing"]`` or the
-``pytest11`` entry point) this module also provides the ``exsim`` fixture, whose ``run`` is
+the model changes. Installing exsim registers this module as a pytest plugin (``pytest11``
+entry point ``exsim``), which provides the ``exsim`` fixture, whose ``run`` is
 :func:`run_policy`.
 """
 

@@ -348,9 +348,9 @@ def test_run_policy_require_passes_and_fails_with_observed_values():
 
 
 def test_exsim_fixture(tmp_path):
-    """The plugin's fixture works in a QA suite of its own (a separate pytest run)."""
+    """The plugin's fixture works in a QA suite of its own (a separate pytest run): installing
+    exsim registers it through the pytest11 entry point, no conftest needed."""
     (tmp_path / "test_qa.py").write_text(
-        "pytest_plugins = ['sim.testing']\n\n"
         "def test_it(exsim):\n"
         "    outcome = exsim.run('default', 'default', days=1, backend='serial')\n"
         "    outcome.require('cases.generated>0')\n"

@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from sim import stats
-from sim.metrics.summary import _jsonable
+from sim.metrics.summary import jsonable
 
 _SKIP = ("ci95", "reps")
 _HIGHER = ("sla.overall", "sla.by_category.", "sla.by_severity.", "sla.met", "cases.resolved")
@@ -94,4 +94,4 @@ def fold(runs: list[dict]) -> dict[str, Any]:
     means, cis = stats.aggregate(runs)
     if len(runs) == 1:
         means = runs[0]
-    return {**_jsonable(means), "ci95": _jsonable(cis), "reps": len(runs)}
+    return {**jsonable(means), "ci95": jsonable(cis), "reps": len(runs)}

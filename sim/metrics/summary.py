@@ -53,7 +53,7 @@ def summarize_reps(df: pd.DataFrame, warmup_min: float = 0.0) -> dict:
     means, cis = stats.aggregate(runs)
     if len(runs) == 1:  # one run: its own numbers (counts stay integers), no intervals
         means = runs[0]
-    return {**_jsonable(means), "ci95": _jsonable(cis), "reps": len(groups)}
+    return {**jsonable(means), "ci95": jsonable(cis), "reps": len(groups)}
 
 
 def get_path(summary: dict, path: str) -> Any:
@@ -119,15 +119,15 @@ def _summarize(df: pd.DataFrame, meta: LogMeta, warmup: float, tiers: list[str] 
             k: ({kk: vv for kk, vv in v.items() if kk != "hourly"} if isinstance(v, dict) else v)
             for k, v in ops.items()
         }
-    return _jsonable(out)
+    return jsonable(out)
 
 
-def _jsonable(value: Any) -> Any:
+def jsonable(value: Any) -> Any:
     """Plain Python numbers all the way down; NaN and inf become None."""
     if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
+        return {str(k): jsonable(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
-        return [_jsonable(v) for v in value]
+        return [jsonable(v) for v in value]
     if isinstance(value, bool | np.bool_):
         return bool(value)
     if isinstance(value, int | np.integer):

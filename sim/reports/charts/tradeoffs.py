@@ -12,24 +12,18 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
+from sim.experiments.pareto import pareto_front as experiments_front
 from sim.reports.style import PALETTE, figure, styled
 
 
 def pareto_front(
     points: pd.DataFrame, x: str, y: str, x_better: str = "lower", y_better: str = "higher"
 ) -> pd.DataFrame:
-    """The non-dominated rows of ``points``, sorted by ``x``."""
-    sx = 1.0 if x_better == "lower" else -1.0
-    sy = 1.0 if y_better == "lower" else -1.0
-    a = points[x].to_numpy(float) * sx
-    b = points[y].to_numpy(float) * sy
-    ok = np.isfinite(a) & np.isfinite(b)
-    keep = np.zeros(len(points), bool)
-    for i in np.flatnonzero(ok):
-        weakly = (a[ok] <= a[i]) & (b[ok] <= b[i])
-        strictly = (a[ok] < a[i]) | (b[ok] < b[i])
-        keep[i] = not (weakly & strictly).any()
-    return points[keep].sort_values(x)
+    """The non-dominated rows of ``points``, sorted by ``x`` (see ``sim.experiments.pareto``)."""
+    front = experiments_front(
+        points, x, y, minimize_x=x_better == "lower", maximize_y=y_better == "higher"
+    )
+    return front.sort_values(x)
 
 
 @styled
