@@ -183,10 +183,11 @@ class Simulation:
             site,
             parent.id if parent is not None else -1,
             trigger,
+            cause,
         )
         due = t + self._category_target(category)
         case = Case(cid, category, t, work, value, tier, warehouse, site, due, trigger, parent)
-        self.log.record(t, cid, OCCURRED, -1, 0, 0, self.log.code(cause) if cause else 0, due)
+        self.log.record(t, cid, OCCURRED, -1, 0, 0, 0, due)
         if clears_after is not None:
             case.transient = True
             self.env.timeout(t + clears_after - self.env.now, case).callbacks.append(self._cleared)

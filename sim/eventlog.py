@@ -207,6 +207,7 @@ class EventLog:
         self._c_site = array("i")
         self._c_parent = array("q")
         self._c_trigger = array("d")
+        self._c_cause: list[str | None] = []  # unique per case: never interned
         self._new_rows()
 
     def _new_rows(self) -> None:
@@ -225,8 +226,10 @@ class EventLog:
         site: str | None = None,
         parent: int = -1,
         trigger: float = float("nan"),
+        cause: str | None = None,
     ) -> int:
-        """Register a new case's fixed attributes; returns its case id.
+        """Register a new case's fixed attributes; returns its case id. ``cause`` (the
+        operational record behind it, unique per case) becomes its occurred row's detail.
 
         Also where full chunks are flushed (once per case is often enough, and keeps
         :meth:`record`, called for every event, down to its appends)."""
@@ -240,6 +243,7 @@ class EventLog:
         self._c_site.append(code(site))
         self._c_parent.append(parent)
         self._c_trigger.append(trigger)
+        self._c_cause.append(cause)
         return len(self._c_category) - 1
 
     def record(
@@ -296,7 +300,7 @@ class EventLog:
             pa.DictionaryArray.from_arrays(pa.array(sev, mask=sev < 0), pa.array(SEVERITIES)),
             _dict_array(team, strings),
             _dict_array(actor, strings),
-            _dict_array(detail, strings),
+            self._detail_column(detail, event, case, strings),
             pa.array(np.frombuffer(self._due, dtype=np.float64).copy(), from_pandas=True),
             pa.array(np.frombuffer(self._c_trigger, dtype=np.float64)[case], from_pandas=True),
             pa.array(np.frombuffer(self._c_value, dtype=np.float64)[case], from_pandas=True),
@@ -312,6 +316,18 @@ class EventLog:
         else:
             self.batches.append(batch)
         self._new_rows()
+
+    def _detail_column(self, detail, event, case, strings) -> pa.DictionaryArray:
+        """Detail codes, with each occurred row carrying its case's cause where it has one."""
+        occurred = np.flatnonzero(event == OCCURRED)
+        causes = self._c_cause
+        with_cause = [i for i in occurred.tolist() if causes[case[i]] is not None]
+        if not with_cause:
+            return _dict_array(detail, strings)
+        values = np.array(strings, dtype=object)[detail]
+        for i in with_cause:
+            values[i] = causes[case[i]]
+        return pa.array(values, type=pa.string()).dictionary_encode()
 
     def table(self) -> pa.Table:
         """Everything recorded so far as one Arrow table (in-memory logs only)."""
