@@ -47,6 +47,7 @@ _PROCESS_MINING_COLUMNS = {
     "warehouse": "case:warehouse",
     "site": "case:site",
     "trigger": "case:trigger",
+    "promise": "case:promise",
 }
 
 

@@ -2,9 +2,10 @@
 
 Replay keeps the world fixed and re-simulates only the desk, so from a log it needs, per
 case, the facts that belong to the world: when the exception occurred, its category and
-business attributes, its trigger date, its hands-on effort and whether it went away by
-itself. Everything else in the log (who detected it, when it was assigned, resolved) is the
-*as-is policy's* doing and is what a candidate policy is compared against.
+business attributes, its trigger date, the date promised to the customer, its hands-on
+effort and whether it went away by itself. Everything else in the log (who detected it, when
+it was assigned, resolved) is the *as-is policy's* doing and is what a candidate policy is
+compared against.
 
 - Occurrence: the ``occurred`` event; a mapped log that starts later in the lifecycle (many
   exports begin at "ticket created") uses the case's first event and says so.
@@ -35,7 +36,8 @@ class History:
     """One row per historical case (``cases``) and the log it came from (one replication).
 
     ``cases`` columns: case_id, occurred, category, order_value, customer_tier, warehouse,
-    site, parent_case_id, trigger, effort (NaN unknown), cleared_after (NaN: not transient),
+    site, parent_case_id, trigger, promise (NaN: none at stake), effort (NaN unknown),
+    cleared_after (NaN: not transient),
     plus the case-table columns (detected, resolved, due, n_escalated, ...) of the as-is run.
     """
 
@@ -72,6 +74,8 @@ def history_of(log: pd.DataFrame, rep: int | None = None) -> History:
     cases["occurred"] = cases["occurred"].fillna(cases["case_id"].map(first_ts))
     trigger = one.groupby("case_id", sort=True)["trigger_ts"].first()
     cases["trigger"] = cases["case_id"].map(trigger).to_numpy(dtype=float)
+    promise = one.groupby("case_id", sort=True)["promise_ts"].first()
+    cases["promise"] = cases["case_id"].map(promise).to_numpy(dtype=float)
 
     started = cases["work_started"].to_numpy(float)
     ended = cases["approval_requested"].fillna(cases["resolved"]).to_numpy(float)

@@ -43,7 +43,12 @@ from sim.eventlog import EVENTS, SEVERITIES
 
 
 class Columns(BaseModel):
-    """Source column for each exsim field (None: not in the source)."""
+    """Source column for each exsim field (None: not in the source).
+
+    Besides the case id, timestamp and activity, every field is optional. The per-case dates
+    ``trigger`` (the record's trigger date, e.g. a picking's scheduled date) and ``promise``
+    (the date promised to the customer) take each case's first non-null value.
+    """
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
@@ -59,6 +64,8 @@ class Columns(BaseModel):
     due: str | None = None
     #: the record's trigger date (a picking's scheduled date), per case
     trigger: str | None = None
+    #: the date promised to the customer (e.g. a sale order's commitment date), per case
+    promise: str | None = None
     order_value: str | None = None
     customer_tier: str | None = None
     warehouse: str | None = None

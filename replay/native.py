@@ -60,10 +60,11 @@ def from_exsim(raw: RawLog, report: ReplayReport, source: str) -> pd.DataFrame:
     for name in _TEXT:
         cand[name] = coerce.text(frame[name])
     cand["due_ts"], _ = coerce.floats(frame["due_ts"])
-    if "trigger_ts" in frame:  # older exports predate the column
-        cand["trigger_ts"], _ = coerce.floats(frame["trigger_ts"])
-    else:
-        cand["trigger_ts"] = np.nan
+    for name in ("trigger_ts", "promise_ts"):
+        if name in frame:  # older exports predate the column
+            cand[name], _ = coerce.floats(frame[name])
+        else:
+            cand[name] = np.nan
     cand["order_value"], _ = coerce.floats(frame["order_value"])
     parent, parent_ok = coerce.ints(frame["parent_case_id"])
     cand["parent_case_id"] = pd.array(np.where(parent_ok, parent, 0), dtype="Int64")

@@ -8,9 +8,10 @@ first event's UTC midnight). Source case ids become dense integers per replicati
 natural order (numeric ids numerically), and the originals are kept in
 ``report.case_ids`` and ``LogMeta.extra['source_case_ids']``.
 
-Per-case attributes (category, order value, tier, warehouse, site, parent, trigger date)
-are constant in exsim's schema, so each case takes the first non-null value its rows carry;
-a case with no category gets one from ``category_from_activity`` or ``default_category``.
+Per-case attributes (category, order value, tier, warehouse, site, parent, trigger date,
+promise date) are constant in exsim's schema, so each case takes the first non-null value its
+rows carry; a case with no category gets one from ``category_from_activity`` or
+``default_category``.
 """
 
 from __future__ import annotations
@@ -108,6 +109,7 @@ def normalize(raw: RawLog, mapping: Mapping, report: ReplayReport, log_name: str
         cand[name] = coerce.text(src[name]) if name in src else None
     cand["due_ts"] = _due(src, mapping, anchor, report)
     cand["trigger_ts"] = _due(src, mapping, anchor, report, field="trigger")
+    cand["promise_ts"] = _due(src, mapping, anchor, report, field="promise")
     _case_attributes(
         cand, src, activity_of=coerce.text(src["activity"]), ids=ids, mapping=mapping, report=report
     )
@@ -178,7 +180,8 @@ def _due(
     report: ReplayReport,
     field: str = "due",
 ) -> np.ndarray:
-    """Minutes since the anchor of a date column (``due`` or ``trigger``); NaN when absent."""
+    """Minutes since the anchor of a date column (``due``, ``trigger``, ``promise``); NaN when
+    absent."""
     if field not in src:
         return np.full(len(src), np.nan)
     stamps = parse_utc(src[field], mapping.timezone, mapping.timestamp_format, mapping.dayfirst)
@@ -229,9 +232,10 @@ def _case_attributes(
         cand["order_value"] = np.array([np.nan if v is None else v for v in first], dtype=float)
     else:
         cand["order_value"] = np.nan
-    trigger = cand["trigger_ts"].to_numpy(dtype=float)
-    first = per_case(np.where(np.isnan(trigger), None, trigger).astype(object))
-    cand["trigger_ts"] = np.array([np.nan if v is None else v for v in first], dtype=float)
+    for name in ("trigger_ts", "promise_ts"):
+        date = cand[name].to_numpy(dtype=float)
+        first = per_case(np.where(np.isnan(date), None, date).astype(object))
+        cand[name] = np.array([np.nan if v is None else v for v in first], dtype=float)
 
     cand["parent_case_id"] = pd.array([pd.NA] * len(cand), dtype="Int64")
     if "parent" in src:

@@ -72,7 +72,8 @@ def assumptions_of(history: History, sla_policy: Policy, source: dict[str, str])
     due_given = bool(history.log["due_ts"].notna().any())
     out = [
         "The world is fixed: every historical case occurs at its recorded time with its recorded"
-        " category, attributes, trigger date and parent; only the policy is re-simulated.",
+        " category, attributes, trigger and promise dates and parent; only the policy is"
+        " re-simulated.",
         f"Hands-on effort is the recorded work_started -> approval_requested/resolved time for"
         f" {known} of {len(cases)} cases; the others draw from their category's fitted"
         " distribution (" + "; ".join(f"{c}: {s}" for c, s in sorted(source.items())) + ").",

@@ -2,10 +2,10 @@
 
 Where the injected world draws arrivals from rates, this world walks the historical cases
 in time order and makes each occur at its recorded minute, with its category, business
-attributes, trigger date and parent case. Its hands-on effort is the recorded one where the
-log has it; otherwise a draw from the category's fitted handling distribution, from the
-named stream ``replay/effort/<category>`` (so every policy replayed on the same seed faces
-the same drawn efforts: common random numbers). A case the world cleared by itself keeps
+attributes, trigger date, promise date and parent case. Its hands-on effort is the recorded
+one where the log has it; otherwise a draw from the category's fitted handling distribution,
+from the named stream ``replay/effort/<category>`` (so every policy replayed on the same seed
+faces the same drawn efforts: common random numbers). A case the world cleared by itself keeps
 its clearing delay. Nothing else is taken from the log: detection, routing, queueing,
 escalation and approvals are the policy's.
 """
@@ -47,6 +47,7 @@ def history_world(cases: pd.DataFrame, handling: dict[str, Distribution]) -> Wor
             [_opt(v) for v in rows["warehouse"].astype(object)],
             [_opt(v) for v in rows["site"].astype(object)],
             rows["trigger"].to_numpy(float).tolist(),
+            rows["promise"].to_numpy(float).tolist(),
             rows["cleared_after"].to_numpy(float).tolist(),
             rows["parent_case_id"].astype("Float64").to_numpy(float, na_value=np.nan).tolist(),
             strict=True,
@@ -69,7 +70,8 @@ def history_world(cases: pd.DataFrame, handling: dict[str, Distribution]) -> Wor
 def _walk(sim: Simulation, records: list[tuple], draws: dict[str, Sampler]):
     env, horizon = sim.env, sim.horizon
     opened: dict[int, Case] = {}
-    for cid, t, category, effort, value, tier, wh, site, trigger, cleared, parent in records:
+    for record in records:
+        cid, t, category, effort, value, tier, wh, site, trigger, promise, cleared, parent = record
         if t >= horizon:
             break
         if t > env.now:
@@ -89,5 +91,6 @@ def _walk(sim: Simulation, records: list[tuple], draws: dict[str, Sampler]):
             trigger if math.isfinite(trigger) else None,
             cleared if math.isfinite(cleared) else None,
             opened.get(int(parent)) if math.isfinite(parent) else None,
+            promise=promise,
         )
         opened[cid] = case

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 
 class Case:
     """Mutable state of one exception case while the simulation runs.
@@ -35,6 +37,7 @@ class Case:
         "parent",
         "decision",
         "ref",
+        "promise",
     )
 
     def __init__(
@@ -72,3 +75,4 @@ class Case:
         self.parent = parent
         self.decision = None
         self.ref: object = None  # the operational record behind it (operations world)
+        self.promise = math.nan  # date promised to the customer (minutes), if any

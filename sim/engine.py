@@ -167,12 +167,14 @@ class Simulation:
         clears_after: float | None = None,
         parent: Case | None = None,
         cause: str | None = None,
+        promise: float = math.nan,
     ) -> Case:
         """An exception occurs in the world at ``t`` (now): log it and let the rules watch it.
 
         The entry point of every world: injected arrivals, an operations model, a replayed
         history. ``work`` is its hands-on minutes; ``clears_after`` makes it transient;
-        ``cause`` names the operational record behind it (logged as the occurred row's detail).
+        ``cause`` names the operational record behind it (logged as the occurred row's detail);
+        ``promise`` is the date promised to the customer, if one is at stake.
         """
         trigger = t if trigger is None else trigger
         cid = self.log.open_case(
@@ -184,9 +186,11 @@ class Simulation:
             parent.id if parent is not None else -1,
             trigger,
             cause,
+            promise,
         )
         due = t + self._category_target(category)
         case = Case(cid, category, t, work, value, tier, warehouse, site, due, trigger, parent)
+        case.promise = promise
         self.log.record(t, cid, OCCURRED, -1, 0, 0, 0, due)
         if clears_after is not None:
             case.transient = True
@@ -245,7 +249,7 @@ class Simulation:
 
     # -- triage and routing --------------------------------------------------------------------
     def _triage(self, case: Case) -> None:
-        severity, reason, delay = self.scorer(case)
+        severity, reason, delay = self.scorer(case, self.env.now)
         case.severity = severity
         if delay > 0:
             self.env.timeout(delay, (case, reason)).callbacks.append(self._classified)

@@ -103,6 +103,11 @@ COLUMNS: tuple[Column, ...] = (
         "the record's trigger date (e.g. scheduled date) a time "
         "rule or scan measures from, simulated minutes; before ts when backdated",
     ),
+    Column(
+        "promise_ts",
+        pa.float64(),
+        "the date promised to the customer, simulated minutes (null when no promise is at stake)",
+    ),
     Column("order_value", pa.float64(), "value of the business document at stake"),
     Column("customer_tier", _STR, "strategic / key / standard (null when no customer)"),
     Column("warehouse", _STR, "warehouse the case belongs to"),
@@ -208,6 +213,7 @@ class EventLog:
         self._c_parent = array("q")
         self._c_trigger = array("d")
         self._c_cause: list[str | None] = []  # unique per case: never interned
+        self._c_promise = array("d")
         self._new_rows()
 
     def _new_rows(self) -> None:
@@ -227,6 +233,7 @@ class EventLog:
         parent: int = -1,
         trigger: float = float("nan"),
         cause: str | None = None,
+        promise: float = float("nan"),
     ) -> int:
         """Register a new case's fixed attributes; returns its case id. ``cause`` (the
         operational record behind it, unique per case) becomes its occurred row's detail.
@@ -244,6 +251,7 @@ class EventLog:
         self._c_parent.append(parent)
         self._c_trigger.append(trigger)
         self._c_cause.append(cause)
+        self._c_promise.append(promise)
         return len(self._c_category) - 1
 
     def record(
@@ -303,6 +311,7 @@ class EventLog:
             self._detail_column(detail, event, case, strings),
             pa.array(np.frombuffer(self._due, dtype=np.float64).copy(), from_pandas=True),
             pa.array(np.frombuffer(self._c_trigger, dtype=np.float64)[case], from_pandas=True),
+            pa.array(np.frombuffer(self._c_promise, dtype=np.float64)[case], from_pandas=True),
             pa.array(np.frombuffer(self._c_value, dtype=np.float64)[case], from_pandas=True),
             _dict_array(np.frombuffer(self._c_tier, dtype=np.int32)[case], strings),
             _dict_array(np.frombuffer(self._c_warehouse, dtype=np.int32)[case], strings),

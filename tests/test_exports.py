@@ -41,6 +41,8 @@ def sample_log(n_cases: int = 300, seed: int = 7, reps: int = 1) -> pd.DataFrame
             # a third of the records started matching late (backdated trigger), a few have none
             u = rng.random()
             trigger = t - float(rng.exponential(120.0)) if u < 0.3 else t if u < 0.9 else np.nan
+            # most have a date promised to the customer, some none
+            promise = t + float(rng.gamma(2.0, 1440.0)) if rng.random() < 0.7 else np.nan
             case = log.open_case(
                 category=str(rng.choice(CATEGORIES)),
                 order_value=float(rng.lognormal(7, 1)) if rng.random() < 0.8 else float("nan"),
@@ -51,6 +53,7 @@ def sample_log(n_cases: int = 300, seed: int = 7, reps: int = 1) -> pd.DataFrame
                 site=SITES[wh],
                 parent=parent,
                 trigger=trigger,
+                promise=promise,
             )
             sev = int(rng.integers(0, 4))
             team = log.code(str(rng.choice(TEAMS)))
@@ -128,6 +131,7 @@ def test_csv_has_schema_columns_and_wall_clock(log: pd.DataFrame, tmp_path: Path
     assert list(raw.columns[:-1]) == list(log.columns) and raw.columns[-1] == "time"
     np.testing.assert_array_equal(raw["ts"].to_numpy(), log["ts"].to_numpy())  # exact floats
     np.testing.assert_array_equal(raw["trigger_ts"].to_numpy(), log["trigger_ts"].to_numpy())
+    np.testing.assert_array_equal(raw["promise_ts"].to_numpy(), log["promise_ts"].to_numpy())
     wall = pd.to_datetime(raw["time"], format="ISO8601", utc=True)
     start = pd.Timestamp("2024-03-04T05:00:00Z")
     minutes = (wall - start) / pd.Timedelta(minutes=1)
@@ -160,26 +164,29 @@ def _minutes_since_start(stamps: list[str | None], start: str) -> np.ndarray:
     return ((wall - pd.Timestamp(start)) / pd.Timedelta(minutes=1)).to_numpy(float)
 
 
-def test_trigger_date_is_a_case_attribute_in_xes_and_ocel(
-    log: pd.DataFrame, tmp_path: Path
+@pytest.mark.parametrize("key", ["trigger", "promise"])
+def test_case_dates_are_case_attributes_in_xes_and_ocel(
+    log: pd.DataFrame, tmp_path: Path, key: str
 ) -> None:
-    cases = log.drop_duplicates("case_id").set_index("case_id")["trigger_ts"]
+    cases = log.drop_duplicates("case_id").set_index("case_id")[f"{key}_ts"]
     first_ts = log.groupby("case_id")["ts"].min()
-    assert cases.isna().any() and (cases < first_ts.loc[cases.index]).any()
+    assert cases.isna().any() and cases.notna().any()
+    if key == "trigger":  # some backdated
+        assert (cases < first_ts.loc[cases.index]).any()
     root = ET.parse(to_xes(log, tmp_path / "log.xes")).getroot()
     xes: dict[int, str | None] = {}
     for trace in root.iter(f"{XES_NS}trace"):
         name = int(trace.find(f"{XES_NS}string[@key='concept:name']").get("value"))
-        date = trace.find(f"{XES_NS}date[@key='trigger']")  # a trace attribute, not an event's
+        date = trace.find(f"{XES_NS}date[@key='{key}']")  # a trace attribute, not an event's
         xes[name] = None if date is None else date.get("value")
     doc = json.loads(to_ocel(log, tmp_path / "log.jsonocel").read_text(encoding="utf-8"))
     case_type = next(t for t in doc["objectTypes"] if t["name"] == "case")
-    assert {"name": "trigger", "type": "time"} in case_type["attributes"]
+    assert {"name": key, "type": "time"} in case_type["attributes"]
     ocel: dict[int, str | None] = {}
     for obj in doc["objects"]:
         if obj["type"] == "case":
             attrs = {a["name"]: a["value"] for a in obj["attributes"]}
-            ocel[int(obj["id"])] = attrs.get("trigger")
+            ocel[int(obj["id"])] = attrs.get(key)
     start = "2024-03-04T05:00:00Z"
     for found in (xes, ocel):
         ids = sorted(found)
@@ -246,6 +253,8 @@ def test_pm4py_reads_our_xes_and_ocel(log: pd.DataFrame, tmp_path: Path) -> None
     assert str(xes["time:timestamp"].dt.tz) == "UTC"
     trigger = xes.drop_duplicates("case:concept:name")["case:trigger"]
     assert trigger.notna().sum() == log.drop_duplicates("case_id")["trigger_ts"].notna().sum()
+    promise = xes.drop_duplicates("case:concept:name")["case:promise"]
+    assert promise.notna().sum() == log.drop_duplicates("case_id")["promise_ts"].notna().sum()
     ocel = pm4py.read_ocel2_json(str(to_ocel(log, tmp_path / "log.jsonocel")))
     assert len(ocel.events) == len(log)
     assert set(ocel.objects["ocel:type"]) == {"case", "team", "warehouse"}

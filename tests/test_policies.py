@@ -244,3 +244,31 @@ def test_summary_reports_the_policy_outcomes():
     assert appr["auto_approved"] > 0 and appr["cycle_time_min"]["n"] > 0
     assert appr["cycle_time_min"]["mean"] > 0
     assert routed["suppression"]["by_reason"].get("grouped", 0) > 0
+
+
+def test_severity_scores_hours_to_promise_and_sla_exposure():
+    scen = scenario(rate=8.0, days=3, promise_hours={"dist": "gamma", "mean": 24, "cv": 0.8})
+    pol = policy(
+        severity={
+            "default": "low",
+            "rules": [
+                {"id": "promise", "when": {"hours_to_promise_max": 12}, "severity": "critical"},
+                {"id": "exposed", "when": {"sla_minutes_left_max": 300}, "severity": "high"},
+            ],
+        },
+        sla={"default_min": 480, "by_category": {"credit_hold": 240}},
+        detection={"*": {"scan": {"interval_min": 240, "lag_min": 0}}},
+    )
+    df = run_log(scen, pol)
+    occ = df[df.event == "occurred"].set_index("case_id")
+    cls = df[df.event == "classified"].set_index("case_id")
+    left_h = (occ.promise_ts.loc[cls.index] - cls.ts) / 60.0
+    promise = left_h <= 12
+    assert promise.sum() > 20 and (~promise).sum() > 20
+    assert (cls.severity[promise] == "critical").all()
+    assert (cls.detail[promise] == "rule:promise").all()
+    # the rest: SLA target 240 min from occurrence, so exposure depends on detection latency
+    exposure = (occ.ts.loc[cls.index] + 240.0) - cls.ts
+    exposed = ~promise & (exposure <= 300)
+    assert (cls.severity[exposed] == "high").all() and exposed.sum() > 0
+    assert (cls.severity[~promise & ~exposed] == "low").all()

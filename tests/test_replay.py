@@ -75,6 +75,23 @@ def test_a_leaner_policy_changes_the_outcome_but_not_the_world(simulated, defaul
     assert "replay" in other.summary and other.summary["replay"]["assumptions"]
 
 
+@pytest.mark.parametrize("name", ["h.parquet", "h.xes"])
+def test_a_replayed_case_keeps_its_promise(
+    simulated: pd.DataFrame, default_policy, tmp_path: Path, name: str
+) -> None:
+    recorded = simulated.drop_duplicates("case_id").set_index("case_id")["promise_ts"]
+    assert recorded.notna().any() and recorded.isna().any()
+    log, _ = load_log(export(simulated, tmp_path / name))
+    history = history_of(log)
+    outcome = replay(history, [default_policy], seed=3)
+    again = to_pandas(outcome.runs["default"].result.table)
+    got = again.drop_duplicates("case_id").sort_values("case_id")["promise_ts"].to_numpy(float)
+    hist = history.cases.sort_values(["occurred", "case_id"], kind="stable")
+    want = hist["promise"].to_numpy(float)
+    np.testing.assert_allclose(got, want, atol=1e-6, rtol=0, equal_nan=True)
+    np.testing.assert_allclose(want, recorded.loc[hist["case_id"]].to_numpy(float), atol=1e-6)
+
+
 def test_recorded_effort_is_the_hands_on_time(default_policy) -> None:
     scenario = load_scenario(
         "default",
@@ -123,6 +140,7 @@ _case = st.tuples(
     st.sampled_from(["stock_shortage", "picking_sla", "credit_hold"]),
     st.one_of(st.none(), st.floats(0.5, 300)),  # effort (None: unknown)
     st.one_of(st.none(), st.floats(0, 600)),  # trigger age
+    st.one_of(st.none(), st.floats(0, 6000)),  # minutes to the promise (None: none)
 )
 
 
@@ -143,6 +161,9 @@ def test_every_historical_case_occurs_once_as_recorded(default_policy, rows) -> 
             "trigger": [
                 o - (0 if r[3] is None else r[3]) for o, r in zip(occurred, rows, strict=True)
             ],
+            "promise": [
+                np.nan if r[4] is None else o + r[4] for o, r in zip(occurred, rows, strict=True)
+            ],
             "cleared_after": np.nan,
             "parent_case_id": pd.array([pd.NA] * len(rows), dtype="Int64"),
         }
@@ -158,6 +179,8 @@ def test_every_historical_case_occurs_once_as_recorded(default_policy, rows) -> 
     assert got["category"].astype(str).tolist() == order["category"].tolist()
     trig = log.drop_duplicates("case_id").sort_values("case_id")["trigger_ts"].to_numpy()
     assert trig == pytest.approx(order["trigger"].to_numpy())
+    promise = log.drop_duplicates("case_id").sort_values("case_id")["promise_ts"].to_numpy()
+    np.testing.assert_allclose(promise, order["promise"].to_numpy(), equal_nan=True)
     done = got.dropna(subset=["work_started", "resolved"])
     known = order["effort"].to_numpy()[done.index]
     spent = (done["resolved"] - done["work_started"]).to_numpy()

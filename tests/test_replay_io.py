@@ -70,10 +70,26 @@ def test_exsim_exports_round_trip(log: pd.DataFrame, tmp_path: Path, name: str) 
     assert not report.dropped and not report.warnings
     _same_rows(back, log, exact=name.endswith((".csv", ".parquet")))
     assert _kinds(back) == _kinds(empty_frame(log.attrs["meta"]))
+    # the per-case dates survive every format (XES/OCEL carry them as wall-clock times)
+    for col in ("trigger_ts", "promise_ts"):
+        got, want = _sorted(back)[col].to_numpy(float), _sorted(log)[col].to_numpy(float)
+        assert np.isfinite(want).any() and np.isnan(want).any()
+        np.testing.assert_allclose(got, want, atol=1e-6, rtol=0, equal_nan=True)
     meta = back.attrs["meta"]
     assert meta.start == log.attrs["meta"].start
     if not name.endswith(".csv"):  # CSV has no room for the rest of the meta
         assert meta == log.attrs["meta"]
+
+
+def test_exsim_csv_without_the_newer_columns_reads_them_as_null(
+    log: pd.DataFrame, tmp_path: Path
+) -> None:
+    path = export(log, tmp_path / "log.csv")
+    old = pd.read_csv(path, dtype=str).drop(columns=["trigger_ts", "promise_ts"])
+    old.to_csv(tmp_path / "old.csv", index=False)
+    back, report = load_log(tmp_path / "old.csv")
+    assert report.native and report.rows_kept == len(log)
+    assert back["trigger_ts"].isna().all() and back["promise_ts"].isna().all()
 
 
 def test_replications_round_trip(tmp_path: Path) -> None:
@@ -98,6 +114,7 @@ def test_exsim_exports_through_a_mapping(log: pd.DataFrame, tmp_path: Path, name
     }
     if name.endswith(".jsonocel"):
         columns["team"], columns["actor"] = "object:team", "actor"
+    columns["trigger"], columns["promise"] = "case:trigger", "case:promise"
     if name.endswith(".csv"):
         columns = {
             "case_id": "case_id",
@@ -126,6 +143,10 @@ def test_exsim_exports_through_a_mapping(log: pd.DataFrame, tmp_path: Path, name
     assert back.attrs["meta"].extra["source_case_ids"]["0"][:3] == ["0", "1", "2"]
     if name.endswith(".csv"):
         assert a["parent_case_id"].equals(b["parent_case_id"])
+    else:  # per-case dates: wall-clock times in XES/OCEL, read against the mapping's start
+        for col in ("trigger_ts", "promise_ts"):
+            got, want = a[col].to_numpy(float), b[col].to_numpy(float)
+            np.testing.assert_allclose(got, want, atol=1e-6, rtol=0, equal_nan=True)
 
 
 # -- hand-written fixtures in the style of real exports ----------------------------------------

@@ -116,6 +116,7 @@ def _as_exsim(frame: pd.DataFrame, meta: LogMeta) -> pd.DataFrame:
             "detail": get("detail").to_numpy(),
             "due_ts": minutes_since(parse_utc(get("due")), start),
             "trigger_ts": minutes_since(parse_utc(get("case:trigger")), start),
+            "promise_ts": minutes_since(parse_utc(get("case:promise")), start),
             "order_value": get("case:order_value").to_numpy(),
             "customer_tier": get("case:customer_tier").to_numpy(),
             "warehouse": get("case:warehouse").to_numpy(),

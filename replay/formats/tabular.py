@@ -24,7 +24,7 @@ from sim.eventlog import SCHEMA, LogMeta
 _DELIMITERS = ",;\t|"
 _EXSIM = {key(name): name for name in SCHEMA.names}
 #: Columns a file exsim wrote may lack (it predates them); the reader fills them with nulls.
-OPTIONAL = frozenset({"trigger_ts"})
+OPTIONAL = frozenset({"trigger_ts", "promise_ts"})
 
 
 def exsim_columns(columns: list[str]) -> dict[str, str] | None:

@@ -112,6 +112,7 @@ def _as_exsim(frame: pd.DataFrame, meta: LogMeta) -> pd.DataFrame:
     ts = minutes_since(parse_utc(get("time:timestamp", none)), start)
     due = minutes_since(parse_utc(get("due", none)), start)
     trigger = minutes_since(parse_utc(get("case:trigger", none)), start)
+    promise = minutes_since(parse_utc(get("case:promise", none)), start)
     return pd.DataFrame(
         {
             "rep": get("case:rep", pd.Series(["0"] * n, dtype=object)).to_numpy(),
@@ -125,6 +126,7 @@ def _as_exsim(frame: pd.DataFrame, meta: LogMeta) -> pd.DataFrame:
             "detail": get("detail", none).to_numpy(),
             "due_ts": due,
             "trigger_ts": trigger,
+            "promise_ts": promise,
             "order_value": get("case:order_value", none).to_numpy(),
             "customer_tier": get("case:customer_tier", none).to_numpy(),
             "warehouse": get("case:warehouse", none).to_numpy(),

@@ -1,13 +1,13 @@
 """OCEL 2.0 export (JSON): the log as events related to objects, for object-centric mining.
 
 An exception case is an object of type ``case``; its fixed attributes (case id, rep,
-category, order value, tier, warehouse, site, parent case, and ``trigger``: the record's
-trigger date, a time) are object attributes. The teams that own cases and the warehouses
-they belong to are objects too. Each event relates to its
-case (qualifier ``case``), its warehouse (``at``) and, once routed, the owning team
-(``owner``); a case relates to its warehouse (``located at``) and to the case that caused
-it (``caused by``). Per-event facts (severity, actor, detail, SLA due time) are event
-attributes.
+category, order value, tier, warehouse, site, parent case, ``trigger``: the record's
+trigger date, a time, and ``promise``: the date promised to the customer, a time) are object
+attributes. The teams that own cases and the warehouses they belong to are objects too. Each
+event relates to its case (qualifier ``case``), its warehouse (``at``) and, once routed, the
+owning team (``owner``); a case relates to its warehouse (``located at``) and to the case
+that caused it (``caused by``). Per-event facts (severity, actor, detail, SLA due time) are
+event attributes.
 
 OCEL 2.0 JSON has no place for log-level metadata, so the LogMeta goes in an extra
 top-level ``"exsim"`` key, which OCEL readers ignore and replay uses to read the file back
@@ -50,6 +50,7 @@ _CASE_ATTRIBUTES = [
     {"name": "site", "type": "string"},
     {"name": "parent_case_id", "type": "integer"},
     {"name": "trigger", "type": "time"},
+    {"name": "promise", "type": "time"},
 ]
 
 
@@ -132,6 +133,7 @@ def _objects(df: pd.DataFrame, multi_rep: bool, start: pd.Timestamp) -> Iterator
     value = cases["order_value"].to_numpy(dtype=float)
     parent = cases["parent_case_id"].astype("Float64").to_numpy(dtype=float, na_value=np.nan)
     trigger = iso_times(cases["trigger_ts"].to_numpy(dtype=float), start)
+    promise = iso_times(cases["promise_ts"].to_numpy(dtype=float), start)
     for i in range(len(cases)):
         attrs = [
             {"name": "case_id", "value": int(case[i]), "time": STATIC_TIME},
@@ -148,6 +150,8 @@ def _objects(df: pd.DataFrame, multi_rep: bool, start: pd.Timestamp) -> Iterator
             attrs.append({"name": "parent_case_id", "value": int(parent[i]), "time": STATIC_TIME})
         if trigger[i] is not None:
             attrs.append({"name": "trigger", "value": trigger[i], "time": STATIC_TIME})
+        if promise[i] is not None:
+            attrs.append({"name": "promise", "value": promise[i], "time": STATIC_TIME})
         rels = []
         if warehouse[i] is not None:
             rels.append({"objectId": f"warehouse:{warehouse[i]}", "qualifier": "located at"})

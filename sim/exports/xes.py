@@ -2,7 +2,8 @@
 
 XES is case-centric: a trace is one case (``concept:name`` = case id) and carries the
 case's fixed attributes, among them the record's trigger date as the date ``trigger``
-(the scheduled date that time rules and scans measure from); its events carry what
+(the scheduled date that time rules and scans measure from) and the date promised to the
+customer as the date ``promise``; its events carry what
 changes (event name, time, who, which team, severity). exsim's ``actor`` and ``team`` are
 the Organizational extension's ``org:resource`` and ``org:group``. The log's
 :class:`~sim.eventlog.LogMeta` rides along as the log attribute ``exsim.meta`` so that replay
@@ -31,6 +32,8 @@ from sim.exports.tabular import require_meta
 META_KEY = "exsim.meta"
 #: Trace attribute holding the record's trigger date (``trigger_ts``), as a date.
 TRIGGER_KEY = "trigger"
+#: Trace attribute holding the date promised to the customer (``promise_ts``), as a date.
+PROMISE_KEY = "promise"
 
 _HEADER = """<?xml version="1.0" encoding="UTF-8"?>
 <log xes.version="1849-2016" xes.features="nested-attributes" xmlns="http://www.xes-standard.org/">
@@ -88,6 +91,7 @@ def _lines(df: pd.DataFrame) -> Iterator[str]:
     times = iso_times(df["ts"].to_numpy(dtype=float), start)
     due = iso_times(df["due_ts"].to_numpy(dtype=float), start)
     trigger = iso_times(df["trigger_ts"].to_numpy(dtype=float), start)
+    promise = iso_times(df["promise_ts"].to_numpy(dtype=float), start)
     event, severity, team, actor, detail = (
         _strings(df[c]) for c in ("event", "severity", "team", "actor", "detail")
     )
@@ -121,6 +125,8 @@ def _lines(df: pd.DataFrame) -> Iterator[str]:
             head.append(f'<string key="parent" value="{name}"/>')
         if trigger[i] is not None:
             head.append(f'<date key="{TRIGGER_KEY}" value="{trigger[i]}"/>')
+        if promise[i] is not None:
+            head.append(f'<date key="{PROMISE_KEY}" value="{promise[i]}"/>')
         parts = ["".join(head), "\n"]
         for j in rows:
             parts.append(

@@ -8,6 +8,7 @@ whether it clears by itself, all from the category's own named streams, then han
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING
 
 from sim.generators.arrivals import ArrivalClock
@@ -38,11 +39,27 @@ def arrivals(sim: Simulation, name: str, cat: Category):
     attrs = AttributeSampler(scenario, name, cat, streams)
     backdate = optional_draw(cat.trigger_age, "age_min", streams, f"trigger/{name}")
     clears = optional_draw(cat.transient, "clears_after_min", streams, f"transient/{name}")
+    promise = (
+        Sampler(cat.promise_hours, streams.generator(f"promise/{name}"))
+        if cat.promise_hours is not None
+        else None
+    )
 
     def occur(t: float) -> None:
         wh, site, tier, value = attrs.draw()
         trigger = t - backdate() if backdate else t
-        sim.occur(name, t, work(), value, tier, wh, site, trigger, clears() if clears else None)
+        sim.occur(
+            name,
+            t,
+            work(),
+            value,
+            tier,
+            wh,
+            site,
+            trigger,
+            clears() if clears else None,
+            promise=t + 60.0 * promise() if promise else math.nan,
+        )
 
     for _ in range(cat.open_at_start):
         occur(0.0)

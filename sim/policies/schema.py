@@ -147,6 +147,10 @@ class Condition(Strict):
     warehouse: list[str] | None = None
     order_value_min: float | None = None
     order_value_max: float | None = None
+    # at triage: hours left until the date promised to the customer (cases with a promise)
+    hours_to_promise_max: float | None = None
+    # at triage: minutes left before the SLA deadline runs out (the SLA exposure)
+    sla_minutes_left_max: float | None = None
 
 
 class SeverityRule(Strict):

@@ -15,7 +15,7 @@ from sim.policies.schema import AiScorer, Condition, SeverityPolicy
 from sim.streams import Streams
 
 
-def matches(cond: Condition, case: Case) -> bool:
+def matches(cond: Condition, case: Case, now: float = 0.0) -> bool:
     if cond.category is not None and case.category not in cond.category:
         return False
     if cond.customer_tier is not None and case.tier not in cond.customer_tier:
@@ -26,7 +26,13 @@ def matches(cond: Condition, case: Case) -> bool:
         return False
     if cond.order_value_min is not None and not case.value >= cond.order_value_min:
         return False
-    return cond.order_value_max is None or case.value <= cond.order_value_max
+    if cond.order_value_max is not None and not case.value <= cond.order_value_max:
+        return False
+    if cond.hours_to_promise_max is not None and not (
+        (case.promise - now) / 60.0 <= cond.hours_to_promise_max
+    ):
+        return False  # (no promise: NaN never matches)
+    return cond.sla_minutes_left_max is None or case.due - now <= cond.sla_minutes_left_max
 
 
 class RuleScorer:
@@ -36,14 +42,14 @@ class RuleScorer:
         self.rules = [(r.when, SEVERITY_RANK[r.severity], f"rule:{r.id}") for r in policy.rules]
         self.default = (SEVERITY_RANK[policy.default], "default")
 
-    def truth(self, case: Case) -> tuple[int, str]:
+    def truth(self, case: Case, now: float = 0.0) -> tuple[int, str]:
         for cond, rank, reason in self.rules:
-            if matches(cond, case):
+            if matches(cond, case, now):
                 return rank, reason
         return self.default
 
-    def __call__(self, case: Case) -> tuple[int, str, float]:
-        rank, reason = self.truth(case)
+    def __call__(self, case: Case, now: float = 0.0) -> tuple[int, str, float]:
+        rank, reason = self.truth(case, now)
         return rank, reason, 0.0
 
 
@@ -56,8 +62,8 @@ class AiAssistedScorer(RuleScorer):
         self.stream = streams.stream("severity/ai")
         self.triage = Sampler(spec.triage_min, streams.generator("severity/ai-triage"))
 
-    def __call__(self, case: Case) -> tuple[int, str, float]:
-        true_rank, reason = self.truth(case)
+    def __call__(self, case: Case, now: float = 0.0) -> tuple[int, str, float]:
+        true_rank, reason = self.truth(case, now)
         spec, u = self.spec, self.stream
         if u.random() < spec.confidence_threshold:
             return true_rank, f"human-triage ({reason})", self.triage()

@@ -82,6 +82,8 @@ class Category(Strict):
     has_customer: bool = True
     trigger_age: TriggerAge | None = None
     transient: Transient | None = None
+    # hours from occurrence to the date promised to the customer (None: no promise at stake)
+    promise_hours: Distribution | None = None
     open_at_start: Annotated[int, Field(ge=0)] = 0
 
 

@@ -27,17 +27,29 @@ from .errors import UserError, ValidationError
 from .models import context_today
 from .orm import Model, api_records, as_ids, register
 
-INTERVALS = {"minutes": timedelta(minutes=1), "hours": timedelta(hours=1),
-             "days": timedelta(days=1), "weeks": timedelta(weeks=1)}
+INTERVALS = {
+    "minutes": timedelta(minutes=1),
+    "hours": timedelta(hours=1),
+    "days": timedelta(days=1),
+    "weeks": timedelta(weeks=1),
+}
 
 
 @register("ir.actions.server")
 class ServerAction(Model):
     _order = "sequence,name"
-    _defaults = {"type": "ir.actions.server", "usage": "ir_actions_server", "state": "object_write",
-                 "binding_type": "action", "sequence": 5, "evaluation_type": "value",
-                 "activity_user_type": "specific", "activity_date_deadline_range_type": "days",
-                 "update_m2m_operation": "add", "update_boolean_value": "true"}
+    _defaults = {
+        "type": "ir.actions.server",
+        "usage": "ir_actions_server",
+        "state": "object_write",
+        "binding_type": "action",
+        "sequence": 5,
+        "evaluation_type": "value",
+        "activity_user_type": "specific",
+        "activity_date_deadline_range_type": "days",
+        "update_m2m_operation": "add",
+        "update_boolean_value": "true",
+    }
 
     def _prepare_create(self, row: dict, vals: dict) -> None:
         if row.get("base_automation_id"):
@@ -58,7 +70,8 @@ class ServerAction(Model):
             current, field_id = model["model"], False
             for part in row["update_path"].split("."):
                 found = self.env["ir.model.fields"]._search(
-                    [("model", "=", current), ("name", "=", part)], limit=1)
+                    [("model", "=", current), ("name", "=", part)], limit=1
+                )
                 if not found:
                     raise ValidationError(f"Invalid field path {row['update_path']!r}")
                 field_id = found[0]
@@ -67,13 +80,16 @@ class ServerAction(Model):
                 current = field["relation"] or current
             row["update_field_id"] = field_id
         if row.get("state") == "next_activity" and model and not model.get("is_mail_activity"):
-            raise ValidationError("A next activity can only be planned on models that use "
-                                  "activities.")
+            raise ValidationError(
+                "A next activity can only be planned on models that use activities."
+            )
         rule = self.env.row("base.automation", row.get("base_automation_id"))
         if rule:
             if rule["model_id"] != row.get("model_id"):
-                raise ValidationError(f"Model of action {row['name']} should match the one "
-                                      f"from automated rule {rule['name']}.")
+                raise ValidationError(
+                    f"Model of action {row['name']} should match the one "
+                    f"from automated rule {rule['name']}."
+                )
             row["name"] = self._automatic_name(row, labels)
 
     def _automatic_name(self, row: dict, path_labels: list[str]) -> str:
@@ -96,16 +112,20 @@ class ServerAction(Model):
         records = ctx.get("active_ids") or ([ctx["active_id"]] if ctx.get("active_id") else [])
         for action_id in as_ids(ids):
             for record_id in records:
-                self.run_one(action_id, ctx.get("active_model") or
-                             self.table[action_id]["model_name"], record_id)
+                self.run_one(
+                    action_id,
+                    ctx.get("active_model") or self.table[action_id]["model_name"],
+                    record_id,
+                )
         return False
 
     def run_one(self, action_id: int, model: str, record_id: int) -> None:
         action = self.table[action_id]
         runner = getattr(self, f"_run_{action['state']}", None)
         if runner is None:
-            raise UserError(f"exsim test server: server action type {action['state']!r} "
-                            "is not supported")
+            raise UserError(
+                f"exsim test server: server action type {action['state']!r} is not supported"
+            )
         runner(action, model, record_id)
 
     def _run_object_write(self, action: dict, model: str, record_id: int) -> None:
@@ -120,9 +140,12 @@ class ServerAction(Model):
         elif field["ttype"] in ("many2one", "integer"):
             value = int(value) if str(value).lstrip("-").isdigit() else value
         elif field["ttype"] == "many2many":
-            value = {"add": [(4, int(value or 0))], "remove": [(3, int(value or 0))],
-                     "set": [(6, 0, [int(value or 0)])], "clear": [(5,)]}[
-                action["update_m2m_operation"]]
+            value = {
+                "add": [(4, int(value or 0))],
+                "remove": [(3, int(value or 0))],
+                "set": [(6, 0, [int(value or 0)])],
+                "clear": [(5,)],
+            }[action["update_m2m_operation"]]
         targets = [record_id]
         current = model
         for part in action["update_path"].split(".")[:-1]:
@@ -156,24 +179,38 @@ class ServerAction(Model):
             obj = self.env[model]
             if action["activity_user_field_name"] in obj.fields:
                 user = obj.get(obj.table[record_id], action["activity_user_field_name"])
-        self.env["mail.activity"].create_many([{
-            "activity_type_id": atype["id"], "summary": action.get("activity_summary") or
-            atype.get("summary") or False, "note": action.get("activity_note") or
-            atype.get("default_note") or False, "automated": True, "date_deadline": deadline,
-            "res_model_id": action["model_id"], "res_id": record_id,
-            "user_id": user or atype.get("default_user_id") or self.env.uid}])
+        self.env["mail.activity"].create_many(
+            [
+                {
+                    "activity_type_id": atype["id"],
+                    "summary": action.get("activity_summary") or atype.get("summary") or False,
+                    "note": action.get("activity_note") or atype.get("default_note") or False,
+                    "automated": True,
+                    "date_deadline": deadline,
+                    "res_model_id": action["model_id"],
+                    "res_id": record_id,
+                    "user_id": user or atype.get("default_user_id") or self.env.uid,
+                }
+            ]
+        )
 
     def _run_webhook(self, action: dict, model: str, record_id: int) -> None:
         if not action.get("webhook_url"):
-            raise UserError("I'll be happy to send a webhook for you, but you really need to "
-                            "give me a URL to reach out to...")
-        payload: dict[str, Any] = {"_model": model, "_id": record_id,
-                                   "_action": f"{action['name']}(#{action['id']})"}
+            raise UserError(
+                "I'll be happy to send a webhook for you, but you really need to "
+                "give me a URL to reach out to..."
+            )
+        payload: dict[str, Any] = {
+            "_model": model,
+            "_id": record_id,
+            "_action": f"{action['name']}(#{action['id']})",
+        }
         names = [self.env.row("ir.model.fields", f)["name"] for f in action["webhook_field_ids"]]
         if names:
             payload.update(self.env[model].read([record_id], names, load=None)[0])
-        self.env.server.post_webhook(action["webhook_url"],
-                                     json.dumps(payload, sort_keys=True, default=str))
+        self.env.server.post_webhook(
+            action["webhook_url"], json.dumps(payload, sort_keys=True, default=str)
+        )
 
     def _run_multi(self, action: dict, model: str, record_id: int) -> None:
         for child in self.sorted_ids(action.get("child_ids") or []):
@@ -194,18 +231,36 @@ def run_scan(env: Any, code: str) -> None:
     ``threshold_min`` old, skip those already carrying an activity with this summary, and
     schedule one activity on each of the others."""
     line = next(ln for ln in code.splitlines() if ln.startswith("params = "))
-    params = ast.literal_eval(line[len("params = "):])
+    params = ast.literal_eval(line[len("params = ") :])
     cutoff = parse_datetime(env.now()) - timedelta(minutes=params["threshold_min"])
     found = env[params["model"]]._search(
-        [*params["domain"], [params["date_field"], "<=", format_datetime(cutoff)]])
+        [*params["domain"], [params["date_field"], "<=", format_datetime(cutoff)]]
+    )
     activities = env["mail.activity"]
-    flagged = {activities.table[i]["res_id"] for i in activities._search([
-        ("res_model", "=", params["model"]), ("res_id", "in", found),
-        ("summary", "=", params["summary"])])}
-    activities.create_many([
-        {"res_model_id": params["model_id"], "res_id": r, "activity_type_id":
-         params["activity_type_id"], "summary": params["summary"], "user_id": params["user_id"],
-         "automated": True} for r in found if r not in flagged])
+    flagged = {
+        activities.table[i]["res_id"]
+        for i in activities._search(
+            [
+                ("res_model", "=", params["model"]),
+                ("res_id", "in", found),
+                ("summary", "=", params["summary"]),
+            ]
+        )
+    }
+    activities.create_many(
+        [
+            {
+                "res_model_id": params["model_id"],
+                "res_id": r,
+                "activity_type_id": params["activity_type_id"],
+                "summary": params["summary"],
+                "user_id": params["user_id"],
+                "automated": True,
+            }
+            for r in found
+            if r not in flagged
+        ]
+    )
 
 
 def run_code(env: Any, code: str, model: str, ids: list[int]) -> None:
@@ -219,8 +274,9 @@ def run_code(env: Any, code: str, model: str, ids: list[int]) -> None:
         if isinstance(stmt, ast.Raise) and isinstance(stmt.exc, ast.Call):
             kind = getattr(stmt.exc.func, "id", "")
             message = ast.literal_eval(stmt.exc.args[0]) if stmt.exc.args else ""
-            raise {"UserError": UserError, "ValidationError": ValidationError}.get(
-                kind, UserError)(message)
+            raise {"UserError": UserError, "ValidationError": ValidationError}.get(kind, UserError)(
+                message
+            )
         call = stmt.value if isinstance(stmt, ast.Expr) else None
         if isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute):
             target = getattr(call.func.value, "id", "")
@@ -240,20 +296,41 @@ def run_code(env: Any, code: str, model: str, ids: list[int]) -> None:
 class Cron(Model):
     _order = "cron_name"
     _rec_name = "cron_name"
-    _defaults = {"interval_number": 1, "interval_type": "months", "numbercall": -1,
-                 "priority": 5, "doall": False, "user_id": 1, "state": "code",
-                 "type": "ir.actions.server", "usage": "ir_cron", "binding_type": "action",
-                 "nextcall": lambda self: self.env.now()}
+    _defaults = {
+        "interval_number": 1,
+        "interval_type": "months",
+        "numbercall": -1,
+        "priority": 5,
+        "doall": False,
+        "user_id": 1,
+        "state": "code",
+        "type": "ir.actions.server",
+        "usage": "ir_cron",
+        "binding_type": "action",
+        "nextcall": lambda self: self.env.now(),
+    }
 
     def _prepare_create(self, row: dict, vals: dict) -> None:
         if not row.get("ir_actions_server_id"):
-            row["ir_actions_server_id"] = self.env["ir.actions.server"].create_many([{
-                "name": row.get("name") or "Cron", "model_id": row.get("model_id"),
-                "state": "code", "code": row.get("code") or "", "usage": "ir_cron"}])[0]
+            row["ir_actions_server_id"] = self.env["ir.actions.server"].create_many(
+                [
+                    {
+                        "name": row.get("name") or "Cron",
+                        "model_id": row.get("model_id"),
+                        "state": "code",
+                        "code": row.get("code") or "",
+                        "usage": "ir_cron",
+                    }
+                ]
+            )[0]
         action = self.env.row("ir.actions.server", row["ir_actions_server_id"])
-        row.update(cron_name=row.get("name") or action["name"], name=action["name"],
-                   model_id=action["model_id"], model_name=action["model_name"],
-                   code=action["code"])
+        row.update(
+            cron_name=row.get("name") or action["name"],
+            name=action["name"],
+            model_id=action["model_id"],
+            model_name=action["model_name"],
+            code=action["code"],
+        )
 
     @api_records
     def method_direct_trigger(self, ids: Any) -> bool:
@@ -280,7 +357,8 @@ class Cron(Model):
             nextcall = parse_datetime(row["nextcall"])
             while nextcall <= now:
                 nextcall += step
-            self.store(cron_id, {"nextcall": format_datetime(nextcall),
-                                 "lastcall": format_datetime(now)})
+            self.store(
+                cron_id, {"nextcall": format_datetime(nextcall), "lastcall": format_datetime(now)}
+            )
             ran.append(cron_id)
         return ran

@@ -33,19 +33,52 @@ from .orm import Model, api_records, register
 if TYPE_CHECKING:
     from .orm import Env
 
-CREATE_TRIGGERS = ("on_create", "on_create_or_write", "on_priority_set", "on_stage_set",
-                   "on_state_set", "on_tag_set", "on_user_set")
-WRITE_TRIGGERS = ("on_write", "on_archive", "on_unarchive", "on_create_or_write",
-                  "on_priority_set", "on_stage_set", "on_state_set", "on_tag_set", "on_user_set")
+CREATE_TRIGGERS = (
+    "on_create",
+    "on_create_or_write",
+    "on_priority_set",
+    "on_stage_set",
+    "on_state_set",
+    "on_tag_set",
+    "on_user_set",
+)
+WRITE_TRIGGERS = (
+    "on_write",
+    "on_archive",
+    "on_unarchive",
+    "on_create_or_write",
+    "on_priority_set",
+    "on_stage_set",
+    "on_state_set",
+    "on_tag_set",
+    "on_user_set",
+)
 TIME_TRIGGERS = ("on_time", "on_time_created", "on_time_updated")
 DELAY_MINUTES = {"minutes": 1, "hour": 60, "day": 24 * 60, "month": 30 * 24 * 60, False: 0}
-TRIGGER_FIELD = {"on_state_set": "state", "on_priority_set": "priority", "on_stage_set": "stage_id",
-                 "on_tag_set": "tag_ids", "on_user_set": "user_id", "on_archive": "active",
-                 "on_unarchive": "active", "on_time_created": "create_date",
-                 "on_time_updated": "write_date"}
-RECOMPUTED_ON_CREATE = {"res.partner", "product.template", "product.product", "stock.picking",
-                       "stock.move", "stock.quant", "sale.order", "sale.order.line",
-                       "purchase.order", "purchase.order.line", "account.move"}
+TRIGGER_FIELD = {
+    "on_state_set": "state",
+    "on_priority_set": "priority",
+    "on_stage_set": "stage_id",
+    "on_tag_set": "tag_ids",
+    "on_user_set": "user_id",
+    "on_archive": "active",
+    "on_unarchive": "active",
+    "on_time_created": "create_date",
+    "on_time_updated": "write_date",
+}
+RECOMPUTED_ON_CREATE = {
+    "res.partner",
+    "product.template",
+    "product.product",
+    "stock.picking",
+    "stock.move",
+    "stock.quant",
+    "sale.order",
+    "sale.order.line",
+    "purchase.order",
+    "purchase.order.line",
+    "account.move",
+}
 CRON_XMLID = ("base_automation", "ir_cron_data_base_automation_check")
 
 
@@ -71,8 +104,10 @@ def eval_domain(text: str | bool, env: Env) -> list:
 
 def cron_interval(rules: list[dict]) -> int:
     """Minutes between two evaluations: 10 % of the shortest delay, clamped to [1, 240]."""
-    delay = min((r["trg_date_range"] * DELAY_MINUTES[r["trg_date_range_type"] or False]
-                 for r in rules), default=0)
+    delay = min(
+        (r["trg_date_range"] * DELAY_MINUTES[r["trg_date_range_type"] or False] for r in rules),
+        default=0,
+    )
     return min(max(1, delay // 10), 4 * 60) if delay else 4 * 60
 
 
@@ -81,8 +116,9 @@ def add_delay(when: str, amount: int, unit: str | bool) -> datetime:
     if unit == "month":
         month = start.month - 1 + amount
         year, month = start.year + month // 12, month % 12 + 1
-        return start.replace(year=year, month=month,
-                             day=min(start.day, calendar.monthrange(year, month)[1]))
+        return start.replace(
+            year=year, month=month, day=min(start.day, calendar.monthrange(year, month)[1])
+        )
     return start + timedelta(minutes=amount * DELAY_MINUTES[unit or False])
 
 
@@ -94,8 +130,13 @@ class AutomationEngine:
 
     def rules(self, env: Env, model: str, triggers: tuple[str, ...]) -> list[dict]:
         table = env.db.tables["base.automation"]
-        return [table[i] for i in sorted(table) if table[i]["active"]
-                and table[i]["model_name"] == model and table[i]["trigger"] in triggers]
+        return [
+            table[i]
+            for i in sorted(table)
+            if table[i]["active"]
+            and table[i]["model_name"] == model
+            and table[i]["trigger"] in triggers
+        ]
 
     def _filter(self, env: Env, model: str, ids: list[int], text: str | bool) -> list[int]:
         if not text or not ids:
@@ -151,36 +192,47 @@ class AutomationEngine:
         model = env[rule["model_name"]]
         trigger_names = [env.row("ir.model.fields", f)["name"] for f in rule["trigger_field_ids"]]
         if trigger_names and old is not None:
-            ids = [i for i in ids if any(
-                n in old.get(i, {}) and old[i][n] != model.get(model.table[i], n)
-                for n in trigger_names)]
+            ids = [
+                i
+                for i in ids
+                if any(
+                    n in old.get(i, {}) and old[i][n] != model.get(model.table[i], n)
+                    for n in trigger_names
+                )
+            ]
         actions = env["ir.actions.server"]
         for action_id in actions.sorted_ids(self._actions(env, rule)):
             for record_id in ids:
                 actions.run_one(action_id, rule["model_name"], record_id)
 
     def _actions(self, env: Env, rule: dict) -> list[int]:
-        return [i for i, a in env.db.tables["ir.actions.server"].items()
-                if a.get("base_automation_id") == rule["id"]]
+        return [
+            i
+            for i, a in env.db.tables["ir.actions.server"].items()
+            if a.get("base_automation_id") == rule["id"]
+        ]
 
     def check_time_rules(self, env: Env) -> None:
         """``base.automation._check``: the job behind the automation cron."""
         env = env.with_context()
         env.scope = {"action_done": {}}
         for rule in self.rules_by_trigger(env, TIME_TRIGGERS):
-            last_run = parse_datetime(rule["last_run"]) if rule["last_run"] \
-                else datetime(1970, 1, 1)
+            last_run = (
+                parse_datetime(rule["last_run"]) if rule["last_run"] else datetime(1970, 1, 1)
+            )
             model = env[rule["model_name"]]
             date_field = env.row("ir.model.fields", rule["trg_date_id"])
             ids = model._search(eval_domain(rule["filter_domain"], env))
             now = parse_datetime(env.now())
             for record_id in ids:
-                record_dt = model.get(model.table[record_id], date_field["name"]) \
-                    if date_field else False
+                record_dt = (
+                    model.get(model.table[record_id], date_field["name"]) if date_field else False
+                )
                 if not record_dt:
                     continue
-                action_dt = add_delay(record_dt, rule["trg_date_range"],
-                                      rule["trg_date_range_type"])
+                action_dt = add_delay(
+                    record_dt, rule["trg_date_range"], rule["trg_date_range_type"]
+                )
                 if last_run <= action_dt < now:
                     try:
                         self.process(env, rule, [record_id], None)
@@ -190,29 +242,47 @@ class AutomationEngine:
 
     def rules_by_trigger(self, env: Env, triggers: tuple[str, ...]) -> list[dict]:
         table = env.db.tables["base.automation"]
-        return [table[i] for i in sorted(table)
-                if table[i]["active"] and table[i]["trigger"] in triggers]
+        return [
+            table[i]
+            for i in sorted(table)
+            if table[i]["active"] and table[i]["trigger"] in triggers
+        ]
 
     def update_cron(self, env: Env) -> None:
         """``_update_cron``: switch the check job on/off and set its interval."""
-        data = env["ir.model.data"]._search([("module", "=", CRON_XMLID[0]),
-                                              ("name", "=", CRON_XMLID[1])])
+        data = env["ir.model.data"]._search(
+            [("module", "=", CRON_XMLID[0]), ("name", "=", CRON_XMLID[1])]
+        )
         if not data:
             return
         cron_id = env.row("ir.model.data", data[0])["res_id"]
         rules = self.rules_by_trigger(env, TIME_TRIGGERS)
-        env["ir.cron"].write([cron_id], {"active": bool(rules), "interval_type": "minutes",
-                                         "interval_number": cron_interval(rules)})
+        env["ir.cron"].write(
+            [cron_id],
+            {
+                "active": bool(rules),
+                "interval_type": "minutes",
+                "interval_number": cron_interval(rules),
+            },
+        )
 
 
 @register("base.automation")
 class BaseAutomation(Model):
     _inverse = {"action_server_ids": "base_automation_id"}
-    _defaults = {"trg_date_range": 0, "log_webhook_calls": False,
-                 "record_getter":
-                 "model.env[payload.get('_model')].browse(int(payload.get('_id')))"}
-    CRITICAL = {"model_id", "active", "trigger", "on_change_field_ids", "trg_date_range",
-                "trg_date_range_type"}
+    _defaults = {
+        "trg_date_range": 0,
+        "log_webhook_calls": False,
+        "record_getter": "model.env[payload.get('_model')].browse(int(payload.get('_id')))",
+    }
+    CRITICAL = {
+        "model_id",
+        "active",
+        "trigger",
+        "on_change_field_ids",
+        "trg_date_range",
+        "trg_date_range_type",
+    }
 
     def _prepare_create(self, row: dict, vals: dict) -> None:
         ir_model = self.env["ir.model"]
@@ -228,25 +298,32 @@ class BaseAutomation(Model):
         trigger = row["trigger"]
         if "trigger_field_ids" not in vals:
             name = TRIGGER_FIELD.get(trigger)
-            fields = self.env["ir.model.fields"]._search(
-                [("model", "=", row.get("model_name")), ("name", "=", name)], limit=1) \
-                if name else []
+            fields = (
+                self.env["ir.model.fields"]._search(
+                    [("model", "=", row.get("model_name")), ("name", "=", name)], limit=1
+                )
+                if name
+                else []
+            )
             row["trigger_field_ids"] = fields
         if "trg_date_id" not in vals:
             single = len(row["trigger_field_ids"]) == 1
-            row["trg_date_id"] = row["trigger_field_ids"][0] \
-                if trigger in TIME_TRIGGERS and single else False
+            row["trg_date_id"] = (
+                row["trigger_field_ids"][0] if trigger in TIME_TRIGGERS and single else False
+            )
         if trigger in TIME_TRIGGERS:
             row["trg_date_range_type"] = row.get("trg_date_range_type") or "hour"
         else:
             row["trg_date_range"], row["trg_date_range_type"] = 0, False
         if "filter_pre_domain" not in vals:
             row["filter_pre_domain"] = False
-        if "filter_domain" not in vals and trigger in ("on_user_set", "on_archive",
-                                                       "on_unarchive"):
+        if "filter_domain" not in vals and trigger in ("on_user_set", "on_archive", "on_unarchive"):
             name = TRIGGER_FIELD[trigger]
-            row["filter_domain"] = f"[('{name}', '!=', False)]" if trigger == "on_user_set" \
+            row["filter_domain"] = (
+                f"[('{name}', '!=', False)]"
+                if trigger == "on_user_set"
                 else f"[('{name}', '=', {trigger == 'on_unarchive'})]"
+            )
         elif "filter_domain" not in vals and {"trigger", "trigger_field_ids"} & set(vals):
             row["filter_domain"] = False
 
@@ -277,18 +354,23 @@ class BaseAutomation(Model):
             mine = [a for a in actions.values() if a.get("base_automation_id") == i]
             wrong = [a["name"] for a in mine if a["model_id"] != row["model_id"]]
             if wrong:
-                raise ValidationError(f"Target model of actions {', '.join(wrong)} are "
-                                      "different from rule model.")
+                raise ValidationError(
+                    f"Target model of actions {', '.join(wrong)} are different from rule model."
+                )
             if row["trigger"] == "on_unlink" and any(
-                    a["state"] in ("mail_post", "followers", "next_activity") for a in mine):
+                a["state"] in ("mail_post", "followers", "next_activity") for a in mine
+            ):
                 raise ValidationError(
                     "Email, follower or activity action types cannot be used when deleting "
-                    "records, as there are no more records to apply these changes to!")
+                    "records, as there are no more records to apply these changes to!"
+                )
 
     def _compute_least_delay_msg(self, row: dict) -> str:
         rules = self.env.server.automation.rules_by_trigger(self.env, TIME_TRIGGERS)
-        return (f"Note that this automation rule can be triggered up to {cron_interval(rules)} "
-                "minutes after its schedule.")
+        return (
+            f"Note that this automation rule can be triggered up to {cron_interval(rules)} "
+            "minutes after its schedule."
+        )
 
     def _compute_url(self, row: dict) -> str:
         return ""

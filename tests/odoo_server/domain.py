@@ -22,8 +22,27 @@ if TYPE_CHECKING:
 
 Row = dict
 TRUE_LEAF, FALSE_LEAF = (1, "=", 1), (0, "=", 1)
-OPERATORS = {"=", "!=", "<", "<=", ">", ">=", "in", "not in", "like", "ilike", "not like",
-             "not ilike", "=like", "=ilike", "child_of", "parent_of", "=?", "any", "not any"}
+OPERATORS = {
+    "=",
+    "!=",
+    "<",
+    "<=",
+    ">",
+    ">=",
+    "in",
+    "not in",
+    "like",
+    "ilike",
+    "not like",
+    "not ilike",
+    "=like",
+    "=ilike",
+    "child_of",
+    "parent_of",
+    "=?",
+    "any",
+    "not any",
+}
 NEGATIVE = {"!=", "not in", "not like", "not ilike", "not any"}
 
 
@@ -121,8 +140,11 @@ def match_leaf(env: Env, model: str, row: Row, leaf: tuple) -> bool:
 def _is_name_search(op: str, value: object) -> bool:
     if isinstance(value, str):
         return True
-    return op in ("in", "not in") and isinstance(value, (list, tuple)) \
+    return (
+        op in ("in", "not in")
+        and isinstance(value, (list, tuple))
         and any(isinstance(v, str) for v in value)
+    )
 
 
 def _match_x2many(env: Env, field: Field, ids: list, op: str, value: object) -> bool:
@@ -172,8 +194,7 @@ def compare(field: Field, raw: object, op: str, value: object) -> bool:
         if value is False or value is None:
             return False
         try:
-            return {"<": raw < value, "<=": raw <= value, ">": raw > value,
-                    ">=": raw >= value}[op]
+            return {"<": raw < value, "<=": raw <= value, ">": raw > value, ">=": raw >= value}[op]
         except TypeError:
             return False
     # like family

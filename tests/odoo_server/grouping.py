@@ -18,8 +18,13 @@ from .schema import NUMERIC
 if TYPE_CHECKING:
     from .orm import Model
 
-AGGREGATES = {"sum": sum, "min": min, "max": max, "count": len,
-              "avg": lambda v: sum(v) / len(v) if v else 0}
+AGGREGATES = {
+    "sum": sum,
+    "min": min,
+    "max": max,
+    "count": len,
+    "avg": lambda v: sum(v) / len(v) if v else 0,
+}
 
 
 def _date_bucket(value: str, granularity: str) -> tuple[str, datetime, datetime]:
@@ -30,8 +35,11 @@ def _date_bucket(value: str, granularity: str) -> tuple[str, datetime, datetime]
         return start.strftime("%d %b %Y"), start, start + timedelta(days=1)
     if granularity == "week":
         start = (dt - timedelta(days=dt.weekday())).replace(hour=0, minute=0, second=0)
-        return f"W{start.isocalendar()[1]:02d} {start.isocalendar()[0]}", start, \
-            start + timedelta(days=7)
+        return (
+            f"W{start.isocalendar()[1]:02d} {start.isocalendar()[0]}",
+            start,
+            start + timedelta(days=7),
+        )
     if granularity == "year":
         start = datetime(dt.year, 1, 1)
         return str(dt.year), start, datetime(dt.year + 1, 1, 1)
@@ -45,9 +53,16 @@ def _date_bucket(value: str, granularity: str) -> tuple[str, datetime, datetime]
     return start.strftime("%B %Y"), start, end
 
 
-def read_group(model: Model, domain: list, fields: list[str], groupby: list[str] | str,
-               offset: int = 0, limit: int | None = None, orderby: str | None = None,
-               lazy: bool = True) -> list[dict]:
+def read_group(
+    model: Model,
+    domain: list,
+    fields: list[str],
+    groupby: list[str] | str,
+    offset: int = 0,
+    limit: int | None = None,
+    orderby: str | None = None,
+    lazy: bool = True,
+) -> list[dict]:
     groupbys = [groupby] if isinstance(groupby, str) else list(groupby)
     if not groupbys:
         raise ValueError("read_group without groupby is not supported by the exsim test server")
@@ -96,7 +111,7 @@ def read_group(model: Model, domain: list, fields: list[str], groupby: list[str]
     ordered = sorted(groups.items(), key=sort_key)
     if orderby and orderby.split()[-1].lower() == "desc":
         ordered.reverse()
-    ordered = ordered[offset:offset + limit if limit else None]
+    ordered = ordered[offset : offset + limit if limit else None]
     result = []
     for key, rows in ordered:
         group: dict[str, Any] = {}
@@ -105,8 +120,10 @@ def read_group(model: Model, domain: list, fields: list[str], groupby: list[str]
             field = model.fields[name]
             label = f"{name}:{gran[0]}" if gran else name
             if rng:
-                start, end = (format_datetime(x) if field.type == "datetime"
-                              else x.strftime("%Y-%m-%d") for x in rng)
+                start, end = (
+                    format_datetime(x) if field.type == "datetime" else x.strftime("%Y-%m-%d")
+                    for x in rng
+                )
                 group[label] = value[1]
                 group.setdefault("__range", {})[label] = {"from": start, "to": end}
                 domain_parts += ["&", [name, ">=", start], [name, "<", end]]
@@ -120,8 +137,9 @@ def read_group(model: Model, domain: list, fields: list[str], groupby: list[str]
         group[count_key] = len(rows)
         for name, func in aggregates:
             group[name] = AGGREGATES[func]([model.get(r, name) for r in rows])
-        group["__domain"] = (["&"] * (len(specs) - 1) + domain_parts
-                             if len(specs) > 1 else domain_parts)
+        group["__domain"] = (
+            ["&"] * (len(specs) - 1) + domain_parts if len(specs) > 1 else domain_parts
+        )
         if lazy and len(groupbys) > 1:
             group["__context"] = {"group_by": groupbys[1:]}
         result.append(_order_like_odoo(group))

@@ -15,19 +15,33 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from .orm import Env, Model
 
-CREATION_LABELS = {"sale.order": "Sales Order", "purchase.order": "RFQ",
-                   "stock.picking": "Transfer", "res.partner": "Contact",
-                   "product.template": "Product", "product.product": "Product",
-                   "account.move": "Journal Entry"}
+CREATION_LABELS = {
+    "sale.order": "Sales Order",
+    "purchase.order": "RFQ",
+    "stock.picking": "Transfer",
+    "res.partner": "Contact",
+    "product.template": "Product",
+    "product.product": "Product",
+    "account.move": "Journal Entry",
+}
 NOTE_SUBTYPE = 2
 
 
 class MailThread:
     def log_creation(self, env: Env, model: str, ids: list[int]) -> None:
         label = CREATION_LABELS.get(model, "Document")
-        env["mail.message"].create_many([
-            {"model": model, "res_id": i, "message_type": "notification",
-             "subtype_id": NOTE_SUBTYPE, "body": f"<p>{label} created</p>"} for i in ids])
+        env["mail.message"].create_many(
+            [
+                {
+                    "model": model,
+                    "res_id": i,
+                    "message_type": "notification",
+                    "subtype_id": NOTE_SUBTYPE,
+                    "body": f"<p>{label} created</p>",
+                }
+                for i in ids
+            ]
+        )
 
     def snapshot(self, model: Model, ids: list[int]) -> dict[int, dict[str, Any]]:
         return {i: {f: model.get(model.table[i], f) for f in model._tracked} for i in ids}
@@ -43,13 +57,29 @@ class MailThread:
             for name, old_value in old.items():
                 new_value = model.get(row, name)
                 if new_value != old_value:
-                    values.append((0, 0, {"field_id": field_ids.get(name),
-                                          **self._tracking_values(model, name, old_value,
-                                                                  new_value)}))
+                    values.append(
+                        (
+                            0,
+                            0,
+                            {
+                                "field_id": field_ids.get(name),
+                                **self._tracking_values(model, name, old_value, new_value),
+                            },
+                        )
+                    )
             if values:
-                env["mail.message"].create_many([{
-                    "model": model._name, "res_id": row_id, "message_type": "notification",
-                    "subtype_id": NOTE_SUBTYPE, "body": "", "tracking_value_ids": values}])
+                env["mail.message"].create_many(
+                    [
+                        {
+                            "model": model._name,
+                            "res_id": row_id,
+                            "message_type": "notification",
+                            "subtype_id": NOTE_SUBTYPE,
+                            "body": "",
+                            "tracking_value_ids": values,
+                        }
+                    ]
+                )
 
     @staticmethod
     def _field_ids(env: Env, model: str) -> dict[str, int]:
@@ -62,13 +92,18 @@ class MailThread:
         field = model.fields[name]
         if field.type == "selection":
             labels = dict(field.describe()["selection"])
-            return {"old_value_char": labels.get(old, old or ""),
-                    "new_value_char": labels.get(new, new or "")}
+            return {
+                "old_value_char": labels.get(old, old or ""),
+                "new_value_char": labels.get(new, new or ""),
+            }
         if field.type == "many2one":
             env = model.env
-            return {"old_value_integer": old or 0, "new_value_integer": new or 0,
-                    "old_value_char": env.display_name(field.relation, old) if old else "",
-                    "new_value_char": env.display_name(field.relation, new) if new else ""}
+            return {
+                "old_value_integer": old or 0,
+                "new_value_integer": new or 0,
+                "old_value_char": env.display_name(field.relation, old) if old else "",
+                "new_value_char": env.display_name(field.relation, new) if new else "",
+            }
         if field.type in ("date", "datetime"):
             return {"old_value_datetime": old, "new_value_datetime": new}
         if field.type in ("float", "monetary"):

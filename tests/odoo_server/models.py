@@ -56,7 +56,8 @@ class Users(Model):
     def _prepare_create(self, row: dict, vals: dict) -> None:
         if not row.get("partner_id"):
             row["partner_id"] = self.env["res.partner"].create_many(
-                [{"name": vals.get("name") or vals.get("login"), "email": vals.get("email")}])[0]
+                [{"name": vals.get("name") or vals.get("login"), "email": vals.get("email")}]
+            )[0]
         row["company_id"] = row.get("company_id") or 1
         row["company_ids"] = row.get("company_ids") or [row["company_id"]]
 
@@ -80,9 +81,18 @@ class Company(Model):
 class ProductTemplate(Model):
     _order = "name"
     _inverse = {"product_variant_ids": "product_tmpl_id"}
-    _defaults = {"detailed_type": "consu", "type": "consu", "tracking": "none", "uom_id": 1,
-                 "uom_po_id": 1, "categ_id": 1, "sale_ok": True, "purchase_ok": True,
-                 "invoice_policy": "order", "company_id": False}
+    _defaults = {
+        "detailed_type": "consu",
+        "type": "consu",
+        "tracking": "none",
+        "uom_id": 1,
+        "uom_po_id": 1,
+        "categ_id": 1,
+        "sale_ok": True,
+        "purchase_ok": True,
+        "invoice_policy": "order",
+        "company_id": False,
+    }
     _mail_thread = True
 
     def _prepare_create(self, row: dict, vals: dict) -> None:
@@ -108,8 +118,9 @@ class ProductTemplate(Model):
 
     def _qty(self, row: dict, name: str) -> float:
         products = self.env["product.product"]
-        return sum(products.get(products.table[i], name)
-                   for i in self.get(row, "product_variant_ids"))
+        return sum(
+            products.get(products.table[i], name) for i in self.get(row, "product_variant_ids")
+        )
 
     def _compute_qty_available(self, row: dict) -> float:
         return self._qty(row, "qty_available")
@@ -124,15 +135,37 @@ class Product(Model):
 
     _order = "default_code, name, id"
     _mail_thread = True
-    OWN = {"id", "product_tmpl_id", "create_date", "create_uid", "write_date", "write_uid",
-           "display_name", "qty_available", "virtual_available", "free_qty", "incoming_qty",
-           "outgoing_qty", "lst_price", "active", "barcode", "default_code"}
+    OWN = {
+        "id",
+        "product_tmpl_id",
+        "create_date",
+        "create_uid",
+        "write_date",
+        "write_uid",
+        "display_name",
+        "qty_available",
+        "virtual_available",
+        "free_qty",
+        "incoming_qty",
+        "outgoing_qty",
+        "lst_price",
+        "active",
+        "barcode",
+        "default_code",
+    }
 
     def variant_row(self, tmpl_id: int) -> dict:
         now = self.env.now()
-        return {"product_tmpl_id": tmpl_id, "active": True, "default_code": False,
-                "barcode": False, "create_date": now, "write_date": now,
-                "create_uid": self.env.uid, "write_uid": self.env.uid}
+        return {
+            "product_tmpl_id": tmpl_id,
+            "active": True,
+            "default_code": False,
+            "barcode": False,
+            "create_date": now,
+            "write_date": now,
+            "create_uid": self.env.uid,
+            "write_uid": self.env.uid,
+        }
 
     def _split(self, vals: dict) -> tuple[dict, dict]:
         own = {k: v for k, v in vals.items() if k in self.OWN}
@@ -175,15 +208,25 @@ class Product(Model):
         return f"[{code}] {name}" if code else name or ""
 
     def _quants(self, row: dict) -> list[dict]:
-        internal = {i for i, loc in self.env.db.tables["stock.location"].items()
-                    if loc.get("usage") == "internal"}
-        return [q for q in self.env.db.tables["stock.quant"].values()
-                if q["product_id"] == row["id"] and q["location_id"] in internal]
+        internal = {
+            i
+            for i, loc in self.env.db.tables["stock.location"].items()
+            if loc.get("usage") == "internal"
+        }
+        return [
+            q
+            for q in self.env.db.tables["stock.quant"].values()
+            if q["product_id"] == row["id"] and q["location_id"] in internal
+        ]
 
     def _moves(self, row: dict, code: str) -> float:
-        return sum(m["product_uom_qty"] for m in self.env.db.tables["stock.move"].values()
-                   if m["product_id"] == row["id"] and m["state"] not in ("draft", "done", "cancel")
-                   and self.env["stock.move"].get(m, "picking_code") == code)
+        return sum(
+            m["product_uom_qty"]
+            for m in self.env.db.tables["stock.move"].values()
+            if m["product_id"] == row["id"]
+            and m["state"] not in ("draft", "done", "cancel")
+            and self.env["stock.move"].get(m, "picking_code") == code
+        )
 
     def _compute_qty_available(self, row: dict) -> float:
         return sum(q["quantity"] for q in self._quants(row))
@@ -198,8 +241,11 @@ class Product(Model):
         return self._moves(row, "outgoing")
 
     def _compute_virtual_available(self, row: dict) -> float:
-        return self._compute_qty_available(row) + self._moves(row, "incoming") \
+        return (
+            self._compute_qty_available(row)
+            + self._moves(row, "incoming")
             - self._moves(row, "outgoing")
+        )
 
 
 @register("stock.location")
@@ -261,8 +307,9 @@ class IrModelData(Model):
         return self._compute_complete_name(row)
 
     @api_model
-    def check_object_reference(self, module: str, xml_id: str,
-                               raise_on_access_error: bool = False) -> list:
+    def check_object_reference(
+        self, module: str, xml_id: str, raise_on_access_error: bool = False
+    ) -> list:
         """Odoo 17: (model, res_id) if the record is visible (a ``search`` finds it).
 
         When it is not (archived, or no access) Odoo means to raise an AccessError but its
@@ -316,8 +363,13 @@ class Module(Model):
 @register("mail.activity.type")
 class ActivityType(Model):
     _order = "sequence, id"
-    _defaults = {"category": "default", "delay_unit": "days", "delay_from": "previous_activity",
-                 "chaining_type": "suggest", "sequence": 10}
+    _defaults = {
+        "category": "default",
+        "delay_unit": "days",
+        "delay_from": "previous_activity",
+        "chaining_type": "suggest",
+        "sequence": 10,
+    }
 
 
 @register("mail.activity")
@@ -347,8 +399,11 @@ class Activity(Model):
         return "today" if deadline == today else "overdue" if deadline < today else "planned"
 
     def display_name(self, row: dict) -> str:
-        return row.get("summary") or (self.env.display_name(
-            "mail.activity.type", row["activity_type_id"]) if row.get("activity_type_id") else "")
+        return row.get("summary") or (
+            self.env.display_name("mail.activity.type", row["activity_type_id"])
+            if row.get("activity_type_id")
+            else ""
+        )
 
     @api_records
     def action_feedback(self, ids: Any, feedback: str = "", **_: Any) -> bool:
@@ -356,11 +411,19 @@ class Activity(Model):
         ids = [i for i in ids if i in self.table]
         for row_id in ids:
             row = self.table[row_id]
-            self.env["mail.message"].create_many([{
-                "model": row["res_model"], "res_id": row["res_id"], "message_type": "notification",
-                "body": feedback or "", "mail_activity_type_id": row["activity_type_id"],
-                "subtype_id": 3, "date": self.env.now(),
-            }])
+            self.env["mail.message"].create_many(
+                [
+                    {
+                        "model": row["res_model"],
+                        "res_id": row["res_id"],
+                        "message_type": "notification",
+                        "body": feedback or "",
+                        "mail_activity_type_id": row["activity_type_id"],
+                        "subtype_id": 3,
+                        "date": self.env.now(),
+                    }
+                ]
+            )
         self.unlink(ids)
         return True
 
@@ -381,8 +444,9 @@ class Message(Model):
         user = self.env.row("res.users", self.env.uid)
         row["author_id"] = row.get("author_id") or (user["partner_id"] if user else False)
         if row.get("model") and row["model"] in self.env.db.tables and row.get("res_id"):
-            row["record_name"] = row.get("record_name") or \
-                self.env.display_name(row["model"], row["res_id"])
+            row["record_name"] = row.get("record_name") or self.env.display_name(
+                row["model"], row["res_id"]
+            )
 
 
 @register("mail.tracking.value")

@@ -23,31 +23,60 @@ if TYPE_CHECKING:
     from .server import OdooTestServer
 
 MODEL_LABELS = {
-    "res.company": "Companies", "res.partner": "Contact", "res.users": "User",
-    "account.move": "Journal Entry", "product.template": "Product",
-    "product.product": "Product Variant", "purchase.order": "Purchase Order",
-    "purchase.order.line": "Purchase Order Line", "sale.order": "Sales Order",
-    "sale.order.line": "Sales Order Line", "stock.picking": "Transfer",
-    "stock.picking.type": "Picking Type", "stock.move": "Stock Move", "stock.quant": "Quants",
-    "stock.location": "Inventory Locations", "stock.warehouse": "Warehouse",
-    "mail.activity": "Activity", "mail.activity.type": "Activity Type",
-    "mail.message": "Message", "mail.tracking.value": "Mail Tracking Value",
-    "base.automation": "Automation Rule", "ir.model.fields": "Fields", "ir.model": "Models",
-    "ir.model.data": "Model Data", "ir.module.module": "Module", "ir.cron": "Scheduled Actions",
-    "ir.actions.server": "Server Action", "ir.config_parameter": "System Parameter",
-    "res.country": "Country", "res.currency": "Currency", "uom.uom": "Product Unit of Measure",
-    "product.category": "Product Category", "res.groups": "Access Groups",
-    "account.journal": "Journal", "crm.team": "Sales Team", "product.pricelist": "Pricelist",
-    "procurement.group": "Procurement Group", "mail.message.subtype": "Message subtypes",
+    "res.company": "Companies",
+    "res.partner": "Contact",
+    "res.users": "User",
+    "account.move": "Journal Entry",
+    "product.template": "Product",
+    "product.product": "Product Variant",
+    "purchase.order": "Purchase Order",
+    "purchase.order.line": "Purchase Order Line",
+    "sale.order": "Sales Order",
+    "sale.order.line": "Sales Order Line",
+    "stock.picking": "Transfer",
+    "stock.picking.type": "Picking Type",
+    "stock.move": "Stock Move",
+    "stock.quant": "Quants",
+    "stock.location": "Inventory Locations",
+    "stock.warehouse": "Warehouse",
+    "mail.activity": "Activity",
+    "mail.activity.type": "Activity Type",
+    "mail.message": "Message",
+    "mail.tracking.value": "Mail Tracking Value",
+    "base.automation": "Automation Rule",
+    "ir.model.fields": "Fields",
+    "ir.model": "Models",
+    "ir.model.data": "Model Data",
+    "ir.module.module": "Module",
+    "ir.cron": "Scheduled Actions",
+    "ir.actions.server": "Server Action",
+    "ir.config_parameter": "System Parameter",
+    "res.country": "Country",
+    "res.currency": "Currency",
+    "uom.uom": "Product Unit of Measure",
+    "product.category": "Product Category",
+    "res.groups": "Access Groups",
+    "account.journal": "Journal",
+    "crm.team": "Sales Team",
+    "product.pricelist": "Pricelist",
+    "procurement.group": "Procurement Group",
+    "mail.message.subtype": "Message subtypes",
 }
 REGISTRY: dict[str, type[Model]] = {}
 NOT_NULL_CHECKED = (*X2MANY, *NUMERIC, "boolean")  # types this server never stores as NULL
 # required many2one fields whose records are deleted with their target (ondelete='cascade')
-CASCADE = {("sale.order.line", "order_id"), ("purchase.order.line", "order_id"),
-           ("mail.tracking.value", "mail_message_id"), ("ir.model.fields", "model_id"),
-           ("ir.actions.server", "model_id"), ("base.automation", "model_id"),
-           ("mail.activity", "res_model_id"), ("ir.cron", "ir_actions_server_id"),
-           ("product.product", "product_tmpl_id"), ("stock.quant", "product_id")}
+CASCADE = {
+    ("sale.order.line", "order_id"),
+    ("purchase.order.line", "order_id"),
+    ("mail.tracking.value", "mail_message_id"),
+    ("ir.model.fields", "model_id"),
+    ("ir.actions.server", "model_id"),
+    ("base.automation", "model_id"),
+    ("mail.activity", "res_model_id"),
+    ("ir.cron", "ir_actions_server_id"),
+    ("product.product", "product_tmpl_id"),
+    ("stock.quant", "product_id"),
+}
 
 
 def register(name: str) -> Callable[[type[Model]], type[Model]]:
@@ -55,6 +84,7 @@ def register(name: str) -> Callable[[type[Model]], type[Model]]:
         cls._name = name
         REGISTRY[name] = cls
         return cls
+
     return deco
 
 
@@ -81,8 +111,13 @@ def as_ids(ids: Any) -> list[int]:
 class Env:
     """One call's environment: the server, the user, the context and per-call state."""
 
-    def __init__(self, server: OdooTestServer, uid: int, context: dict | None = None,
-                 scope: dict | None = None) -> None:
+    def __init__(
+        self,
+        server: OdooTestServer,
+        uid: int,
+        context: dict | None = None,
+        scope: dict | None = None,
+    ) -> None:
         self.server = server
         self.db = server.db
         self.uid = uid
@@ -139,9 +174,9 @@ class Model:
     _order = "id"
     _rec_name = "name"
     _parent_name: str | None = None
-    _inverse: dict[str, str] = {}        # one2many field -> many2one field on the comodel
-    _defaults: dict[str, Any] = {}       # value, or callable(model) -> value
-    _tracked: tuple[str, ...] = ()       # mail.thread tracked fields
+    _inverse: dict[str, str] = {}  # one2many field -> many2one field on the comodel
+    _defaults: dict[str, Any] = {}  # value, or callable(model) -> value
+    _tracked: tuple[str, ...] = ()  # mail.thread tracked fields
     _mail_thread = False
 
     def __init__(self, env: Env, name: str | None = None) -> None:
@@ -184,18 +219,27 @@ class Model:
     # ----------------------------------------------------------------- search
     def _domain(self, domain: list | None) -> list:
         domain = list(domain or [])
-        if "active" in self.fields and self.env.context.get("active_test", True) and not any(
-            isinstance(t, (list, tuple)) and str(t[0]).split(".")[0] == "active" for t in domain
+        if (
+            "active" in self.fields
+            and self.env.context.get("active_test", True)
+            and not any(
+                isinstance(t, (list, tuple)) and str(t[0]).split(".")[0] == "active" for t in domain
+            )
         ):
             domain = ["&", ("active", "=", True), *domain] if domain else [("active", "=", True)]
         return domain
 
-    def _search(self, domain: list | None, offset: int = 0, limit: int | None = None,
-                order: str | None = None) -> list[int]:
+    def _search(
+        self,
+        domain: list | None,
+        offset: int = 0,
+        limit: int | None = None,
+        order: str | None = None,
+    ) -> list[int]:
         predicate = compile_domain(self.env, self._name, self._domain(domain))
         rows = [r for r in self.table.values() if predicate(r)]
         ids = [r["id"] for r in self.sort_rows(rows, order)]
-        return ids[offset:offset + limit if limit else None]
+        return ids[offset : offset + limit if limit else None]
 
     def sorted_ids(self, ids: list[int], order: str | None = None) -> list[int]:
         return [r["id"] for r in self.sort_rows([self.table[i] for i in ids], order)]
@@ -223,8 +267,14 @@ class Model:
         return rows
 
     @api_model
-    def search(self, domain: list | None = None, offset: int = 0, limit: int | None = None,
-               order: str | None = None, count: bool = False) -> list[int] | int:
+    def search(
+        self,
+        domain: list | None = None,
+        offset: int = 0,
+        limit: int | None = None,
+        order: str | None = None,
+        count: bool = False,
+    ) -> list[int] | int:
         ids = self._search(domain, offset, limit, order)
         return len(ids) if count else ids
 
@@ -233,8 +283,9 @@ class Model:
         return len(self._search(domain, 0, limit))
 
     @api_records
-    def read(self, ids: Any, fields: list[str] | None = None,
-             load: str | None = "_classic_read") -> list[dict]:
+    def read(
+        self, ids: Any, fields: list[str] | None = None, load: str | None = "_classic_read"
+    ) -> list[dict]:
         names = list(fields) if fields else list(self.fields)
         for name in names:
             if name not in self.fields:
@@ -243,26 +294,42 @@ class Model:
         for row_id in as_ids(ids):
             row = self.table.get(row_id)
             if row is not None:
-                out.append({"id": row_id, **{n: self.read_value(row, n, load)
-                                             for n in names if n != "id"}})
+                out.append(
+                    {"id": row_id, **{n: self.read_value(row, n, load) for n in names if n != "id"}}
+                )
         return out
 
     @api_model
-    def search_read(self, domain: list | None = None, fields: list[str] | None = None,
-                    offset: int = 0, limit: int | None = None, order: str | None = None,
-                    load: str | None = "_classic_read") -> list[dict]:
+    def search_read(
+        self,
+        domain: list | None = None,
+        fields: list[str] | None = None,
+        offset: int = 0,
+        limit: int | None = None,
+        order: str | None = None,
+        load: str | None = "_classic_read",
+    ) -> list[dict]:
         return self.read(self._search(domain, offset, limit, order), fields, load)
 
     @api_model
-    def read_group(self, domain: list, fields: list[str], groupby: list[str] | str,
-                   offset: int = 0, limit: int | None = None, orderby: str | None = None,
-                   lazy: bool = True) -> list[dict]:
+    def read_group(
+        self,
+        domain: list,
+        fields: list[str],
+        groupby: list[str] | str,
+        offset: int = 0,
+        limit: int | None = None,
+        orderby: str | None = None,
+        lazy: bool = True,
+    ) -> list[dict]:
         from .grouping import read_group
+
         return read_group(self, domain, fields, groupby, offset, limit, orderby, lazy)
 
     @api_model
-    def fields_get(self, allfields: list[str] | None = None,
-                   attributes: list[str] | None = None) -> dict:
+    def fields_get(
+        self, allfields: list[str] | None = None, attributes: list[str] | None = None
+    ) -> dict:
         out = {}
         for name, field in self.fields.items():
             if allfields and name not in allfields:
@@ -275,16 +342,25 @@ class Model:
     def name_get(self, ids: Any) -> list[list]:
         return [[i, self.display_name(self.table[i])] for i in as_ids(ids) if i in self.table]
 
-    def name_search_ids(self, name: str, operator: str = "ilike", limit: int | None = None,
-                        domain: list | None = None) -> list[int]:
+    def name_search_ids(
+        self,
+        name: str,
+        operator: str = "ilike",
+        limit: int | None = None,
+        domain: list | None = None,
+    ) -> list[int]:
         field = self._rec_name if self._rec_name in self.fields else "display_name"
         return self._search([*(domain or []), (field, operator, name)], limit=limit)
 
     @api_model
-    def name_search(self, name: str = "", args: list | None = None, operator: str = "ilike",
-                    limit: int = 100) -> list[list]:
-        ids = self.name_search_ids(name, operator, limit, args) if name else \
-            self._search(args, limit=limit)
+    def name_search(
+        self, name: str = "", args: list | None = None, operator: str = "ilike", limit: int = 100
+    ) -> list[list]:
+        ids = (
+            self.name_search_ids(name, operator, limit, args)
+            if name
+            else self._search(args, limit=limit)
+        )
         return self.name_get(ids)
 
     @api_model
@@ -319,8 +395,11 @@ class Model:
 
     def _create_one(self, vals: dict) -> int:
         self._check_names(vals)
-        row = {name: default_for(f) for name, f in self.fields.items()
-               if f.type != "one2many" and name not in ("id", "display_name")}
+        row = {
+            name: default_for(f)
+            for name, f in self.fields.items()
+            if f.type != "one2many" and name not in ("id", "display_name")
+        }
         row.update(self._default_values())
         sub_commands = {}
         for name, value in vals.items():
@@ -332,8 +411,7 @@ class Model:
             else:
                 row[name] = to_cache(field, value)
         now = self.env.now()
-        row.update(create_date=now, write_date=now, create_uid=self.env.uid,
-                   write_uid=self.env.uid)
+        row.update(create_date=now, write_date=now, create_uid=self.env.uid, write_uid=self.env.uid)
         row.pop("id", None)
         self._prepare_create(row, vals)
         self._check_required(row, row)
@@ -350,10 +428,15 @@ class Model:
     def _check_required(self, row: dict, names: dict) -> None:
         for name in names:
             field = self.fields[name]
-            if field.required and field.store and field.type not in NOT_NULL_CHECKED \
-                    and (row.get(name) is False or row.get(name) is None or row.get(name) == ""):
-                raise missing_required(MODEL_LABELS.get(self._name, self._name), self._name,
-                                       field.string, name)
+            if (
+                field.required
+                and field.store
+                and field.type not in NOT_NULL_CHECKED
+                and (row.get(name) is False or row.get(name) is None or row.get(name) == "")
+            ):
+                raise missing_required(
+                    MODEL_LABELS.get(self._name, self._name), self._name, field.string, name
+                )
 
     def _apply_m2m(self, current: list[int], commands: Any) -> list[int]:
         """Apply Odoo x2many commands (or a plain id list, which means "set") to ``current``."""
@@ -371,8 +454,10 @@ class Model:
             elif code == 5:
                 ids = []
             elif code == 0:
-                raise UserError("Creating records through a many2many command is not supported "
-                                "by the exsim test server")
+                raise UserError(
+                    "Creating records through a many2many command is not supported "
+                    "by the exsim test server"
+                )
         return ids
 
     def _apply_o2m(self, row_id: int, name: str, commands: Any) -> None:
@@ -395,16 +480,20 @@ class Model:
             elif code == 4:
                 co.write([cmd[1]], {inverse: row_id})
             elif code == 6:
-                co.write([i for i in self.get(self.table[row_id], name) if i not in cmd[2]],
-                         {inverse: False})
+                co.write(
+                    [i for i in self.get(self.table[row_id], name) if i not in cmd[2]],
+                    {inverse: False},
+                )
                 co.write(cmd[2], {inverse: row_id})
 
     # ----------------------------------------------------------------- write
     def _check_exist(self, ids: list[int]) -> None:
         missing = [i for i in ids if i not in self.table]
         if missing:
-            raise MissingError("Record does not exist or has been deleted.\n"
-                               f"(Record: {self._name}{tuple(missing)!r}, User: {self.env.uid})")
+            raise MissingError(
+                "Record does not exist or has been deleted.\n"
+                f"(Record: {self._name}{tuple(missing)!r}, User: {self.env.uid})"
+            )
 
     @api_records
     def write(self, ids: Any, vals: dict) -> bool:
@@ -466,15 +555,21 @@ class Model:
                 if field.type != "many2one" or field.relation != self._name or not field.store:
                     continue
                 table = self.env.db.tables[model]
-                refs = [i for i, r in table.items() if r.get(name) in target
-                        and not (model == self._name and i in target)]
+                refs = [
+                    i
+                    for i, r in table.items()
+                    if r.get(name) in target and not (model == self._name and i in target)
+                ]
                 if not refs:
                     continue
                 if (model, name) in CASCADE:
                     self.env[model].unlink(refs)
                 elif field.required:
-                    raise foreign_key_refusal(MODEL_LABELS.get(model, model), model,
-                                              f"{model.replace('.', '_')}_{name}_fkey")
+                    raise foreign_key_refusal(
+                        MODEL_LABELS.get(model, model),
+                        model,
+                        f"{model.replace('.', '_')}_{name}_fkey",
+                    )
                 else:
                     for i in refs:
                         self.env.db.update(model, i, {name: False})

@@ -42,17 +42,22 @@ class OdooSettings:
     def connect(self) -> odoorpc.ODOO:
         parsed = urlparse(self.url)
         protocol = "jsonrpc+ssl" if parsed.scheme == "https" else "jsonrpc"
-        client = odoorpc.ODOO(parsed.hostname, protocol=protocol,
-                              port=parsed.port or (443 if protocol.endswith("ssl") else 80),
-                              timeout=60)
+        client = odoorpc.ODOO(
+            parsed.hostname,
+            protocol=protocol,
+            port=parsed.port or (443 if protocol.endswith("ssl") else 80),
+            timeout=60,
+        )
         client.login(self.db, self.user, self.password)
         return client
 
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
-        "markers", "odoo_live: runs against the Odoo test server and, when EXSIM_ODOO_* are "
-        "set, against that real Odoo 17 too")
+        "markers",
+        "odoo_live: runs against the Odoo test server and, when EXSIM_ODOO_* are "
+        "set, against that real Odoo 17 too",
+    )
 
 
 @pytest.fixture(scope="session")
@@ -62,8 +67,11 @@ def odoo_settings() -> Iterator[OdooSettings]:
         settings = OdooSettings(*values, is_fake=False)
         client = settings.connect()
         if client.env["ir.config_parameter"].get_param("exsim.test_database") != "1":
-            pytest.exit(f"{settings.url} db {settings.db} lacks the system parameter "
-                        "exsim.test_database = 1; refusing to write to it", returncode=2)
+            pytest.exit(
+                f"{settings.url} db {settings.db} lacks the system parameter "
+                "exsim.test_database = 1; refusing to write to it",
+                returncode=2,
+            )
         yield settings
         return
     server = OdooTestServer().start()

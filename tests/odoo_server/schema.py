@@ -36,8 +36,13 @@ class Field:
 
     def describe(self) -> dict:
         """What ``fields_get`` returns for this field (the attributes fields.json keeps)."""
-        out: dict = {"type": self.type, "string": self.string, "required": self.required,
-                     "readonly": self.readonly, "store": self.store}
+        out: dict = {
+            "type": self.type,
+            "string": self.string,
+            "required": self.required,
+            "readonly": self.readonly,
+            "store": self.store,
+        }
         if self.relation:
             out["relation"] = self.relation
         if self.selection is not None:
@@ -56,9 +61,14 @@ def model_fields(model: str) -> dict[str, Field]:
     for name, spec in _raw().get(model, {}).items():
         sel = spec.get("selection")
         out[name] = Field(
-            model=model, name=name, type=spec["type"], string=spec["string"],
-            required=spec.get("required", False), readonly=spec.get("readonly", False),
-            store=spec.get("store", True), relation=spec.get("relation"),
+            model=model,
+            name=name,
+            type=spec["type"],
+            string=spec["string"],
+            required=spec.get("required", False),
+            readonly=spec.get("readonly", False),
+            store=spec.get("store", True),
+            relation=spec.get("relation"),
             selection=tuple(s[0] for s in sel) if isinstance(sel, list) else None,
         )
     return out

@@ -42,18 +42,30 @@ from .mail import MailThread
 from .orm import Env, as_ids
 from .seed import seed
 
-VERSION = {"server_version": "17.0", "server_version_info": [17, 0, 0, "final", 0, ""],
-           "server_serie": "17.0", "protocol_version": 1}
-ADMIN_ONLY = {"ir.config_parameter", "base.automation", "ir.cron", "ir.actions.server",
-              "ir.model.data", "res.company", "ir.module.module"}
+VERSION = {
+    "server_version": "17.0",
+    "server_version_info": [17, 0, 0, "final", 0, ""],
+    "server_serie": "17.0",
+    "protocol_version": 1,
+}
+ADMIN_ONLY = {
+    "ir.config_parameter",
+    "base.automation",
+    "ir.cron",
+    "ir.actions.server",
+    "ir.model.data",
+    "res.company",
+    "ir.module.module",
+}
 WRITES = {"create", "write", "unlink"}
 
 
 class OdooTestServer:
     """An Odoo 17 stand-in for tests: ``with OdooTestServer() as srv: srv.url ...``."""
 
-    def __init__(self, db_name: str = "exsim", password: str = "admin",
-                 clock: Clock | None = None) -> None:
+    def __init__(
+        self, db_name: str = "exsim", password: str = "admin", clock: Clock | None = None
+    ) -> None:
         self.db_name = db_name
         self.clock = clock or Clock()
         self.db = Database(db_name)
@@ -75,8 +87,9 @@ class OdooTestServer:
         self._httpd.daemon_threads = True
         self.url = f"http://127.0.0.1:{self._httpd.server_address[1]}"
         self.execute(1, "ir.config_parameter", "set_param", ["web.base.url", self.url])
-        self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True,
-                                        name="exsim-odoo-test-server")
+        self._thread = threading.Thread(
+            target=self._httpd.serve_forever, daemon=True, name="exsim-odoo-test-server"
+        )
         self._thread.start()
         return self
 
@@ -105,8 +118,14 @@ class OdooTestServer:
         self._sequences[key] = self._sequences.get(key, 0) + 1
         return f"{prefix}{self._sequences[key]:0{padding}d}"
 
-    def execute(self, uid: int, model: str, method: str, args: list | None = None,
-                kwargs: dict | None = None) -> Any:
+    def execute(
+        self,
+        uid: int,
+        model: str,
+        method: str,
+        args: list | None = None,
+        kwargs: dict | None = None,
+    ) -> Any:
         """Call a model method in-process, in its own transaction (no authentication)."""
         with self.db.transaction():
             return self._call(uid, model, method, list(args or []), dict(kwargs or {}))
@@ -118,10 +137,10 @@ class OdooTestServer:
 
     def post_webhook(self, url: str, body: str) -> None:
         """POST like Odoo's webhook action: 1 s timeout, failures logged, never retried."""
-        entry: dict[str, Any] = {"url": url, "body": json.loads(body),
-                                 "at": self.clock.now_str()}
-        request = urllib.request.Request(url, data=body.encode(), method="POST",
-                                         headers={"Content-Type": "application/json"})
+        entry: dict[str, Any] = {"url": url, "body": json.loads(body), "at": self.clock.now_str()}
+        request = urllib.request.Request(
+            url, data=body.encode(), method="POST", headers={"Content-Type": "application/json"}
+        )
         try:
             with urllib.request.urlopen(request, timeout=1) as response:
                 entry["status"] = response.status
@@ -183,7 +202,8 @@ class OdooTestServer:
                 f"You are not allowed to {verb} '{obj_label(model)}' ({model}) records.\n\n"
                 "This operation is allowed for the following groups:\n"
                 "\t- Administration/Settings\n\n"
-                "Contact your administrator to request access if necessary.")
+                "Contact your administrator to request access if necessary."
+            )
         if kind == "records":
             if not args:
                 raise TypeError(f"{model}.{method}() missing the record ids argument")
@@ -205,12 +225,17 @@ class OdooTestServer:
 
     def session_info(self, uid: int) -> dict:
         user = self.db.tables["res.users"][uid]
-        return {"uid": uid, "db": self.db_name, "username": user["login"],
-                "name": self.env(uid)["res.users"].get(user, "name"),
-                "user_context": {"lang": "en_US", "tz": models.USER_TZ, "uid": uid},
-                "server_version": VERSION["server_version"],
-                "server_version_info": VERSION["server_version_info"],
-                "company_id": user["company_id"], "partner_id": user["partner_id"]}
+        return {
+            "uid": uid,
+            "db": self.db_name,
+            "username": user["login"],
+            "name": self.env(uid)["res.users"].get(user, "name"),
+            "user_context": {"lang": "en_US", "tz": models.USER_TZ, "uid": uid},
+            "server_version": VERSION["server_version"],
+            "server_version_info": VERSION["server_version_info"],
+            "company_id": user["company_id"],
+            "partner_id": user["partner_id"],
+        }
 
     def test_endpoint(self, path: str, params: dict) -> Any:
         if path == "/exsim_test/clock":
@@ -233,6 +258,7 @@ class OdooTestServer:
 
 def obj_label(model: str) -> str:
     from .orm import MODEL_LABELS
+
     return MODEL_LABELS.get(model, model)
 
 
@@ -245,8 +271,7 @@ def _handler(server: OdooTestServer) -> type[BaseHTTPRequestHandler]:
 
         def do_GET(self) -> None:  # noqa: N802 - http.server's naming
             if self.path.startswith("/web/login"):
-                self._send(200, b"<html><body>exsim Odoo 17 test server</body></html>",
-                           "text/html")
+                self._send(200, b"<html><body>exsim Odoo 17 test server</body></html>", "text/html")
             else:
                 self._send(404, b"Not Found", "text/plain")
 
@@ -272,14 +297,17 @@ def _handler(server: OdooTestServer) -> type[BaseHTTPRequestHandler]:
                 time.sleep(float(fault.get("seconds", 2)))
             try:
                 if path == "/jsonrpc":
-                    reply["result"] = server.dispatch(params.get("service", ""),
-                                                      params.get("method", ""),
-                                                      list(params.get("args") or []))
+                    reply["result"] = server.dispatch(
+                        params.get("service", ""),
+                        params.get("method", ""),
+                        list(params.get("args") or []),
+                    )
                 elif path == "/web/webclient/version_info":
                     reply["result"] = VERSION
                 elif path == "/web/session/authenticate":
-                    uid = server.authenticate(params.get("db"), params.get("login"),
-                                              params.get("password"))
+                    uid = server.authenticate(
+                        params.get("db"), params.get("login"), params.get("password")
+                    )
                     if not uid:
                         raise AccessDenied()
                     cookie = secrets.token_hex(20)
@@ -294,8 +322,12 @@ def _handler(server: OdooTestServer) -> type[BaseHTTPRequestHandler]:
                         reply["result"] = server.session_info(uid)
                 elif path.startswith("/web/dataset/call_kw"):
                     reply["result"] = server.execute(
-                        self._session_uid(), params["model"], params["method"],
-                        params.get("args") or [], params.get("kwargs") or {})
+                        self._session_uid(),
+                        params["model"],
+                        params["method"],
+                        params.get("args") or [],
+                        params.get("kwargs") or {},
+                    )
                 elif path.startswith("/exsim_test/"):
                     reply["result"] = server.test_endpoint(path, params)
                 else:

@@ -34,10 +34,16 @@ class Picking(Model):
     _inverse = {"move_ids": "picking_id"}
     _tracked = ("state", "scheduled_date", "user_id", "partner_id")
     _mail_thread = True
-    _defaults = {"state": "draft", "move_type": "direct", "priority": "0", "company_id": 1,
-                 "is_locked": True, "printed": False,
-                 "scheduled_date": lambda self: self.env.now(),
-                 "date": lambda self: self.env.now()}
+    _defaults = {
+        "state": "draft",
+        "move_type": "direct",
+        "priority": "0",
+        "company_id": 1,
+        "is_locked": True,
+        "printed": False,
+        "scheduled_date": lambda self: self.env.now(),
+        "date": lambda self: self.env.now(),
+    }
 
     def _prepare_create(self, row: dict, vals: dict) -> None:
         ptype = self.env.row("stock.picking.type", row.get("picking_type_id"))
@@ -47,8 +53,9 @@ class Picking(Model):
             if not row.get("location_dest_id"):
                 row["location_dest_id"] = ptype["default_location_dest_id"] or CUSTOMERS
             if not row.get("name") or row["name"] == "/":
-                row["name"] = self.env.server.sequence(f"picking.{ptype['id']}",
-                                                       self._prefix(ptype), 5)
+                row["name"] = self.env.server.sequence(
+                    f"picking.{ptype['id']}", self._prefix(ptype), 5
+                )
 
     def _prefix(self, ptype: dict) -> str:
         wh = self.env.row("stock.warehouse", ptype.get("warehouse_id"))
@@ -64,8 +71,11 @@ class Picking(Model):
         return "available" if row["state"] == "assigned" else "late"
 
     def moves(self, picking_id: int) -> list[dict]:
-        return [m for m in self.env.db.tables["stock.move"].values()
-                if m.get("picking_id") == picking_id]
+        return [
+            m
+            for m in self.env.db.tables["stock.move"].values()
+            if m.get("picking_id") == picking_id
+        ]
 
     def recompute_state(self, ids: list[int]) -> None:
         """Derive the transfer's state from its moves (``stock.picking._compute_state``)."""
@@ -83,8 +93,13 @@ class Picking(Model):
                 rank = {"assigned": 4, "waiting": 3, "partially_available": 2, "confirmed": 1}
                 todo.sort(key=lambda m: rank.get(m["state"], 0))
                 if self.table[pid]["move_type"] == "one":
-                    state = "assigned" if todo[0]["state"] == "assigned" else \
-                        "waiting" if todo[0]["state"] == "waiting" else "confirmed"
+                    state = (
+                        "assigned"
+                        if todo[0]["state"] == "assigned"
+                        else "waiting"
+                        if todo[0]["state"] == "waiting"
+                        else "confirmed"
+                    )
                 else:
                     best = todo[-1]["state"]
                     state = "assigned" if best in ("assigned", "partially_available") else best
@@ -123,14 +138,23 @@ class Picking(Model):
         moves = [m for pid in ids for m in self.moves(pid) if m["state"] not in ("done", "cancel")]
         if self.env.context.get("skip_backorder") is not True:
             if moves and all(m["quantity"] <= 0 for m in moves):
-                raise UserError("You cannot validate a transfer if no quantities are reserved. "
-                                "To force the transfer, encode quantities.")
+                raise UserError(
+                    "You cannot validate a transfer if no quantities are reserved. "
+                    "To force the transfer, encode quantities."
+                )
             if any(m["quantity"] < m["product_uom_qty"] for m in moves):
-                return {"name": "Create Backorder?", "type": "ir.actions.act_window",
-                        "view_mode": "form", "res_model": "stock.backorder.confirmation",
-                        "views": [[False, "form"]], "target": "new",
-                        "context": {"button_validate_picking_ids": ids,
-                                    "default_pick_ids": [[4, i] for i in ids]}}
+                return {
+                    "name": "Create Backorder?",
+                    "type": "ir.actions.act_window",
+                    "view_mode": "form",
+                    "res_model": "stock.backorder.confirmation",
+                    "views": [[False, "form"]],
+                    "target": "new",
+                    "context": {
+                        "button_validate_picking_ids": ids,
+                        "default_pick_ids": [[4, i] for i in ids],
+                    },
+                }
         self.env["stock.move"].done([m["id"] for m in moves])
         now = self.env.now()
         self.write(ids, {"date_done": now})
@@ -162,9 +186,16 @@ class Picking(Model):
 @register("stock.move")
 class Move(Model):
     _order = "sequence, id"
-    _defaults = {"state": "draft", "procure_method": "make_to_stock", "company_id": 1,
-                 "priority": "0", "sequence": 10, "product_uom": 1, "picked": False,
-                 "date": lambda self: self.env.now()}
+    _defaults = {
+        "state": "draft",
+        "procure_method": "make_to_stock",
+        "company_id": 1,
+        "priority": "0",
+        "sequence": 10,
+        "product_uom": 1,
+        "picked": False,
+        "date": lambda self: self.env.now(),
+    }
 
     def _prepare_create(self, row: dict, vals: dict) -> None:
         picking = self.env.row("stock.picking", row.get("picking_id"))
@@ -187,8 +218,11 @@ class Move(Model):
 
     def _quants(self, row: dict) -> list[dict]:
         family = self.env.hierarchy("stock.location", [row["location_id"]])
-        quants = [q for q in self.env.db.tables["stock.quant"].values()
-                  if q["product_id"] == row["product_id"] and q["location_id"] in family]
+        quants = [
+            q
+            for q in self.env.db.tables["stock.quant"].values()
+            if q["product_id"] == row["product_id"] and q["location_id"] in family
+        ]
         return sorted(quants, key=lambda q: (q["in_date"] or "", q["id"]))  # FIFO removal
 
     def reserve(self, ids: list[int]) -> None:
@@ -206,12 +240,14 @@ class Move(Model):
                 free = quant["quantity"] - quant["reserved_quantity"]
                 take = min(free, need)
                 if take > 0:
-                    quant_model.store(quant["id"], {
-                        "reserved_quantity": quant["reserved_quantity"] + take})
+                    quant_model.store(
+                        quant["id"], {"reserved_quantity": quant["reserved_quantity"] + take}
+                    )
                     need -= take
             reserved = row["product_uom_qty"] - need
-            state = "assigned" if need <= 0 else "partially_available" if reserved > 0 \
-                else "confirmed"
+            state = (
+                "assigned" if need <= 0 else "partially_available" if reserved > 0 else "confirmed"
+            )
             self.write([mid], {"quantity": reserved, "state": state})
 
     def unreserve(self, ids: list[int]) -> None:
@@ -226,8 +262,9 @@ class Move(Model):
         for quant in reversed(self._quants(row)):
             give = min(qty, quant["reserved_quantity"])
             if give > 0:
-                self.env["stock.quant"].store(quant["id"], {
-                    "reserved_quantity": quant["reserved_quantity"] - give})
+                self.env["stock.quant"].store(
+                    quant["id"], {"reserved_quantity": quant["reserved_quantity"] - give}
+                )
                 qty -= give
 
     def done(self, ids: list[int]) -> None:
@@ -247,19 +284,25 @@ class Move(Model):
 
 @register("stock.quant")
 class Quant(Model):
-    _defaults = {"in_date": lambda self: self.env.now(), "company_id": 1, "quantity": 0.0,
-                 "reserved_quantity": 0.0, "inventory_quantity_set": False}
+    _defaults = {
+        "in_date": lambda self: self.env.now(),
+        "company_id": 1,
+        "quantity": 0.0,
+        "reserved_quantity": 0.0,
+        "inventory_quantity_set": False,
+    }
 
     def display_name(self, row: dict) -> str:
-        return f"{self.env.display_name('stock.location', row['location_id'])} - " \
-               f"{self.env.display_name('product.product', row['product_id'])}"
+        return (
+            f"{self.env.display_name('stock.location', row['location_id'])} - "
+            f"{self.env.display_name('product.product', row['product_id'])}"
+        )
 
     def _compute_available_quantity(self, row: dict) -> float:
         return row["quantity"] - row["reserved_quantity"]
 
     def _compute_inventory_diff_quantity(self, row: dict) -> float:
-        return row["inventory_quantity"] - row["quantity"] if row["inventory_quantity_set"] \
-            else 0.0
+        return row["inventory_quantity"] - row["quantity"] if row["inventory_quantity_set"] else 0.0
 
     def _compute_product_uom_id(self, row: dict) -> int:
         return 1
@@ -276,10 +319,20 @@ class Quant(Model):
             if "inventory_quantity" not in vals:
                 ids += super().create_many([vals])
                 continue
-            found = self._search([("product_id", "=", vals.get("product_id")),
-                                  ("location_id", "=", vals.get("location_id"))], limit=1)
-            qid = found[0] if found else super().create_many(
-                [{k: v for k, v in vals.items() if k != "inventory_quantity"}])[0]
+            found = self._search(
+                [
+                    ("product_id", "=", vals.get("product_id")),
+                    ("location_id", "=", vals.get("location_id")),
+                ],
+                limit=1,
+            )
+            qid = (
+                found[0]
+                if found
+                else super().create_many(
+                    [{k: v for k, v in vals.items() if k != "inventory_quantity"}]
+                )[0]
+            )
             self.write([qid], {"inventory_quantity": vals["inventory_quantity"]})
             ids.append(qid)
         return ids
@@ -287,19 +340,26 @@ class Quant(Model):
     def _post_write(self, ids: list[int], vals: dict) -> None:
         if "inventory_quantity" in vals and "inventory_quantity_set" not in vals:
             for qid in ids:
-                self.store(qid, {"inventory_quantity_set": True,
-                                 "inventory_date": self.env.now()[:10],
-                                 "user_id": self.env.uid})
+                self.store(
+                    qid,
+                    {
+                        "inventory_quantity_set": True,
+                        "inventory_date": self.env.now()[:10],
+                        "user_id": self.env.uid,
+                    },
+                )
 
     def add(self, product_id: int, location_id: int, qty: float) -> None:
-        found = self._search([("product_id", "=", product_id), ("location_id", "=", location_id)],
-                             limit=1)
+        found = self._search(
+            [("product_id", "=", product_id), ("location_id", "=", location_id)], limit=1
+        )
         if found:
             row = self.table[found[0]]
             self.store(found[0], {"quantity": row["quantity"] + qty})
         else:
-            self.create_many([{"product_id": product_id, "location_id": location_id,
-                               "quantity": qty}])
+            self.create_many(
+                [{"product_id": product_id, "location_id": location_id, "quantity": qty}]
+            )
 
     @api_records
     def action_apply_inventory(self, ids: Any) -> None:
@@ -310,14 +370,33 @@ class Quant(Model):
             if not row["inventory_quantity_set"]:
                 continue
             diff = row["inventory_quantity"] - row["quantity"]
-            src, dest = (INVENTORY_LOSS, row["location_id"]) if diff > 0 \
+            src, dest = (
+                (INVENTORY_LOSS, row["location_id"])
+                if diff > 0
                 else (row["location_id"], INVENTORY_LOSS)
-            moves.create_many([{
-                "name": "Product Quantity Updated", "product_id": row["product_id"],
-                "product_uom_qty": abs(diff), "quantity": abs(diff), "location_id": src,
-                "location_dest_id": dest, "is_inventory": True, "state": "done",
-                "date": self.env.now()}])
-            self.store(qid, {"quantity": row["inventory_quantity"], "inventory_quantity": 0.0,
-                             "inventory_quantity_set": False,
-                             "last_count_date": self.env.now()[:10]})
+            )
+            moves.create_many(
+                [
+                    {
+                        "name": "Product Quantity Updated",
+                        "product_id": row["product_id"],
+                        "product_uom_qty": abs(diff),
+                        "quantity": abs(diff),
+                        "location_id": src,
+                        "location_dest_id": dest,
+                        "is_inventory": True,
+                        "state": "done",
+                        "date": self.env.now(),
+                    }
+                ]
+            )
+            self.store(
+                qid,
+                {
+                    "quantity": row["inventory_quantity"],
+                    "inventory_quantity": 0.0,
+                    "inventory_quantity_set": False,
+                    "last_count_date": self.env.now()[:10],
+                },
+            )
         return None

@@ -39,25 +39,44 @@ class _Order(Model):
             row["name"] = self.env.server.sequence(self._name, self.prefix, 5)
 
     def lines(self, order_id: int) -> list[dict]:
-        return [r for r in self.env.db.tables[self.line_model].values()
-                if r["order_id"] == order_id]
+        return [
+            r for r in self.env.db.tables[self.line_model].values() if r["order_id"] == order_id
+        ]
 
     def recompute_amounts(self, ids: list[int]) -> None:
         for oid in ids:
             if oid in self.table:
                 total = sum(line["price_subtotal"] for line in self.lines(oid))
-                self.store(oid, {"amount_untaxed": total, "amount_tax": 0.0,
-                                 "amount_total": total})
+                self.store(oid, {"amount_untaxed": total, "amount_tax": 0.0, "amount_total": total})
 
     def _create_picking(self, order: dict, vals: dict, lines: list[dict], link: str) -> int:
         pickings = self.env["stock.picking"]
-        moves = [(0, 0, {"product_id": line["product_id"], "name": line["name"],
-                         "product_uom_qty": self._qty(line), "product_uom": line["product_uom"],
-                         "date": line.get("date_planned") or vals["scheduled_date"],
-                         "origin": order["name"], link: line["id"]})
-                 for line in lines]
-        return pickings.create_many([{**vals, "origin": order["name"],
-                                      "company_id": order["company_id"], "move_ids": moves}])[0]
+        moves = [
+            (
+                0,
+                0,
+                {
+                    "product_id": line["product_id"],
+                    "name": line["name"],
+                    "product_uom_qty": self._qty(line),
+                    "product_uom": line["product_uom"],
+                    "date": line.get("date_planned") or vals["scheduled_date"],
+                    "origin": order["name"],
+                    link: line["id"],
+                },
+            )
+            for line in lines
+        ]
+        return pickings.create_many(
+            [
+                {
+                    **vals,
+                    "origin": order["name"],
+                    "company_id": order["company_id"],
+                    "move_ids": moves,
+                }
+            ]
+        )[0]
 
     def _qty(self, line: dict) -> float:
         raise NotImplementedError
@@ -94,7 +113,8 @@ class _OrderLine(Model):
 
     def _post_create(self, ids: list[int]) -> None:
         self.env[self.order_model].recompute_amounts(
-            sorted({self.table[i]["order_id"] for i in ids}))
+            sorted({self.table[i]["order_id"] for i in ids})
+        )
 
     def _post_write(self, ids: list[int], vals: dict) -> None:
         for i in ids:
@@ -124,11 +144,20 @@ class SaleOrder(_Order):
     _tracked = ("partner_id", "state", "user_id")
     line_model = "sale.order.line"
     prefix = "S"
-    unlink_refusal = ("You can not delete a sent quotation or a confirmed sales order. "
-                      "You must first cancel it.")
-    _defaults = {"state": "draft", "company_id": 1, "currency_id": 1, "locked": False,
-                 "warehouse_id": WAREHOUSE, "picking_policy": "direct", "invoice_status": "no",
-                 "date_order": lambda self: self.env.now(), "user_id": lambda self: self.env.uid}
+    unlink_refusal = (
+        "You can not delete a sent quotation or a confirmed sales order. You must first cancel it."
+    )
+    _defaults = {
+        "state": "draft",
+        "company_id": 1,
+        "currency_id": 1,
+        "locked": False,
+        "warehouse_id": WAREHOUSE,
+        "picking_policy": "direct",
+        "invoice_status": "no",
+        "date_order": lambda self: self.env.now(),
+        "user_id": lambda self: self.env.uid,
+    }
 
     def _prepare_create(self, row: dict, vals: dict) -> None:
         super()._prepare_create(row, vals)
@@ -147,21 +176,27 @@ class SaleOrder(_Order):
         if row["state"] not in ("draft", "sent") or not company.get("account_use_credit_limit"):
             return ""
         partners = self.env["res.partner"]
-        partner = partners.table[partners.get(partners.table[row["partner_id"]],
-                                              "commercial_partner_id")]
+        partner = partners.table[
+            partners.get(partners.table[row["partner_id"]], "commercial_partner_id")
+        ]
         if not partner.get("credit_limit"):
             return ""
         family = self.env.hierarchy("res.partner", [partner["id"]])
-        to_invoice = sum(o["amount_total"] for o in self.table.values()
-                         if o["partner_id"] in family and o["state"] == "sale")
+        to_invoice = sum(
+            o["amount_total"]
+            for o in self.table.values()
+            if o["partner_id"] in family and o["state"] == "sale"
+        )
         total = to_invoice + row["amount_total"]
         if total <= partner["credit_limit"]:
             return ""
         limit = _money(partner["credit_limit"])
         msg = f"{partner['name']} has reached its credit limit of: {limit}"
         if to_invoice > 0:
-            return f"{msg}\nTotal amount due (including sales orders and this document): " \
-                   f"{_money(total)}"
+            return (
+                f"{msg}\nTotal amount due (including sales orders and this document): "
+                f"{_money(total)}"
+            )
         return f"{msg}\nTotal amount due (including this document): {_money(total)}"
 
     def _qty(self, line: dict) -> float:
@@ -171,11 +206,14 @@ class SaleOrder(_Order):
     def action_confirm(self, ids: Any) -> bool:
         ids = as_ids(ids)
         self._check_exist(ids)
-        wrong = [self.table[i]["name"] for i in ids if self.table[i]["state"] not in
-                 ("draft", "sent")]
+        wrong = [
+            self.table[i]["name"] for i in ids if self.table[i]["state"] not in ("draft", "sent")
+        ]
         if wrong:
-            raise UserError("The following orders are not in a state requiring confirmation: "
-                            + ", ".join(wrong))
+            raise UserError(
+                "The following orders are not in a state requiring confirmation: "
+                + ", ".join(wrong)
+            )
         self.write(ids, {"state": "sale", "date_order": self.env.now()})
         for oid in ids:
             self._launch_delivery(self.table[oid])
@@ -183,46 +221,74 @@ class SaleOrder(_Order):
 
     def _launch_delivery(self, order: dict) -> None:
         products = self.env["product.product"]
-        lines = [line for line in self.lines(order["id"]) if line.get("product_id")
-                 and products.get(products.table[line["product_id"]], "type") != "service"]
+        lines = [
+            line
+            for line in self.lines(order["id"])
+            if line.get("product_id")
+            and products.get(products.table[line["product_id"]], "type") != "service"
+        ]
         if not lines:
             return
         warehouse = self.env.row("stock.warehouse", order["warehouse_id"])
         start = parse_datetime(order.get("commitment_date") or order["date_order"])
         lead = max(line.get("customer_lead") or 0.0 for line in lines)
         scheduled = order.get("commitment_date") or format_datetime(start + timedelta(days=lead))
-        picking = self._create_picking(order, {
-            "picking_type_id": warehouse["out_type_id"], "location_id": warehouse["lot_stock_id"],
-            "location_dest_id": CUSTOMERS, "partner_id": order["partner_shipping_id"],
-            "scheduled_date": scheduled, "move_type": order["picking_policy"],
-            "sale_id": order["id"],
-            "date_deadline": order.get("commitment_date") or False}, lines, "sale_line_id")
+        picking = self._create_picking(
+            order,
+            {
+                "picking_type_id": warehouse["out_type_id"],
+                "location_id": warehouse["lot_stock_id"],
+                "location_dest_id": CUSTOMERS,
+                "partner_id": order["partner_shipping_id"],
+                "scheduled_date": scheduled,
+                "move_type": order["picking_policy"],
+                "sale_id": order["id"],
+                "date_deadline": order.get("commitment_date") or False,
+            },
+            lines,
+            "sale_line_id",
+        )
         self.env["stock.picking"].action_confirm([picking])
         self.refresh_delivery([order["id"]])
 
     def refresh_delivery(self, ids: list[int]) -> None:
         moves = self.env.db.tables["stock.move"]
         for oid in ids:
-            pickings = [self.env.row("stock.picking", p)
-                        for p in self.get(self.table[oid], "picking_ids")]
+            pickings = [
+                self.env.row("stock.picking", p) for p in self.get(self.table[oid], "picking_ids")
+            ]
             states = {p["state"] for p in pickings} - {"cancel"}
             status = False
             if states:
-                status = "full" if states == {"done"} else "partial" if "done" in states \
-                    else "pending"
-            self.store(oid, {"delivery_status": status,
-                             "effective_date": min((p["date_done"] for p in pickings
-                                                    if p["date_done"]), default=False)})
+                status = (
+                    "full" if states == {"done"} else "partial" if "done" in states else "pending"
+                )
+            self.store(
+                oid,
+                {
+                    "delivery_status": status,
+                    "effective_date": min(
+                        (p["date_done"] for p in pickings if p["date_done"]), default=False
+                    ),
+                },
+            )
             for line in self.lines(oid):
-                done = sum(m["quantity"] for m in moves.values()
-                           if m.get("sale_line_id") == line["id"] and m["state"] == "done")
+                done = sum(
+                    m["quantity"]
+                    for m in moves.values()
+                    if m.get("sale_line_id") == line["id"] and m["state"] == "done"
+                )
                 self.env["sale.order.line"].store(line["id"], {"qty_delivered": done})
 
     @api_records
     def action_cancel(self, ids: Any) -> bool:
         ids = as_ids(ids)
-        pickings = [p for i in ids for p in self.get(self.table[i], "picking_ids")
-                    if self.env.row("stock.picking", p)["state"] != "done"]
+        pickings = [
+            p
+            for i in ids
+            for p in self.get(self.table[i], "picking_ids")
+            if self.env.row("stock.picking", p)["state"] != "done"
+        ]
         self.env["stock.picking"].action_cancel(pickings)
         self.write(ids, {"state": "cancel"})
         return True
@@ -234,8 +300,7 @@ class SaleOrder(_Order):
 
     @api_records
     def action_quotation_sent(self, ids: Any) -> bool:
-        self.write([i for i in as_ids(ids) if self.table[i]["state"] == "draft"],
-                   {"state": "sent"})
+        self.write([i for i in as_ids(ids) if self.table[i]["state"] == "draft"], {"state": "sent"})
         return True
 
 
@@ -257,9 +322,16 @@ class PurchaseOrder(_Order):
     line_model = "purchase.order.line"
     prefix = "P"
     unlink_refusal = "In order to delete a purchase order, you must cancel it first."
-    _defaults = {"state": "draft", "company_id": 1, "currency_id": 1, "priority": "0",
-                 "picking_type_id": 1, "invoice_status": "no",
-                 "date_order": lambda self: self.env.now(), "user_id": lambda self: self.env.uid}
+    _defaults = {
+        "state": "draft",
+        "company_id": 1,
+        "currency_id": 1,
+        "priority": "0",
+        "picking_type_id": 1,
+        "invoice_status": "no",
+        "date_order": lambda self: self.env.now(),
+        "user_id": lambda self: self.env.uid,
+    }
 
     def _check_unlink(self, ids: list[int]) -> None:
         for oid in ids:
@@ -275,7 +347,8 @@ class PurchaseOrder(_Order):
             for oid in ids:
                 for line in self.lines(oid):
                     self.env["purchase.order.line"].store(
-                        line["id"], {"date_planned": self.table[oid]["date_planned"]})
+                        line["id"], {"date_planned": self.table[oid]["date_planned"]}
+                    )
 
     def _planned(self, oid: int) -> None:
         order = self.table[oid]
@@ -283,14 +356,18 @@ class PurchaseOrder(_Order):
         if order.get("date_planned"):
             for line in lines:
                 if not line.get("date_planned"):
-                    self.env["purchase.order.line"].store(line["id"],
-                                                          {"date_planned": order["date_planned"]})
+                    self.env["purchase.order.line"].store(
+                        line["id"], {"date_planned": order["date_planned"]}
+                    )
         elif lines:
             self.store(oid, {"date_planned": min(line["date_planned"] for line in lines)})
 
     def _compute_picking_ids(self, row: dict) -> list[int]:
-        return sorted(i for i, p in self.env.db.tables["stock.picking"].items()
-                      if p.get("purchase_id") == row["id"])
+        return sorted(
+            i
+            for i, p in self.env.db.tables["stock.picking"].items()
+            if p.get("purchase_id") == row["id"]
+        )
 
     def _compute_incoming_picking_count(self, row: dict) -> int:
         return len(self._compute_picking_ids(row))
@@ -316,38 +393,61 @@ class PurchaseOrder(_Order):
         if not lines:
             return
         ptype = self.env.row("stock.picking.type", order["picking_type_id"])
-        picking = self._create_picking(order, {
-            "picking_type_id": ptype["id"], "location_id": VENDORS,
-            "location_dest_id": ptype["default_location_dest_id"],
-            "partner_id": order["partner_id"], "purchase_id": order["id"],
-            "scheduled_date": order.get("date_planned") or self.env.now(),
-            "user_id": False}, lines, "purchase_line_id")
+        picking = self._create_picking(
+            order,
+            {
+                "picking_type_id": ptype["id"],
+                "location_id": VENDORS,
+                "location_dest_id": ptype["default_location_dest_id"],
+                "partner_id": order["partner_id"],
+                "purchase_id": order["id"],
+                "scheduled_date": order.get("date_planned") or self.env.now(),
+                "user_id": False,
+            },
+            lines,
+            "purchase_line_id",
+        )
         self.env["stock.picking"].action_confirm([picking])
         self.refresh_receipt([order["id"]])
 
     def refresh_receipt(self, ids: list[int]) -> None:
         moves = self.env.db.tables["stock.move"]
         for oid in ids:
-            pickings = [self.env.row("stock.picking", p)
-                        for p in self._compute_picking_ids(self.table[oid])]
+            pickings = [
+                self.env.row("stock.picking", p) for p in self._compute_picking_ids(self.table[oid])
+            ]
             states = {p["state"] for p in pickings} - {"cancel"}
             status = False
             if states:
-                status = "full" if states == {"done"} else "partial" if "done" in states \
-                    else "pending"
-            self.store(oid, {"receipt_status": status,
-                             "effective_date": min((p["date_done"] for p in pickings
-                                                    if p["date_done"]), default=False)})
+                status = (
+                    "full" if states == {"done"} else "partial" if "done" in states else "pending"
+                )
+            self.store(
+                oid,
+                {
+                    "receipt_status": status,
+                    "effective_date": min(
+                        (p["date_done"] for p in pickings if p["date_done"]), default=False
+                    ),
+                },
+            )
             for line in self.lines(oid):
-                done = sum(m["quantity"] for m in moves.values()
-                           if m.get("purchase_line_id") == line["id"] and m["state"] == "done")
+                done = sum(
+                    m["quantity"]
+                    for m in moves.values()
+                    if m.get("purchase_line_id") == line["id"] and m["state"] == "done"
+                )
                 self.env["purchase.order.line"].store(line["id"], {"qty_received": done})
 
     @api_records
     def button_cancel(self, ids: Any) -> bool:
         ids = as_ids(ids)
-        pickings = [p for i in ids for p in self._compute_picking_ids(self.table[i])
-                    if self.env.row("stock.picking", p)["state"] != "done"]
+        pickings = [
+            p
+            for i in ids
+            for p in self._compute_picking_ids(self.table[i])
+            if self.env.row("stock.picking", p)["state"] != "done"
+        ]
         self.env["stock.picking"].action_cancel(pickings)
         self.write(ids, {"state": "cancel"})
         return True
@@ -376,6 +476,13 @@ class PurchaseOrderLine(_OrderLine):
 class AccountMove(Model):
     _order = "date desc, name desc, id desc"
     _mail_thread = True
-    _defaults = {"state": "draft", "move_type": "entry", "journal_id": 1, "currency_id": 1,
-                 "company_id": 1, "name": "/", "payment_state": "not_paid",
-                 "date": lambda self: self.env.now()[:10]}
+    _defaults = {
+        "state": "draft",
+        "move_type": "entry",
+        "journal_id": 1,
+        "currency_id": 1,
+        "company_id": 1,
+        "name": "/",
+        "payment_state": "not_paid",
+        "date": lambda self: self.env.now()[:10],
+    }

@@ -280,6 +280,9 @@ class Floor:
             if "credit" not in order.blocks:
                 return
             order.blocks.discard("credit")
+            held = self.credit_held.get(order.customer)
+            if held and order in held:
+                held.remove(order)
             if how == "rejected":
                 order.cancelled = True
                 world.md.customers[order.customer].exposure -= order.value
