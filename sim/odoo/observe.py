@@ -155,6 +155,7 @@ def to_table(cases: list[Observed], meta: eventlog.LogMeta) -> pa.Table:
             "detail": detail,
             "due_ts": None,
             "trigger_ts": c.trigger,
+            "promise_ts": None,
             "order_value": None,
             "customer_tier": None,
             "warehouse": None,
