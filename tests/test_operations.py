@@ -87,7 +87,10 @@ def test_business_outcomes_are_in_the_log_and_summary(runs):
     assert orders["on_time"] + orders["late"] <= orders["shipped"] <= orders["orders"]
     assert 0.85 < o["on_time_rate"] <= 1.0
     assert o["blocked_value"]["max"] >= o["blocked_value"]["mean"] > 0
-    assert o["costs"]["expedite"] == orders["expedites"] * 250.0
+    fin = sim.scenario.operations.finance
+    assert o["costs"]["expedite"] == orders["expedites"] * fin.expedite_cost
+    late_value = o["costs"]["late_penalty"] / fin.late_penalty_rate
+    assert (late_value > 0) == (orders["late"] > 0)
     assert s["labour"]["work_hours"] > 0
 
 
@@ -237,3 +240,23 @@ def test_operations_invariants(orders, cover, delay, quality, api, headroom, see
     assert occ.detail.notna().all()
     s = summarize(df)
     assert s["cases"]["generated"] == s["cases"]["resolved"] + s["cases"]["open"]
+
+
+def test_cost_rates_come_from_the_scenario():
+    cheap = run("supplier-delay", horizon_days=12)[1].attrs["meta"].extra["operations"]
+    dear = (
+        run(
+            "supplier-delay",
+            horizon_days=12,
+            **{
+                "operations.finance.expedite_cost": 1000.0,
+                "operations.finance.late_penalty_rate": 0.1,
+            },
+        )[1]
+        .attrs["meta"]
+        .extra["operations"]
+    )
+    assert cheap["orders"] == dear["orders"]  # prices change nothing in the world
+    assert cheap["orders"]["expedites"] > 0
+    assert dear["costs"]["expedite"] == pytest.approx(4 * cheap["costs"]["expedite"])
+    assert dear["costs"]["late_penalty"] == pytest.approx(5 * cheap["costs"]["late_penalty"])

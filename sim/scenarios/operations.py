@@ -148,13 +148,17 @@ class Carrier(Strict):
 class Finance(Strict):
     """Invoices are paid ``payment_days`` after delivery; at minute 0 each customer already
     owes ``opening_balance`` times its usual outstanding balance, paid off over the first
-    payment terms; ``month_end_factor`` lifts demand in the last ``month_end_days`` days."""
+    payment terms; ``month_end_factor`` lifts demand in the last ``month_end_days`` days.
+    Expedites cost ``expedite_cost`` each; a late delivery pays ``late_penalty_rate`` of its
+    value."""
 
     opening_balance: Distribution = Distribution(dist="gamma", mean=1.0, cv=0.3)
     payment_days: Distribution = Distribution(dist="gamma", mean=30.0, cv=0.4)
     month_end_days: NonNeg = 0.0
     month_end_factor: Pos = 1.0
     invoice_block_prob: Prob = 0.01
+    expedite_cost: NonNeg = 250.0  # per expedited receipt or emergency order
+    late_penalty_rate: Prob = 0.02  # share of an order's value paid when delivered late
 
 
 class Operations(Strict):

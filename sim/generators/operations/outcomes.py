@@ -5,7 +5,7 @@ summary reads them from the log like every other KPI: orders created, shipped, d
 time / late, shipped partial, cancelled, cutoffs missed, expedites and receipts that came
 partial; the value of shipments blocked (by credit, stock, data or carrier) and the number of
 orders at risk (unshipped with the promise less than a day away), sampled every hour; and the
-expedite and lateness-penalty costs they imply.
+expedite and lateness-penalty costs they imply (rates from the scenario's ``finance``).
 """
 
 from __future__ import annotations
@@ -16,9 +16,6 @@ from sim.generators.operations.state import Order
 
 if TYPE_CHECKING:
     from sim.generators.operations.world import OperationsWorld
-
-EXPEDITE_COST = 250.0  # per expedited receipt or emergency order
-LATE_PENALTY = 0.02  # share of the order value paid per late delivery
 
 
 class Outcomes:
@@ -116,7 +113,7 @@ class Outcomes:
             },
             "orders_at_risk": {"mean": sum(risk) / len(risk), "max": max(risk), "hourly": risk},
             "costs": {
-                "expedite": c["expedites"] * EXPEDITE_COST,
-                "late_penalty": self.late_value * LATE_PENALTY,
+                "expedite": c["expedites"] * self.world.ops.finance.expedite_cost,
+                "late_penalty": self.late_value * self.world.ops.finance.late_penalty_rate,
             },
         }
