@@ -284,14 +284,19 @@ class Simulation:
         team.push(case)
 
     def _notify(self, case: Case, team: Team, now: float) -> None:
-        reason = None
+        reason, wait = None, 0.0
         if self.suppressor.active:
             on_duty = sum(1 for agents, _ in team.groups for a in agents if a.on)
-            reason = self.suppressor.reason(case, now, team.name, on_duty)
-        if reason is None:
-            self.record(now, case, NOTIFIED)
-        else:
+            reason, wait = self.suppressor.decide(case, now, team.name, on_duty)
+        if reason is not None:
             self.record(now, case, SUPPRESSED, detail=self.log.code(reason))
+        elif wait > 0:  # a new alert group: the notification goes out after the group wait
+            self.env.timeout(wait, case).callbacks.append(self._notify_later)
+        else:
+            self.record(now, case, NOTIFIED)
+
+    def _notify_later(self, event) -> None:
+        self.record(self.env.now, event.value, NOTIFIED)
 
     # -- work, approval, resolution ------------------------------------------------------------
     def _start_work(self, agent: Agent, case: Case) -> float:

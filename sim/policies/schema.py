@@ -316,7 +316,8 @@ class Suppression(Strict):
       becomes a ``suppressed`` row instead of another alert (the dedup key is the case).
     - ``group_by`` + ``group_interval_min``: cases sharing the correlation key (e.g. category
       and warehouse) within the interval after a notification are grouped into it: their own
-      notification is suppressed, the case is still queued.
+      notification is suppressed, the case is still queued. ``group_wait_min`` holds the
+      first notification of a new group that long, so the cases arriving meanwhile join it.
     - ``inhibit_children``: no notification for a case while its parent case is open
       (orders blocked by one late receipt).
     - ``max_alerts_per_agent_hour``: a team's notifications in any rolling hour are capped at
@@ -329,6 +330,7 @@ class Suppression(Strict):
         default_factory=list
     )
     group_interval_min: Annotated[float, Field(gt=0)] = 30.0
+    group_wait_min: Annotated[float, Field(ge=0)] = 0.0
     inhibit_children: bool = False
     max_alerts_per_agent_hour: Annotated[float, Field(gt=0)] | None = None
 

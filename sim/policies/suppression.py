@@ -27,27 +27,32 @@ class Suppressor:
         s = self.spec
         return bool(s.group_by or s.inhibit_children or s.max_alerts_per_agent_hour)
 
-    def reason(self, case: Case, now: float, team_name: str, agents_on: int) -> str | None:
+    def decide(
+        self, case: Case, now: float, team_name: str, agents_on: int
+    ) -> tuple[str | None, float]:
+        """(reason to suppress the notification, or None; minutes to hold it back)."""
         spec = self.spec
         if spec.inhibit_children and case.parent is not None and not case.parent.resolved:
-            return "inhibited:parent-open"
+            return "inhibited:parent-open", 0.0
+        wait = 0.0
         if self.group_by:
             key = tuple(
                 case.category if f == "category" else getattr(case, _ATTR[f]) for f in self.group_by
             )
             last = self.last_group_alert.get(key)
             if last is not None and now - last < spec.group_interval_min:
-                return "grouped"
-            self.last_group_alert[key] = now
+                return "grouped", 0.0
+            wait = spec.group_wait_min  # a new group: its notification goes out after the wait
+            self.last_group_alert[key] = now + wait
         cap = spec.max_alerts_per_agent_hour
-        if cap:
+        if cap:  # decisions come in time order, so the window only moves forward
             window = self.recent.setdefault(team_name, deque())
             while window and window[0] <= now - 60.0:
                 window.popleft()
             if len(window) >= cap * max(agents_on, 1):
-                return "rate-capped"
+                return "rate-capped", 0.0
             window.append(now)
-        return None
+        return None, wait
 
 
 _ATTR = {"warehouse": "warehouse", "site": "site", "customer_tier": "tier"}
