@@ -24,10 +24,8 @@ any file (``replay.map_frame``). Only read methods are called: replay never writ
 
 from __future__ import annotations
 
-import os
 from datetime import datetime, timedelta
 from typing import Any
-from urllib.parse import urlparse
 
 import pandas as pd
 
@@ -37,7 +35,6 @@ from replay.errors import ReplayInputError
 #: The only methods this module calls.
 READ_METHODS = frozenset({"search_read", "read", "read_group", "search", "search_count"})
 ODOO_FORMAT = "%Y-%m-%d %H:%M:%S"
-ENV_VARS = ("EXSIM_ODOO_URL", "EXSIM_ODOO_DB", "EXSIM_ODOO_USER", "EXSIM_ODOO_PASSWORD")
 
 
 class OdooHistoryError(ReplayInputError):
@@ -65,23 +62,21 @@ _MAPPING = parse_mapping(
 
 
 def connect_from_env():
-    """An odoorpc client for the EXSIM_ODOO_* variables (the live backend's settings)."""
-    import odoorpc
+    """An odoorpc client from the live backend's settings (the EXSIM_ODOO_* variables), logged
+    in through its transport (``sim.odoo``): the same connection rules, errors and masking."""
+    from sim.odoo.settings import SettingsError, resolve
+    from sim.odoo.transport import OdooError, TransientError, connect
 
-    values = [os.environ.get(v) for v in ENV_VARS]
-    if not all(values):
-        missing = ", ".join(v for v, x in zip(ENV_VARS, values, strict=True) if not x)
-        raise OdooHistoryError(f"--odoo: set {missing}")
-    url, db, user, password = values
-    parsed = urlparse(url)
-    protocol = "jsonrpc+ssl" if parsed.scheme == "https" else "jsonrpc"
-    port = parsed.port or (443 if protocol.endswith("ssl") else 80)
     try:
-        client = odoorpc.ODOO(parsed.hostname, protocol=protocol, port=port, timeout=60)
-        client.login(db, user, password)
-    except Exception as exc:  # odoorpc raises many kinds; all mean "cannot use this Odoo"
-        raise OdooHistoryError(f"EXSIM_ODOO_URL: cannot log in to {url} db {db}: {exc}") from None
-    return client
+        settings = resolve()
+    except SettingsError as exc:
+        raise OdooHistoryError(f"--odoo: {exc}") from None
+    try:
+        return connect(settings).client
+    except (OdooError, TransientError) as exc:
+        raise OdooHistoryError(
+            f"EXSIM_ODOO_URL: cannot log in to {settings.url} db {settings.db}: {exc}"
+        ) from None
 
 
 def _call(client, model: str, method: str, *args: Any, **kwargs: Any) -> Any:

@@ -102,6 +102,13 @@ class JsonRpcTransport:
             timeout=self.settings.timeout_s,
         )
 
+    @property
+    def client(self):
+        """The logged-in odoorpc client (for read-only consumers such as replay's history pull)."""
+        if self._client is None:
+            raise RuntimeError("not logged in: call login() first")
+        return self._client
+
     def login(self) -> int:
         s = self.settings
         try:
