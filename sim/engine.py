@@ -96,12 +96,12 @@ class Simulation:
         key = DISCIPLINES[policy.queue.discipline]
         self.teams: dict[str, Team] = {}
         for name, spec in policy.staffing.teams.items():
-            groups = [(s.name, s.agents, Calendar.from_shift(s, start)) for s in spec.shift_list()]
-            self.teams[name] = Team(self, name, groups, key, self._start_work, self._work_done)
+            self.teams[name] = Team(
+                self, name, _groups(spec, start), key, self._start_work, self._work_done
+            )
         self.approvers: dict[str, tuple[Team, Sampler]] = {}
         for name, spec in policy.approvals.approvers.items():
-            groups = [(s.name, s.agents, Calendar.from_shift(s, start)) for s in spec.shift_list()]
-            pool = Team(self, name, groups, None, self._start_decision, self._decided)
+            pool = Team(self, name, _groups(spec, start), None, self._start_decision, self._decided)
             self.approvers[name] = (
                 pool,
                 Sampler(spec.decision_min, self.streams.generator(f"approval/{name}")),
@@ -117,8 +117,7 @@ class Simulation:
         self.ladders = Ladders(self, policy.escalation)
         self.suppressor = Suppressor(policy.suppression)
         self.dedup = policy.suppression.dedup
-        auto = policy.resolution.auto_resolve
-        self.auto_resolve = {"*"} if "*" in auto else set(auto)
+        self.auto_resolve = set(policy.resolution.auto_resolve)  # '*' means every category
         self._targets: dict[tuple[str, int], float] = {}
         self._owners: dict[tuple[str, str | None], Team] = {}
         self._mech_code = {name: code(name) for name in MECHANISMS}
@@ -374,6 +373,11 @@ class Simulation:
             finish()
         self.log.flush()
         return self.log
+
+
+def _groups(spec, start) -> list[tuple[str, int, Calendar]]:
+    """(shift name, agents, calendar) of a team or approver pool."""
+    return [(s.name, s.agents, Calendar.from_shift(s, start)) for s in spec.shift_list()]
 
 
 def _pool_of(agent: Agent) -> str:

@@ -45,10 +45,19 @@ class Calendar:
     @classmethod
     def from_shift(cls, shift: Shift, start: datetime) -> Calendar:
         """Calendar of one policy shift (overnight when ``end`` is before ``start``)."""
-        s, e = shift.start_min, shift.end_min
-        if e <= s:
-            e += 1440
-        windows = [(ALL_DAYS.index(d) * 1440 + s, ALL_DAYS.index(d) * 1440 + e) for d in shift.days]
+        return cls.from_shifts([shift], start)
+
+    @classmethod
+    def from_shifts(cls, shifts: Iterable[Shift], start: datetime) -> Calendar:
+        """One calendar covering every given shift's weekly windows (merged where they touch)."""
+        windows = []
+        for shift in shifts:
+            s, e = shift.start_min, shift.end_min
+            if e <= s:
+                e += 1440
+            windows += [
+                (ALL_DAYS.index(d) * 1440 + s, ALL_DAYS.index(d) * 1440 + e) for d in shift.days
+            ]
         return cls(windows, start)
 
     def _window_at(self, t: float) -> tuple[float, float] | None:

@@ -63,7 +63,7 @@ class Floor:
         weights = [w.weight for w in sim.scenario.warehouses]
         top = max(weights)
         start = sim.scenario.start
-        self.on_duty = _union(self.spec.pickers, start)
+        self.on_duty = Calendar.from_shifts(self.spec.pickers, start)
         self._span = (-1.0, -1.0)
         self.teams = []
         for i, name in enumerate(world.warehouses):
@@ -315,16 +315,3 @@ class Floor:
 
 def _prio(order: Order) -> float:
     return order.prio
-
-
-def _union(shifts, start) -> Calendar:
-    """One calendar covering every shift's weekly windows."""
-    from sim.policies.schema import ALL_DAYS
-
-    windows = []
-    for s in shifts:
-        a, b = s.start_min, s.end_min
-        if b <= a:
-            b += 1440
-        windows += [(ALL_DAYS.index(d) * 1440 + a, ALL_DAYS.index(d) * 1440 + b) for d in s.days]
-    return Calendar(windows, start)

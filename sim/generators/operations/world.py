@@ -19,7 +19,9 @@ the order flow; ``supply.py`` and ``floor.py`` hold the inbound and outbound sid
 from __future__ import annotations
 
 import bisect
+import heapq
 import math
+from datetime import date
 from typing import TYPE_CHECKING
 
 from sim.case import Case
@@ -76,8 +78,6 @@ class OperationsWorld:
 
     def _open_credit(self, streams) -> None:
         """Credit limits from each customer's usual balance, and the opening balances."""
-        import heapq
-
         ops = self.ops
         demand, fin = ops.demand, ops.finance
         md = self.md
@@ -313,8 +313,6 @@ class OperationsWorld:
 
 
 def _days_to_month_end(ordinal_day: float) -> float:
-    from datetime import date
-
     d = date.fromordinal(int(math.floor(ordinal_day)))
     nxt = date(d.year + (d.month == 12), d.month % 12 + 1, 1)
     return nxt.toordinal() - ordinal_day
