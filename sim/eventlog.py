@@ -48,7 +48,33 @@ EVENTS: tuple[str, ...] = (
     "closed",
     "suppressed",
     "notified",
+    "on_hold",
+    "resumed",
+    "reopened",
+    "reassigned",
 )
+#: What each event means, for ``exsim schema`` and the README (one place documents them all).
+EVENT_DOCS: dict[str, str] = {
+    "occurred": "the exception came into being in operations (or was created in the source system)",
+    "detected": "a mechanism (event rule, time rule, scan, webhook) or a person noticed it",
+    "classified": "severity and SLA deadline (due_ts) were set",
+    "assigned": "the case joined a team's queue (team column: the owning team)",
+    "escalated": "an escalation tier fired (detail: tier and action; team: who was alerted)",
+    "acknowledged": "an agent took the case from the queue",
+    "work_started": "hands-on work began (effort is counted from here)",
+    "approval_requested": "the resolution needs an approval (detail: the approval level)",
+    "approved": "the approval was given",
+    "rejected": "the approval was refused",
+    "resolved": "the fix was done (detail: how, e.g. 'cleared' when it went away by itself)",
+    "closed": "the case is closed; nothing happens to it afterwards unless it is reopened",
+    "suppressed": "a notification was withheld (duplicate, grouped, threshold)",
+    "notified": "a human was alerted (team: the notified role)",
+    "on_hold": "work paused, waiting on someone else (detail: supplier, customer, carrier, "
+    "approval, team); hands-on effort stops, elapsed time goes on",
+    "resumed": "work continues after a hold",
+    "reopened": "a resolved or closed case came back (detail: why)",
+    "reassigned": "the case moved to another team (detail: escalation tier, level change)",
+}
 EVENT_CODE: dict[str, int] = {name: i for i, name in enumerate(EVENTS)}
 # integer codes for the engine's hot path (plain ints: cheaper than an enum)
 (
@@ -66,6 +92,10 @@ EVENT_CODE: dict[str, int] = {name: i for i, name in enumerate(EVENTS)}
     CLOSED,
     SUPPRESSED,
     NOTIFIED,
+    ON_HOLD,
+    RESUMED,
+    REOPENED,
+    REASSIGNED,
 ) = range(len(EVENTS))
 
 #: Severity levels, lowest first (P4..P1 in on-call speech).
@@ -442,6 +472,8 @@ def describe_schema() -> str:
 
     lines = [f"{c.name:<{width}}  {kind(c.type):<8}  {c.doc}" for c in COLUMNS]
     lines.append("")
-    lines.append("events: " + ", ".join(EVENTS))
+    lines.append("events:")
+    ew = max(len(e) for e in EVENTS)
+    lines.extend(f"  {e:<{ew}}  {EVENT_DOCS[e]}" for e in EVENTS)
     lines.append("severities: " + ", ".join(SEVERITIES))
     return "\n".join(lines)
