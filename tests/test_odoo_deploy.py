@@ -98,3 +98,23 @@ def test_webhook_reaches_the_receiver(t, tmp_path):
         picking = t.call("stock.picking", "search", [["origin", "=", "exsim/stock_shortage/4/1"]])
         bodies = [d["body"] for d in receiver.deliveries]
     assert any(b.get("_model") == "stock.picking" and b.get("_id") == picking[0] for b in bodies)
+
+
+def test_scan_code_is_valid_python_for_safe_eval(t, tmp_path):
+    """The master-data scan's domain holds ``False``: the deployed code must carry it as a
+    Python literal (JSON's ``false`` is a NameError under safe_eval on every run)."""
+    policy = load_policy(
+        write_configs(tmp_path)[1],
+        {"detection": {"master_data_gap": {"scan": {"interval_min": 60, "threshold_min": 0}}}},
+    )
+    deploy.deploy_policy(t, policy, ["master_data_gap"])
+    cron = t.call("ir.cron", "search", [["cron_name", "=", "exsim scan master_data_gap"]])
+    code = t.call("ir.cron", "read", cron, ["code"])[0]["code"]
+    assert "False" in code and "false" not in code
+    master = seed.seed(t)
+    case = PlannedCase(5, 1, "master_data_gap", 0.0, 0.0, 10.0, None)
+    inject.Injector(t, master, TimeMap(inject.utc_now())).run([case], lambda cs: [cs])
+    partner = t.call("res.partner", "search", [["ref", "=", "exsim/master_data_gap/5/1"]])
+    t.call("ir.cron", "method_direct_trigger", cron)  # raises if the code does not run
+    flagged = _activities(t, "res.partner", partner, "exsim scan master_data_gap")
+    assert [a["res_id"] for a in flagged] == partner

@@ -672,3 +672,44 @@ def test_non_admin_cannot_change_settings(odoo_settings: OdooSettings, fake_odoo
     with pytest.raises(odoorpc.error.RPCError) as err:
         demo.env["ir.config_parameter"].set_param("exsim.x", "1")
     assert err.value.info["data"]["name"] == "odoo.exceptions.AccessError"
+
+
+@live
+def test_code_actions_run_under_safe_eval(odoo: odoorpc.ODOO, tag: str, cleanup) -> None:
+    """Code server actions run as Odoo's safe_eval runs them: the eval context's names and
+    wrapped modules work, a JSON literal or an import fails (wrapped in a ValueError)."""
+    mid = model_id(odoo, "res.partner")
+    pid = odoo.env["res.partner"].create({"name": f"{tag} target"})
+    cleanup("res.partner", pid)
+
+    def run(code: str) -> None:
+        action = odoo.env["ir.actions.server"].create(
+            {"name": f"{tag} code", "model_id": mid, "state": "code", "code": code}
+        )
+        cleanup("ir.actions.server", action)
+        ctx = {"active_model": "res.partner", "active_id": pid, "active_ids": [pid]}
+        odoo.env["ir.actions.server"].with_context(**ctx).run([action])
+
+    run(
+        "cutoff = datetime.datetime.now() - datetime.timedelta(minutes=5)\n"
+        f"found = env['res.partner'].search([('name', '=', {tag + ' target'!r}), "
+        "('street', '=', False)])\n"
+        "for r in found:\n"
+        "    r.write({'street': 'checked %d' % len(found.mapped('id'))})\n"
+        "record.write({'city': record.street + ' city' if record.street else 'none'})\n"
+    )
+    row = odoo.env["res.partner"].read([pid], ["street", "city"])[0]
+    assert (row["street"], row["city"]) == ("checked 1", "checked 1 city")
+    for code, needle in (
+        ("params = {'domain': [['street', '=', false]]}", "NameError"),
+        ("open('/etc/passwd')", "NameError"),
+    ):
+        with pytest.raises(odoorpc.error.RPCError) as err:
+            run(code)
+        data = err.value.info["data"]
+        assert data["name"] == "builtins.ValueError" and needle in data["message"], data
+        assert "while evaluating" in data["message"]
+    with pytest.raises(odoorpc.error.RPCError) as err:
+        run("import os")
+    assert err.value.info["data"]["name"] == "builtins.ValueError"
+    assert "forbidden opcode" in err.value.info["data"]["message"]

@@ -14,7 +14,9 @@ category's record pattern (``mapping.py``), all tagged ``exsim.*`` so ``cleanup`
   job is re-anchored to start now.
 - ``scan`` -> a scheduled action (``ir.cron``, every ``interval_min``) running a code server
   action that searches the pattern past ``threshold_min`` and flags what it has not flagged
-  yet (the exact code is ``SCAN_CODE``; the test server interprets this template).
+  yet (the exact code is ``SCAN_CODE``). Odoo runs it with ``safe_eval``: restricted
+  builtins, so its parameters are written as Python literals (``repr``: ``False``, not JSON's
+  ``false``, which would be a ``NameError`` on every run).
 - ``webhook`` -> an event rule whose action is "Send Webhook Notification" to ``webhook_url``
   (exsim's receiver, ``receiver.py``).
 
@@ -24,7 +26,6 @@ minutes, so at least 1), to match an ``inject --speed K``.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 
 from sim.odoo.mapping import pattern_for, transition_pre_domain
@@ -32,8 +33,8 @@ from sim.odoo.seed import MODULE, tag, xmlids
 from sim.odoo.transport import Transport
 from sim.policies.schema import Policy
 
-SCAN_HEADER = "# exsim-scan v1"
-SCAN_CODE = """# exsim-scan v1
+SCAN_HEADER = "# exsim-scan v2"
+SCAN_CODE = """# exsim-scan v2
 params = {params}
 cutoff = datetime.datetime.now() - datetime.timedelta(minutes=params["threshold_min"])
 found = env[params["model"]].search(params["domain"] + [(params["date_field"], "<=", \
@@ -45,6 +46,14 @@ env["mail.activity"].create([{{"res_model_id": params["model_id"], "res_id": r.i
 "user_id": params["user_id"], "automated": True}} for r in found if r.id not in flagged])
 """
 MECHANISMS = ("event_rule", "time_rule", "scan", "webhook")
+
+
+def scan_code(params: dict) -> str:
+    """The scan's server-action code with ``params`` as a Python literal (``repr``).
+
+    Only plain values go in (str, int, float, bool, None, lists and dicts of them), so the
+    literal is valid Python that ``safe_eval`` accepts as is."""
+    return SCAN_CODE.format(params=repr(params))
 
 
 def summary(mechanism: str, category: str) -> str:
@@ -157,19 +166,17 @@ def deploy_policy(
                     )
             tag(transport, "base.automation", {name: rid})
         else:  # scan
-            code = SCAN_CODE.format(
-                params=json.dumps(
-                    {
-                        "model": pattern.model,
-                        "model_id": model_id,
-                        "domain": domain,
-                        "date_field": pattern.trigger_field,
-                        "threshold_min": params.threshold_min / speed,
-                        "summary": text,
-                        "activity_type_id": activity_type,
-                        "user_id": uid,
-                    }
-                )
+            code = scan_code(
+                {
+                    "model": pattern.model,
+                    "model_id": model_id,
+                    "domain": domain,
+                    "date_field": pattern.trigger_field,
+                    "threshold_min": params.threshold_min / speed,
+                    "summary": text,
+                    "activity_type_id": activity_type,
+                    "user_id": uid,
+                }
             )
             cid = transport.call(
                 "ir.cron",

@@ -5,10 +5,8 @@ field named by ``update_path`` -- Odoo 17 needs the path, ``update_field_id`` al
 to ``value``), ``next_activity`` (schedule a ``mail.activity``: type, summary, note, deadline
 = today + range, user specific or from a field of the record), ``webhook`` (POST
 ``{_model, _id, _action, <webhook_field_ids>}`` as JSON with a 1 s timeout; a timeout or an
-HTTP error is logged and dropped, never retried), ``multi`` and ``code`` restricted to a tiny
-safe subset: ``record.write({...})``/``records.write({...})`` with literal values,
-``raise UserError("...")``/``ValidationError``, ``log("...")``, ``pass``, and exsim's scan
-template (``run_scan``).
+HTTP error is logged and dropped, never retried), ``multi`` and ``code``: Python run as
+Odoo's ``safe_eval`` runs it (restricted builtins, the action's eval context; ``safe_eval.py``).
 
 A cron is due when ``nextcall <= now``; running it advances ``nextcall`` by whole intervals
 past now.  ``method_direct_trigger`` runs a job at once (public on a real Odoo too) without
@@ -26,6 +24,7 @@ from .clock import format_datetime, parse_datetime
 from .errors import UserError, ValidationError
 from .models import context_today
 from .orm import Model, api_records, as_ids, register
+from .safe_eval import safe_exec
 
 INTERVALS = {
     "minutes": timedelta(minutes=1),
@@ -220,76 +219,10 @@ class ServerAction(Model):
         run_code(self.env, action.get("code") or "", model, [record_id])
 
 
-SCAN_HEADER = "# exsim-scan v1"
-
-
-def run_scan(env: Any, code: str) -> None:
-    """Run exsim's scan template (``sim.odoo.deploy.SCAN_CODE``) as a real Odoo would.
-
-    The template's only variable part is its ``params = {...}`` literal; its statements
-    search the model for records matching ``domain`` whose ``date_field`` is at least
-    ``threshold_min`` old, skip those already carrying an activity with this summary, and
-    schedule one activity on each of the others."""
-    line = next(ln for ln in code.splitlines() if ln.startswith("params = "))
-    params = ast.literal_eval(line[len("params = ") :])
-    cutoff = parse_datetime(env.now()) - timedelta(minutes=params["threshold_min"])
-    found = env[params["model"]]._search(
-        [*params["domain"], [params["date_field"], "<=", format_datetime(cutoff)]]
-    )
-    activities = env["mail.activity"]
-    flagged = {
-        activities.table[i]["res_id"]
-        for i in activities._search(
-            [
-                ("res_model", "=", params["model"]),
-                ("res_id", "in", found),
-                ("summary", "=", params["summary"]),
-            ]
-        )
-    }
-    activities.create_many(
-        [
-            {
-                "res_model_id": params["model_id"],
-                "res_id": r,
-                "activity_type_id": params["activity_type_id"],
-                "summary": params["summary"],
-                "user_id": params["user_id"],
-                "automated": True,
-            }
-            for r in found
-            if r not in flagged
-        ]
-    )
-
-
 def run_code(env: Any, code: str, model: str, ids: list[int]) -> None:
-    """Execute the tiny subset of server-action Python this server understands."""
-    if code.lstrip().startswith(SCAN_HEADER):
-        run_scan(env, code)
-        return
-    for stmt in ast.parse(code.strip() or "pass").body:
-        if isinstance(stmt, ast.Pass):
-            continue
-        if isinstance(stmt, ast.Raise) and isinstance(stmt.exc, ast.Call):
-            kind = getattr(stmt.exc.func, "id", "")
-            message = ast.literal_eval(stmt.exc.args[0]) if stmt.exc.args else ""
-            raise {"UserError": UserError, "ValidationError": ValidationError}.get(kind, UserError)(
-                message
-            )
-        call = stmt.value if isinstance(stmt, ast.Expr) else None
-        if isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute):
-            target = getattr(call.func.value, "id", "")
-            if target in ("record", "records") and call.func.attr == "write":
-                env[model].write(ids, ast.literal_eval(call.args[0]))
-                continue
-            if target == "model" and call.func.attr == "_check":
-                env.server.automation.check_time_rules(env)
-                continue
-        if isinstance(call, ast.Call) and getattr(call.func, "id", "") == "log":
-            env.server.automation.log.append(str(ast.literal_eval(call.args[0])))
-            continue
-        raise ValueError(f"exsim test server: unsupported server action code: {ast.unparse(stmt)}")
+    """Execute server-action Python as Odoo does (``safe_eval`` in exec mode, see
+    ``safe_eval.py``): restricted builtins, the action's eval context, nothing else."""
+    safe_exec(env, code or "pass", model, ids)
 
 
 @register("ir.cron")
