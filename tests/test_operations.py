@@ -260,3 +260,51 @@ def test_cost_rates_come_from_the_scenario():
     assert cheap["orders"]["expedites"] > 0
     assert dear["costs"]["expedite"] == pytest.approx(4 * cheap["costs"]["expedite"])
     assert dear["costs"]["late_penalty"] == pytest.approx(5 * cheap["costs"]["late_penalty"])
+
+
+# -- detectors are built up front from the whole policy ------------------------------------------
+def odoo_job_interval(delays_min: list[float]) -> float:
+    """Odoo's ``_update_cron``: a tenth of the shortest time-rule delay, in [1 min, 4 h]."""
+    shortest = min(delays_min, default=0)
+    return 240.0 if not shortest else float(min(max(1, int(shortest) // 10), 240))
+
+
+def time_rule_delays(scen, policy) -> list[float]:
+    """Delays (min) of the time rules watching the scenario's categories under ``policy``."""
+    out = []
+    for category in scen.categories:
+        spec = policy.detection.get(category) or policy.detection.get("*")
+        if spec is not None and spec.time_rule is not None:
+            out.append(spec.time_rule.delay_min)
+    return out
+
+
+@pytest.mark.parametrize("name", sorted(config.library("scenarios")))
+def test_time_rule_job_interval_is_odoos_for_the_policys_rules(name):
+    policy = config.load_policy("odoo-rules")
+    scen = config.load_scenario(name, {"horizon_days": 1})
+    delays = time_rule_delays(scen, policy)
+    assert delays, f"odoo-rules puts time rules on {name}'s categories"
+    sim = Simulation(scen, policy, seed=1)
+    sim.env.run(until=1.0)  # the job fixes its interval when it first runs, at minute 0
+    job = sim.shared["time_rule_job"]
+    assert job.interval == odoo_job_interval(delays)
+    assert len(job.rules) == len(delays)
+
+
+def test_peak_season_time_rules_run_every_twelve_minutes():
+    """The bug: built at a category's first case, the job took 1 day / 10 = 144 min from the
+    first rule that happened to occur (an inbound delay) instead of 2 h / 10 = 12 min."""
+    scen = config.load_scenario("peak-season", {"horizon_days": 7})
+    sim = Simulation(scen, config.load_policy("odoo-rules"), seed=1)
+    df = to_pandas(sim.run().table())
+    assert sim.shared["time_rule_job"].interval == 12.0
+    # each rule acts at the first evaluation after trigger + delay: at most 12 min + 1 min of
+    # cron lag later (144 min later with the bug)
+    occ = df[df.event == "occurred"].set_index("case_id")
+    det = df[df.event == "detected"].groupby("case_id").ts.min()
+    for category, delay in (("delivery_delay", 240.0),):
+        ids = occ.index[(occ.category == category)].intersection(det.index)
+        assert len(ids) > 0, category
+        late = det.loc[ids] - (occ.loc[ids].trigger_ts + delay)
+        assert (late >= 0).all() and (late <= 13.0 + 1e-6).all(), (category, late.max())

@@ -39,8 +39,16 @@ if TYPE_CHECKING:
 
 
 def operations_world(sim: Simulation) -> None:
+    """Build the world and every detector of the policy before the first event runs.
+
+    Detectors are built up front, not at a category's first case: the one time-rule job of
+    a policy (Odoo's "check and execute" cron) takes its interval from *all* its time rules,
+    as Odoo's does, not from those whose category happened to occur before it first ran.
+    """
     world = OperationsWorld(sim)
     sim.world = world  # for inspection (tests, notebooks)
+    for category in sim.scenario.categories:
+        sim.watchers(category)
     world.start()
 
 
