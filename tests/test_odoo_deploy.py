@@ -118,3 +118,49 @@ def test_scan_code_is_valid_python_for_safe_eval(t, tmp_path):
     t.call("ir.cron", "method_direct_trigger", cron)  # raises if the code does not run
     flagged = _activities(t, "res.partner", partner, "exsim scan master_data_gap")
     assert [a["res_id"] for a in flagged] == partner
+
+
+def test_reconciliation_scan_skips_what_the_webhook_caught(t, tmp_path):
+    """``only_undetected``: the scan flags only the case whose delivery was lost (its
+    acknowledgement never reached Odoo); a plain scan flags both."""
+    policy = load_policy(
+        write_configs(tmp_path)[1],
+        {
+            "detection": {
+                "inbound_delay": {
+                    "webhook": {},
+                    "scan": {"interval_min": 60, "only_undetected": True},
+                },
+                "urgent_replenishment": {"scan": {"interval_min": 60}},
+            }
+        },
+    )
+    master = seed.seed(t)
+    tm = TimeMap(inject.utc_now() - timedelta(hours=3))
+    with Receiver(tmp_path / "hooks.jsonl", ack=connect(t.settings)) as receiver:
+        deploy.deploy_policy(
+            t, policy, ["inbound_delay", "urgent_replenishment"], webhook_url=receiver.url
+        )
+        cases = [PlannedCase(6, i, "inbound_delay", 0.0, 0.0, 10.0, None) for i in (1, 2)]
+        cases.append(PlannedCase(6, 3, "urgent_replenishment", 0.0, 0.0, 10.0, None))
+        inject.Injector(t, master, tm).run(cases, lambda cs: [cs])
+        receiver.drain()
+    assert len(receiver.acked) == 2 and not receiver.ack_failures
+    orders = t.call("purchase.order", "search", [["name", "=like", "exsim/inbound_delay/6/%"]])
+    lost = t.call("purchase.order", "search", [["name", "=", "exsim/inbound_delay/6/2"]])
+    hook = "exsim webhook inbound_delay"
+    assert sorted(a["res_id"] for a in _activities(t, "purchase.order", orders, hook)) == sorted(
+        orders
+    )
+    ack = t.call(
+        "mail.activity",
+        "search",
+        [["res_model", "=", "purchase.order"], ["res_id", "in", lost], ["summary", "=", hook]],
+    )
+    t.call("mail.activity", "unlink", ack)  # this delivery never reached the middleware
+    for cron in t.call("ir.cron", "search", [["cron_name", "=like", "exsim scan %"]]):
+        t.call("ir.cron", "method_direct_trigger", [cron])
+    flagged = _activities(t, "purchase.order", orders, "exsim scan inbound_delay")
+    assert [a["res_id"] for a in flagged] == lost
+    rfqs = t.call("purchase.order", "search", [["name", "=like", "exsim/urgent_replenishment/6/%"]])
+    assert len(_activities(t, "purchase.order", rfqs, "exsim scan urgent_replenishment")) == 1

@@ -20,12 +20,13 @@ def t(fake_odoo, odoo_settings):
     clean(odoo_settings)
 
 
-def _injector(t, sleeps):
+def _injector(t, sleeps, budget_s=0.0):
     return inject.Injector(
         t,
         seed.seed(t),
         TimeMap(inject.utc_now()),
         Backoff(attempts=4, base_s=0.01, sleep=sleeps.append),
+        retry_budget_s=budget_s,
     )
 
 
@@ -65,8 +66,26 @@ def test_reads_are_retried_with_growing_jittered_backoff(fake_odoo, t):
 def test_persistent_faults_give_up_with_a_clear_error(fake_odoo, t):
     injector = _injector(t, [])
     fake_odoo.faults.extend([{"kind": "http500", "method": "create"}] * 10)
-    with pytest.raises(inject.InjectError, match="gave up after 4 attempts"):
+    with pytest.raises(inject.InjectError, match=r"gave up after 4 attempts.*--resume"):
         injector.run(CASES[:2], lambda cs: [cs])
+
+
+def test_a_restart_is_ridden_through_within_the_retry_budget(fake_odoo, t):
+    """Odoo down for longer than the attempts alone would cover (here 12 refused connections
+    in a row): the budget of waiting time keeps the run going, and nothing is duplicated."""
+    sleeps: list[float] = []
+    injector = _injector(t, sleeps, budget_s=60.0)
+    injector.backoff.base_s = 2.0
+    fake_odoo.faults.extend([{"kind": "reset", "method": "create"}] * 12)
+    stats = injector.run(CASES, lambda cs: [cs])
+    assert stats.retries == 12 and stats.cases == len(CASES)
+    assert _count(t) == len(CASES)
+    short = _injector(t, [], budget_s=1.0)
+    short.backoff.base_s = 2.0
+    fake_odoo.faults.extend([{"kind": "reset", "method": "search_read"}] * 200)
+    with pytest.raises(inject.InjectError, match="--resume"):
+        short.run(CASES[:1], lambda cs: [cs])
+    fake_odoo.faults.clear()
 
 
 def test_odoo_refusal_stops_at_once(fake_odoo, odoo_settings, t):

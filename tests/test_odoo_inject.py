@@ -11,7 +11,7 @@ from datetime import timedelta
 import pytest
 
 from sim.odoo import inject, mapping, seed
-from sim.odoo.plan import PlannedCase, TimeMap
+from sim.odoo.plan import Clear, PlannedCase, TimeMap
 from sim.odoo.transport import connect
 from tests.odoo_server.live import clean, settings_of
 
@@ -91,7 +91,7 @@ def test_killed_inject_resumes_without_duplicates(t):
             }
         ],
     )
-    with pytest.raises(inject.InjectError, match="--resume"):
+    with pytest.raises(inject.InjectError, match="1 not tagged: an aborted run.*--resume"):
         inject.Injector(t, master, tm).run(cases, lambda cs: [cs])
     stats = inject.Injector(t, master, tm).run(cases, lambda cs: [cs], resume=True)
     assert stats.skipped == 5
@@ -111,3 +111,77 @@ def test_killed_inject_resumes_without_duplicates(t):
     )
     # stock_shortage cases carry two tags (order and delivery)
     assert tags == len(cases) + cats.count("stock_shortage")
+
+
+def test_self_clearing_is_played_into_odoo(t):
+    """A case the simulator lets clear by itself stops matching its pattern in Odoo at its
+    clearing time, whatever record it is; the others still match."""
+    master = seed.seed(t)
+    tm = TimeMap(inject.utc_now() - timedelta(hours=2))
+    cats = sorted(mapping.PATTERNS)
+    cases = [
+        PlannedCase(9, i, c, 5.0 * i, 5.0 * i - 45.0, 250.0, "key", 5.0 * i + 3.0)
+        for i, c in enumerate(cats)
+    ]
+    kept = _cases(["picking_sla", "inbound_delay", "master_data_gap"], rep=9, start=100)
+    batches = []
+
+    def one_by_one(items):
+        for item in items:
+            batches.append(item)
+            yield [item]
+
+    stats = inject.Injector(t, master, tm).run(cases + kept, one_by_one)
+    assert stats.cleared == len(cases) and stats.cases == len(cases) + len(kept)
+    # each clearing goes out after its case was made, at its own time
+    order = [(type(b).__name__, b.at) for b in batches]
+    assert order == sorted(order, key=lambda x: x[1])
+    assert [b for b in batches if isinstance(b, Clear)][0].case.case_id == 0
+    for c in cases + kept:
+        p = mapping.pattern_for(c.category)
+        key = mapping.case_key(c.category, 9, c.case_id)
+        matching = t.call(p.model, "search", [*p.rule_domain(), [p.key_path, "=", key]])
+        assert bool(matching) == (c.cleared is None), c.category
+
+
+def test_speed_pacer_resumes_from_the_saved_anchor():
+    """A run resumed 10 wall minutes after its anchor, at speed 60: what fell due meanwhile
+    (minutes < 600) goes out at once, a case at minute 900 five wall minutes later."""
+    anchor = inject.utc_now()
+    clock = [0.0]
+    sleeps = []
+
+    def sleep(s):
+        sleeps.append(s)
+        clock[0] += s
+
+    cases = [
+        PlannedCase(7, i, "picking_sla", m, m, 1.0, None) for i, m in enumerate((10, 590, 900))
+    ]
+    pacer = inject.SpeedPacer(
+        60.0,
+        clock=lambda: clock[0],
+        sleep=sleep,
+        start=anchor,
+        now=lambda: anchor + timedelta(minutes=10),
+    )
+    batches = [[c.case_id for c in b] for b in pacer(cases)]
+    assert batches == [[0, 1], [2]]
+    assert sleeps == [pytest.approx(300.0)]
+
+
+def test_ramp_steps_get_the_cases_they_announce(t):
+    """A ramp needing more cases than the plan has gets copies under further replication
+    numbers (new keys), each step exactly rate x step_s cases; too few cases is an error."""
+    from sim.odoo.loadtest import RampError, cases_for_ramp, ramp_test
+
+    master = seed.seed(t)
+    plan = _cases(["master_data_gap", "picking_sla"], rep=11)
+    ramp = cases_for_ramp(plan, [20.0, 40.0], 0.1)
+    assert len(ramp) == 6 and len({c.tag for c in ramp}) == 6
+    with pytest.raises(RampError, match="needs 6 cases and the plan has 2"):
+        ramp_test(inject.Injector(t, master, TimeMap(inject.utc_now())), plan, [20, 40], 0.1)
+    steps = ramp_test(inject.Injector(t, master, TimeMap(inject.utc_now())), ramp, [20, 40], 0.1)
+    assert [s.cases for s in steps] == [2, 4]
+    assert [s.records for s in steps] == [2, 4]  # one partner, one transfer per case
+    assert t.call("ir.model.data", "search_count", [["name", "=like", "case_%"]]) == 6

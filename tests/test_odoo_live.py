@@ -8,10 +8,18 @@ mechanism) must be the simulator's, including the time-rule blind spot for backd
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import pytest
 
-from sim.odoo.observe import compare, detections
-from tests.odoo_server.live import clean, live_run, write_configs
+from sim import eventlog
+from sim.config import load_policy
+from sim.odoo import deploy, inject
+from sim.odoo.observe import ObserveError, compare, detections, observe
+from sim.odoo.plan import TimeMap
+from sim.odoo.transport import connect
+from tests.odoo_server.live import clean, live_run, settings_of, write_configs
+from tests.odoo_server.pacer import ClockPacer
 
 pytestmark = pytest.mark.odoo_live
 
@@ -44,3 +52,34 @@ def test_live_detection_matches_simulation(fake_odoo, odoo_settings, cleaned, tm
     report = compare(run.sim, run.live)
     assert report["agreement"] == 1.0
     assert report["by_category"]["picking_sla"]["live"]["miss_rate"] > 0
+
+
+def test_observing_later_still_compares_at_the_horizon(fake_odoo, odoo_settings, cleaned, tmp_path):
+    """Odoo keeps running after the horizon (the scan flags more cases two hours later); the
+    simulation stops there, so observe cuts what happened after it."""
+    s, p = write_configs(tmp_path)
+    run = live_run(odoo_settings, s, p)
+    t = connect(settings_of(odoo_settings))
+    info = inject.load_run(t)
+    pacer = ClockPacer(fake_odoo, TimeMap(datetime.fromisoformat(info["anchor"])))
+    before = int(t.call("mail.activity", "search_count", [["summary", "=like", "exsim %"]]))
+    pacer.advance_to(info["horizon_min"] + 120)
+    assert t.call("mail.activity", "search_count", [["summary", "=like", "exsim %"]]) > before
+    later = eventlog.to_pandas(observe(t, info))
+    assert compare(run.sim, later)["agreement"] == 1.0
+    assert later["ts"].max() < info["horizon_min"]
+
+
+def test_webhook_detections_need_the_receivers_log(fake_odoo, odoo_settings, cleaned, tmp_path):
+    policy = load_policy(
+        write_configs(tmp_path)[1], {"detection": {"stock_shortage": {"webhook": {}}}}
+    )
+    t = connect(settings_of(odoo_settings))
+    deploy.deploy_policy(t, policy, ["stock_shortage"], webhook_url="http://127.0.0.1:9/x")
+    run = {"anchor": "2026-01-05T00:00:00", "speed": 1.0, "horizon_min": 60.0}
+    with pytest.raises(ObserveError, match="webhook_stock_shortage.*--webhooks"):
+        observe(t, run)
+    with pytest.raises(ObserveError, match="no such file"):
+        observe(t, run, tmp_path / "missing.jsonl")
+    (tmp_path / "hooks.jsonl").write_text("")
+    assert observe(t, run, tmp_path / "hooks.jsonl").num_rows == 0

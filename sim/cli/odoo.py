@@ -55,11 +55,12 @@ def _load(scenario: str, policy: str, days: float | None):
 def _guarded(fn):
     """Run ``fn``; Odoo refusals and lost connections end as one line and exit 2."""
     from sim.odoo.inject import InjectError
+    from sim.odoo.observe import ObserveError
     from sim.odoo.transport import OdooError, TransientError
 
     try:
         return fn()
-    except (InjectError, OdooError, TransientError) as exc:
+    except (InjectError, ObserveError, OdooError, TransientError) as exc:
         fail(str(exc))
 
 
@@ -131,8 +132,8 @@ def inject(
     days: float = typer.Option(None, "--days", help="horizon override"),
     seed_: int = typer.Option(0, "--seed"),
     speed: float = typer.Option(60.0, "--speed", help="compress simulated time K times"),
-    rate: float = typer.Option(None, "--rate", help="records/s instead of --speed"),
-    ramp: str = typer.Option(None, "--ramp", help="load test: rates r1,r2,... per step"),
+    rate: float = typer.Option(None, "--rate", help="cases/s instead of --speed"),
+    ramp: str = typer.Option(None, "--ramp", help="load test: cases/s r1,r2,... per step"),
     step_s: float = typer.Option(10.0, "--step-s", help="load-test step length"),
     batch: int = typer.Option(200, "--batch", help="max records per create"),
     dry_run: bool = typer.Option(False, "--dry-run"),
@@ -154,13 +155,21 @@ def inject(
     sc, pol = _load(scenario, policy, days)
     if speed <= 0 or (rate is not None and rate <= 0):
         fail("--speed and --rate must be > 0")
+    rates: list[float] = []
+    if ramp:
+        try:
+            rates = [float(r) for r in ramp.split(",")]
+        except ValueError:
+            fail(f"--ramp: {ramp!r} is not a comma-separated list of cases/s")
+        if not rates or min(rates) <= 0:
+            fail("--ramp: every rate must be > 0")
     cases, _ = build_plan(sc, pol, seed_)
     if dry_run:
         counts = Counter(c.category for c in cases)
         for cat, n in sorted(counts.items()):
             p = pattern_for(cat)
             out_console.print(f"{cat:<24} {n:>6}  {p.model:<16} via {p.recipe}")
-        pace = f"{rate} records/s" if rate else f"speed {speed}x"
+        pace = f"{rate} cases/s" if rate else f"speed {speed}x"
         span = cases[-1].occurred / (speed if not rate else 1) if cases else 0
         out_console.print(
             f"{len(cases)} cases, {pace}, batches of up to {batch}"
@@ -190,20 +199,36 @@ def inject(
         from datetime import datetime
 
         tm = TimeMap(datetime.fromisoformat(run["anchor"]), float(run["speed"]))
+        if resume and not rate and float(run["speed"]) != speed:
+            err_console.print(
+                f"resuming at the run's own speed {run['speed']:g} (not --speed {speed:g})",
+                style="yellow",
+            )
         injector = inj.Injector(t, master, tm)
         if ramp:
-            from sim.odoo.loadtest import ramp_test, render
+            from sim.odoo.loadtest import cases_for_ramp, ramp_test, render
 
-            rates = [float(r) for r in ramp.split(",")]
-            result = ramp_test(injector, cases, rates, step_s, batch, resume)
+            ramp_cases = cases_for_ramp(cases, rates, step_s)
+            if len(ramp_cases) > len(cases):
+                err_console.print(
+                    f"the ramp needs {len(ramp_cases)} cases, the plan has {len(cases)}: "
+                    "repeating them under further replication numbers",
+                    style="yellow",
+                )
+            result = ramp_test(injector, ramp_cases, rates, step_s, batch, resume)
             render(out_console, result)
             return
-        pacer = inj.RatePacer(rate, batch) if rate else inj.SpeedPacer(speed, batch)
+        pacer = (
+            inj.RatePacer(rate, batch)
+            if rate
+            else inj.SpeedPacer(tm.speed, batch, start=tm.anchor)  # a resumed run keeps pace
+        )
         with progress_bar("inject") as bar:
             stats = injector.run(cases, pacer, resume=resume, progress=bar)
         out_console.print(
             f"injected {stats.cases} cases ({stats.skipped} already there) in "
-            f"{stats.batches} batches, {stats.records} records, {stats.retries} retries, "
+            f"{stats.batches} batches, {stats.records} records, {stats.cleared} cleared, "
+            f"{stats.retries} retries, "
             f"{stats.wall_s:.1f} s"
         )
 

@@ -14,7 +14,8 @@ category's record pattern (``mapping.py``), all tagged ``exsim.*`` so ``cleanup`
   job is re-anchored to start now.
 - ``scan`` -> a scheduled action (``ir.cron``, every ``interval_min``) running a code server
   action that searches the pattern past ``threshold_min`` and flags what it has not flagged
-  yet (the exact code is ``SCAN_CODE``). Odoo runs it with ``safe_eval``: restricted
+  yet (the exact code is ``SCAN_CODE``); with ``only_undetected`` it also skips what another
+  mechanism flagged (``skip_summaries``). Odoo runs it with ``safe_eval``: restricted
   builtins, so its parameters are written as Python literals (``repr``: ``False``, not JSON's
   ``false``, which would be a ``NameError`` on every run).
 - ``webhook`` -> an event rule whose action is "Send Webhook Notification" to ``webhook_url``
@@ -40,7 +41,7 @@ cutoff = datetime.datetime.now() - datetime.timedelta(minutes=params["threshold_
 found = env[params["model"]].search(params["domain"] + [(params["date_field"], "<=", \
 cutoff.strftime("%Y-%m-%d %H:%M:%S"))])
 flagged = env["mail.activity"].search([("res_model", "=", params["model"]), \
-("res_id", "in", found.ids), ("summary", "=", params["summary"])]).mapped("res_id")
+("res_id", "in", found.ids), ("summary", "in", params["skip"])]).mapped("res_id")
 env["mail.activity"].create([{{"res_model_id": params["model_id"], "res_id": r.id, \
 "activity_type_id": params["activity_type_id"], "summary": params["summary"], \
 "user_id": params["user_id"], "automated": True}} for r in found if r.id not in flagged])
@@ -59,6 +60,15 @@ def scan_code(params: dict) -> str:
 def summary(mechanism: str, category: str) -> str:
     """The activity summary that tells observe which mechanism flagged which category."""
     return f"exsim {mechanism} {category}"
+
+
+def skip_summaries(category: str, only_undetected: bool) -> list[str]:
+    """What a scan treats as already flagged: its own activities, and with
+    ``only_undetected`` (a reconciliation scan) every mechanism's, including the webhook's
+    (written back by the receiver, as the middleware would)."""
+    if only_undetected:
+        return [summary(m, category) for m in MECHANISMS]
+    return [summary("scan", category)]
 
 
 @dataclass
@@ -174,6 +184,7 @@ def deploy_policy(
                     "date_field": pattern.trigger_field,
                     "threshold_min": params.threshold_min / speed,
                     "summary": text,
+                    "skip": skip_summaries(category, params.only_undetected),
                     "activity_type_id": activity_type,
                     "user_id": uid,
                 }

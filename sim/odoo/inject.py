@@ -7,7 +7,7 @@ as ``exsim.case_<rep>_<id>_<model>``. Pacers:
 
 - ``SpeedPacer``: simulated time compressed K times (``--speed K``): a case that occurred at
   minute m goes out m/K minutes after the start; everything due is sent in one batch;
-- ``RatePacer``: a fixed R records/s (``--rate R``), batches of up to ``max_batch``;
+- ``RatePacer``: a fixed R cases/s (``--rate R``), batches of up to ``max_batch``;
 - any iterable of batches (the test server's clock-driven pacer lives with the tests).
 
 Faults are handled by kind. A transient fault (timeout, reset, HTTP 5xx) re-runs the batch's
@@ -26,8 +26,8 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from sim.odoo.mapping import pattern_for
-from sim.odoo.plan import PlannedCase, TimeMap
+from sim.odoo.mapping import case_key, parse_key, pattern_for
+from sim.odoo.plan import Clear, PlannedCase, TimeMap
 from sim.odoo.recipes import Tags, recipe_for, suffix
 from sim.odoo.seed import MODULE, MasterData
 from sim.odoo.transport import Backoff, OdooError, TransientError, Transport, call_retrying
@@ -47,12 +47,17 @@ class InjectStats:
     batches: int = 0
     records: int = 0
     retries: int = 0
+    cleared: int = 0
     wall_s: float = 0.0
     per_category: dict[str, int] = field(default_factory=dict)
 
 
 class SpeedPacer:
-    """Send each case ``occurred / speed`` minutes after ``start`` (a monotonic time)."""
+    """Send each item ``at / speed`` minutes after the run's start.
+
+    The start is the run's anchor (``start``, a wall-clock datetime) when given, so a resumed
+    run carries on at the saved pace: what fell due while it was down goes out at once, the
+    rest on time. Without it the start is the moment the pacing begins."""
 
     def __init__(
         self,
@@ -60,27 +65,34 @@ class SpeedPacer:
         max_batch: int = 200,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
+        start: datetime | None = None,
+        now: Callable[[], datetime] | None = None,
     ) -> None:
         self.speed, self.max_batch, self.clock, self.sleep = speed, max_batch, clock, sleep
+        self.anchor = start
+        self.now = now or utc_now
 
-    def __call__(self, cases: list[PlannedCase]) -> Iterator[list[PlannedCase]]:
+    def __call__(self, items: list) -> Iterator[list]:
         start = self.clock()
+        if self.anchor is not None:
+            start -= (self.now() - self.anchor).total_seconds()
         i = 0
-        while i < len(cases):
-            due_at = start + cases[i].occurred * 60.0 / self.speed
+        while i < len(items):
+            due_at = start + items[i].at * 60.0 / self.speed
             wait = due_at - self.clock()
             if wait > 0:
                 self.sleep(wait)
             elapsed_min = (self.clock() - start) / 60.0 * self.speed
             j = i + 1
-            while j < len(cases) and j - i < self.max_batch and cases[j].occurred <= elapsed_min:
+            while j < len(items) and j - i < self.max_batch and items[j].at <= elapsed_min:
                 j += 1
-            yield cases[i:j]
+            yield items[i:j]
             i = j
 
 
 class RatePacer:
-    """Send ``rate`` records per second, in batches of up to ``max_batch``."""
+    """Send ``rate`` cases per second (each makes one to three records), in batches of up to
+    ``max_batch``."""
 
     def __init__(
         self,
@@ -92,13 +104,13 @@ class RatePacer:
         self.rate, self.clock, self.sleep = rate, clock, sleep
         self.batch = max(1, min(max_batch, int(rate)))
 
-    def __call__(self, cases: list[PlannedCase]) -> Iterator[list[PlannedCase]]:
+    def __call__(self, items: list) -> Iterator[list]:
         start = self.clock()
-        for i in range(0, len(cases), self.batch):
+        for i in range(0, len(items), self.batch):
             wait = start + i / self.rate - self.clock()
             if wait > 0:
                 self.sleep(wait)
-            yield cases[i : i + self.batch]
+            yield items[i : i + self.batch]
 
 
 class Injector:
@@ -110,8 +122,10 @@ class Injector:
         master: MasterData,
         time_map: TimeMap,
         backoff: Backoff | None = None,
+        retry_budget_s: float = 60.0,
     ) -> None:
         self.transport = transport
+        self.retry_budget_s = retry_budget_s
         self.master = master
         self.time = time_map
         self.backoff = backoff or Backoff()
@@ -181,66 +195,190 @@ class Injector:
             self.transport.call("ir.model.data", "create", new)
 
     # -- running ---------------------------------------------------------------------------
-    def inject_batch(self, cases: list[PlannedCase]) -> None:
-        """Make and tag the records of one batch (any mix of categories)."""
+    def _retrying(self, what: str, make: Callable[[], None]) -> None:
+        """Run ``make`` (an idempotent recipe step) until it succeeds; transient faults are
+        retried with backoff for at least ``backoff.attempts`` attempts and at least
+        ``retry_budget_s`` seconds of waiting, so a restart of Odoo is ridden through."""
+        waited = 0.0
+        attempt = 0
+        while True:
+            try:
+                make()
+                return
+            except TransientError as exc:
+                attempt += 1
+                if attempt >= self.backoff.attempts and waited >= self.retry_budget_s:
+                    raise InjectError(
+                        f"{what}: gave up after {attempt} attempts over {waited:.0f} s: {exc}; "
+                        "when Odoo is back, run the same command with --resume to carry on"
+                    ) from None
+                self.stats.retries += 1
+                delay = self.backoff.delay(min(attempt - 1, 16))
+                waited += delay
+                self.backoff.sleep(delay)
+
+    def inject_batch(self, items: list) -> None:
+        """Make and tag the records of one batch (any mix of categories), and play the
+        self-clearings (``Clear``) due in it."""
         by_category: dict[str, list[PlannedCase]] = {}
-        for c in cases:
-            by_category.setdefault(c.category, []).append(c)
+        clears: list[Clear] = []
+        for item in items:
+            if isinstance(item, Clear):
+                clears.append(item)
+            else:
+                by_category.setdefault(item.category, []).append(item)
         for category, group in by_category.items():
             make = recipe_for(category)
-            for attempt in range(self.backoff.attempts):
-                try:
-                    self._tag(make(self, group))
-                    break
-                except TransientError as exc:
-                    if attempt == self.backoff.attempts - 1:
-                        raise InjectError(
-                            f"{category}: gave up after {attempt + 1} attempts: {exc}"
-                        ) from None
-                    self.stats.retries += 1
-                    self.backoff.sleep(self.backoff.delay(attempt))
-                except OdooError as exc:
-                    ids = ", ".join(str(c.case_id) for c in group[:5])
-                    raise InjectError(
-                        f"Odoo refused creating {category} cases (rep {group[0].rep}, "
-                        f"case {ids}{'...' if len(group) > 5 else ''}): {exc}"
-                    ) from None
+            try:
+                self._retrying(
+                    category, lambda make=make, group=group: self._tag(make(self, group))
+                )
+            except OdooError as exc:
+                ids = ", ".join(str(c.case_id) for c in group[:5])
+                raise InjectError(
+                    f"Odoo refused creating {category} cases (rep {group[0].rep}, "
+                    f"case {ids}{'...' if len(group) > 5 else ''}): {exc}"
+                ) from None
             self.stats.per_category[category] = self.stats.per_category.get(category, 0) + len(
                 group
             )
+            self.stats.cases += len(group)
+        if clears:
+            try:
+                self._retrying("clearing", lambda: clear_cases(self, clears))
+            except OdooError as exc:
+                raise InjectError(f"Odoo refused clearing cases: {exc}") from None
+            self.stats.cleared += len(clears)
         self.stats.batches += 1
-        self.stats.cases += len(cases)
+
+    def keyed(self, cases: list[PlannedCase]) -> set[tuple[int, int]]:
+        """Cases whose first record exists, tagged or not (a run aborted between a create and
+        its tag leaves a record that only its case key in a field names)."""
+        found: set[tuple[int, int]] = set()
+        by_first: dict[tuple[str, str], list[str]] = {}
+        for c in cases:
+            by_first.setdefault(FIRST_MADE[pattern_for(c.category).recipe], []).append(
+                case_key(c.category, c.rep, c.case_id)
+            )
+        for (model, fname), keys in by_first.items():
+            for i in range(0, len(keys), 1000):
+                rows = self.read(
+                    model, "search_read", [[fname, "in", keys[i : i + 1000]]], fields=[fname]
+                )
+                for r in rows:
+                    parsed = parse_key(r[fname] or "")
+                    if parsed:
+                        found.add((parsed[1], parsed[2]))
+        return found
 
     def run(
         self,
         cases: list[PlannedCase],
-        pacer: Callable[[list[PlannedCase]], Iterable[list[PlannedCase]]],
+        pacer: Callable[[list], Iterable[list]],
         resume: bool = False,
         progress: Callable[[float], None] | None = None,
     ) -> InjectStats:
+        """Create the cases (and play their self-clearings) as ``pacer`` releases them."""
         t0 = time.perf_counter()
+        seen: dict[str, set] = {}
+
+        def read_state() -> None:
+            seen["done"], seen["made"] = self.tagged(), self.keyed(cases)
+
         try:
-            done = self.tagged()
+            self._retrying("reading exsim's tags", read_state)
         except OdooError as exc:
             raise InjectError(f"Odoo refused reading exsim's tags: {exc}") from None
+        done, made = seen["done"], seen["made"]
         primary = {c: f"{c.tag}_{suffix(pattern_for(c.category).model)}" for c in cases}
-        already = [c for c in cases if primary[c] in done]
+        already = [c for c in cases if primary[c] in done or (c.rep, c.case_id) in made]
         if already and not resume:
+            untagged = sum(primary[c] not in done for c in already)
             raise InjectError(
                 f"{len(already)} of these cases are already in Odoo "
-                f"(e.g. exsim.{primary[already[0]]}); "
-                "use --resume to continue, or `exsim odoo cleanup` first"
+                f"(e.g. {case_key(already[0].category, already[0].rep, already[0].case_id)}"
+                + (f"; {untagged} not tagged: an aborted run" if untagged else "")
+                + "); use --resume to continue, or `exsim odoo cleanup` first"
             )
         todo = [c for c in cases if primary[c] not in done]
         self.stats.skipped = len(cases) - len(todo)
+        items: list = [*todo, *(Clear(c, c.cleared) for c in cases if c.cleared is not None)]
+        items.sort(
+            key=lambda x: (
+                x.at,
+                isinstance(x, Clear),
+                x.case_id if isinstance(x, PlannedCase) else x.case.case_id,
+            )
+        )
         sent = 0
-        for batch in pacer(todo):
+        for batch in pacer(items):
             self.inject_batch(batch)
             sent += len(batch)
             if progress:
-                progress(sent / max(1, len(todo)))
+                progress(sent / max(1, len(items)))
         self.stats.wall_s = time.perf_counter() - t0
         return self.stats
+
+
+# The record each recipe makes first, and the field holding its case key.
+FIRST_MADE = {
+    "picking_out": ("stock.picking", "origin"),
+    "picking_in": ("stock.picking", "origin"),
+    "sale_confirmed": ("sale.order", "name"),
+    "sale_credit": ("sale.order", "name"),
+    "sale_short": ("sale.order", "name"),
+    "purchase_late": ("purchase.order", "name"),
+    "rfq": ("purchase.order", "name"),
+    "partner_gap": ("res.partner", "ref"),
+    "quant_count": ("product.product", "default_code"),
+}
+
+
+def clear_cases(inj: Injector, clears: list[Clear]) -> None:
+    """Make the records of ``clears`` stop matching their patterns, as the world did.
+
+    Documents are cancelled (the order or transfer is no longer an open exception), a
+    partner gets the address it lacked, a count is withdrawn. Idempotent: what is already
+    cancelled or complete is left alone."""
+    by_model: dict[str, list[str]] = {}
+    for cl in clears:
+        p = pattern_for(cl.category)
+        by_model.setdefault(p.model, []).append(case_key(cl.category, cl.case.rep, cl.case.case_id))
+    for model, keys in by_model.items():
+        if model == "stock.quant":
+            ids = inj.read(
+                model,
+                "search",
+                [["product_id.default_code", "in", keys], ["inventory_quantity_set", "=", True]],
+            )
+            if ids:
+                inj.transport.call(
+                    model, "write", ids, {"inventory_quantity": 0, "inventory_quantity_set": False}
+                )
+        elif model == "res.partner":
+            ids = inj.read(
+                model,
+                "search",
+                [["ref", "in", keys], "|", ["street", "=", False], ["city", "=", False]],
+            )
+            if ids:
+                inj.transport.call(model, "write", ids, {"street": "cleared", "city": "cleared"})
+        else:
+            fname = {"stock.picking": "origin"}.get(model, "name")
+            ids = inj.read(
+                model, "search", [[fname, "in", keys], ["state", "not in", ["cancel", "done"]]]
+            )
+            if ids:
+                inj.transport.call(
+                    model, CANCEL[model], ids, context={"disable_cancel_warning": True}
+                )
+
+
+CANCEL = {
+    "stock.picking": "action_cancel",
+    "sale.order": "action_cancel",
+    "purchase.order": "button_cancel",
+}
 
 
 def save_run(transport: Transport, info: dict) -> None:

@@ -1,7 +1,8 @@
 """Load testing an Odoo: ramp the injection rate and watch where it stops keeping up.
 
 ``ramp_test`` injects the planned cases at each rate of a ramp for ``step_s`` seconds, and
-per step records throughput (records/s achieved against the target), RPC latency (p50, p95,
+per step records throughput (cases/s achieved against the target; one case makes one to
+three records, counted apart), RPC latency (p50, p95,
 p99 over every call of the step), errors, and how far the automations lag: the share of
 records made in the step that an event rule had already flagged by the end of it. The step
 where throughput falls below 90 % of its target or the flagged share drops is where Odoo
@@ -11,7 +12,7 @@ where throughput falls below 90 % of its target or the flagged share drops is wh
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -19,11 +20,31 @@ from sim.odoo.inject import Injector, RatePacer
 from sim.odoo.plan import PlannedCase
 
 
+class RampError(Exception):
+    """The ramp cannot run as asked."""
+
+
+def cases_for_ramp(cases: list[PlannedCase], rates: list[float], step_s: float) -> list:
+    """Enough cases for every step: the plan's cases, then copies of them under further
+    replication numbers (new keys, so new records) until the ramp's total is covered."""
+    need = sum(max(1, int(r * step_s)) for r in rates)
+    if not cases:
+        raise RampError("the plan has no cases to inject")
+    out = list(cases)
+    shift = max(c.rep for c in cases) + 1
+    k = 0
+    while len(out) < need:
+        k += 1
+        out += [replace(c, rep=c.rep + k * shift, cleared=None) for c in cases]
+    return out[:need]
+
+
 @dataclass
 class Step:
     target_rate: float
     achieved_rate: float
     cases: int
+    records: int
     calls: int
     errors: int
     p50_ms: float
@@ -43,14 +64,20 @@ def ramp_test(
     batch: int = 200,
     resume: bool = False,
 ) -> list[Step]:
+    """Each rate for ``step_s`` seconds; ``cases`` must cover the ramp (``cases_for_ramp``)."""
+    need = sum(max(1, int(r * step_s)) for r in rates)
+    if len(cases) < need:
+        raise RampError(
+            f"the ramp needs {need} cases and the plan has {len(cases)}: "
+            "use cases_for_ramp, a longer --days, fewer steps or a shorter --step-s"
+        )
     steps = []
     i = 0
     for rate in rates:
         n = max(1, int(rate * step_s))
         chunk = cases[i : i + n]
         i += n
-        if not chunk:
-            break
+        records0 = injector.stats.records
         calls0 = len(injector.transport.calls)
         t0 = time.monotonic()
         injector.run(chunk, RatePacer(rate, batch), resume=resume)
@@ -62,6 +89,7 @@ def ramp_test(
                 rate,
                 len(chunk) / wall if wall > 0 else float("inf"),
                 len(chunk),
+                injector.stats.records - records0,
                 len(calls),
                 sum(not c.ok for c in calls),
                 *(float(np.percentile(lat, q)) for q in (50, 95, 99)),
@@ -74,13 +102,23 @@ def render(console, steps: list[Step]) -> None:
     from rich.table import Table
 
     table = Table(
-        "target/s", "achieved/s", "cases", "calls", "errors", "p50 ms", "p95 ms", "p99 ms", "behind"
+        "target cases/s",
+        "achieved cases/s",
+        "cases",
+        "records",
+        "calls",
+        "errors",
+        "p50 ms",
+        "p95 ms",
+        "p99 ms",
+        "behind",
     )
     for s in steps:
         table.add_row(
             f"{s.target_rate:g}",
             f"{s.achieved_rate:.1f}",
             str(s.cases),
+            str(s.records),
             str(s.calls),
             str(s.errors),
             f"{s.p50_ms:.0f}",
@@ -91,5 +129,5 @@ def render(console, steps: list[Step]) -> None:
     console.print(table)
     first = next((s for s in steps if s.behind), None)
     console.print(
-        f"falls behind at {first.target_rate:g} records/s" if first else "kept up at every step"
+        f"falls behind at {first.target_rate:g} cases/s" if first else "kept up at every step"
     )

@@ -47,7 +47,7 @@ class Observed:
     res_id: int
     occurred: float
     trigger: float
-    detections: list[tuple[float, str]]  # (minute, mechanism), in time order
+    detections: list[tuple[float, int, str]]  # (minute, order within a tie, mechanism)
 
 
 def _chunks(ids: list[int], n: int = 1000):
@@ -114,18 +114,43 @@ def read_activities(transport: Transport, cases: list[Observed], time_map: TimeM
         "search_read",
         [["summary", "=like", "exsim %"]],
         fields=["res_model", "res_id", "summary", "create_date"],
+        order="id",
     )
     for row in rows:
         case = index.get((row["res_model"], row["res_id"]))
         parts = (row["summary"] or "").split()
         if case is None or len(parts) != 3 or parts[2] != case.category:
             continue
-        case.detections.append((time_map.minutes(row["create_date"]), parts[1]))
+        # create_date is read back to the second (at speed 60, a simulated minute); within a
+        # second the activity ids give the order in which Odoo made them
+        case.detections.append((time_map.minutes(row["create_date"]), row["id"], parts[1]))
+
+
+class ObserveError(Exception):
+    """What observe needs is not there (e.g. the receiver's log of webhook deliveries)."""
+
+
+def deployed_webhooks(transport: Transport) -> list[str]:
+    """The webhook rules exsim deployed (their deliveries are only in the receiver's log)."""
+    rows = transport.call(
+        "ir.model.data",
+        "search_read",
+        [
+            ["module", "=", MODULE],
+            ["model", "=", "base.automation"],
+            ["name", "=like", "webhook_%"],
+        ],
+        fields=["name"],
+    )
+    return sorted(r["name"] for r in rows)
 
 
 def read_webhooks(path: Path | None, cases: list[Observed], time_map: TimeMap) -> None:
-    """Deliveries the receiver logged (JSON lines ``{"at": ..., "body": {_model, _id}}``)."""
-    if path is None or not Path(path).exists():
+    """Deliveries the receiver logged (JSON lines ``{"at": ..., "body": {_model, _id}}``).
+
+    Their times carry microseconds, so a delivery and an activity made in the same second are
+    ordered by time; an activity (stamped at the start of its transaction) wins an exact tie."""
+    if path is None:
         return
     index = {(c.model, c.res_id): c for c in cases}
     for line in Path(path).read_text().splitlines():
@@ -135,7 +160,7 @@ def read_webhooks(path: Path | None, cases: list[Observed], time_map: TimeMap) -
         body = entry.get("body") or {}
         case = index.get((body.get("_model"), body.get("_id")))
         if case is not None:
-            case.detections.append((time_map.minutes(entry["at"]), "webhook"))
+            case.detections.append((time_map.minutes(entry["at"]), 1 << 62, "webhook"))
 
 
 def to_table(cases: list[Observed], meta: eventlog.LogMeta) -> pa.Table:
@@ -168,7 +193,7 @@ def to_table(cases: list[Observed], meta: eventlog.LogMeta) -> pa.Table:
     for c in cases:
         row(c, c.occurred, "occurred")
         seen: set[str] = set()
-        for ts, mech in sorted(c.detections):
+        for ts, _, mech in sorted(c.detections):
             if mech in seen:
                 continue
             detail = mech if not seen else f"duplicate:{mech}"
@@ -191,17 +216,31 @@ def observe(
     transport: Transport, run: dict, webhooks: Path | None = None, since: float | None = None
 ) -> pa.Table:
     """Read the live run described by ``run`` (the ``exsim.inject.run`` parameter)."""
+    hooks = deployed_webhooks(transport)
+    if webhooks is not None and not Path(webhooks).is_file():
+        raise ObserveError(f"{webhooks}: no such file (the receiver's log of webhook deliveries)")
+    if hooks and webhooks is None:
+        raise ObserveError(
+            f"webhook rules are deployed ({', '.join(hooks)}) but the receiver's log is "
+            "not given: pass --webhooks <the file `exsim odoo receive --out` writes>, or their "
+            "detections would silently count as misses"
+        )
     time_map = TimeMap(datetime.fromisoformat(run["anchor"]), float(run.get("speed", 1.0)))
     cases = read_cases(transport, time_map)
     if since is not None:
         cases = [c for c in cases if c.occurred >= since]
     read_activities(transport, cases, time_map)
     read_webhooks(webhooks, cases, time_map)
-    horizon = max(
-        [run.get("horizon_min", 0.0)]
-        + [c.occurred for c in cases]
-        + [t for c in cases for t, _ in c.detections]
-    )
+    horizon = run.get("horizon_min")
+    if horizon is not None:
+        # the simulation stops at its horizon: what Odoo did later is not comparable
+        cases = [c for c in cases if c.occurred < horizon]
+        for c in cases:
+            c.detections = [d for d in c.detections if d[0] < horizon]
+    else:
+        horizon = max(
+            [0.0] + [c.occurred for c in cases] + [t for c in cases for t, *_ in c.detections]
+        )
     meta = eventlog.LogMeta(
         start=run["anchor"],
         horizon_min=float(horizon),

@@ -32,10 +32,32 @@ class PlannedCase:
     trigger: float
     value: float
     tier: str | None
+    cleared: float | None = None  # simulated minute the condition went away by itself
 
     @property
     def tag(self) -> str:
         return f"case_{self.rep}_{self.case_id}"
+
+    @property
+    def at(self) -> float:
+        """When inject creates it (the pacers' clock)."""
+        return self.occurred
+
+
+@dataclass(frozen=True)
+class Clear:
+    """The simulator's self-clearing of a case, played into Odoo at ``at``.
+
+    In the simulation an undetected transient case ends with ``resolved`` / ``cleared`` (the
+    stock arrived, the carrier API came back); in Odoo its record must stop matching the
+    category's pattern at the same moment, or a scan would still find it there."""
+
+    case: PlannedCase
+    at: float
+
+    @property
+    def category(self) -> str:
+        return self.case.category
 
 
 @dataclass(frozen=True)
@@ -52,8 +74,8 @@ class TimeMap:
         return self.at(minutes).strftime(ODOO_DATETIME)
 
     def minutes(self, when: str | datetime) -> float:
-        if isinstance(when, str):
-            when = datetime.strptime(when[:19], ODOO_DATETIME)
+        if isinstance(when, str):  # Odoo's seconds, or the receiver's microseconds
+            when = datetime.fromisoformat(when)
         return (when - self.anchor).total_seconds() / 60.0 * self.speed
 
 
@@ -64,6 +86,8 @@ def build_plan(
     sim = Simulation(scenario, policy, seed=seed, rep=rep, reps=1)
     df = eventlog.to_pandas(sim.run().table())
     occ = df[df["event"] == "occurred"].sort_values(["ts", "case_id"], kind="stable")
+    res = df[(df["event"] == "resolved") & (df["detail"].astype(str) == "cleared")]
+    cleared = dict(zip(res["case_id"].astype(int), res["ts"].astype(float), strict=True))
     cases = [
         PlannedCase(
             rep,
@@ -75,6 +99,7 @@ def build_plan(
             None
             if r.customer_tier is None or r.customer_tier != r.customer_tier
             else str(r.customer_tier),
+            cleared.get(int(r.case_id)),
         )
         for r in occ.itertuples(index=False)
     ]
