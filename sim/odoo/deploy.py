@@ -29,6 +29,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from sim.odoo.capabilities import detect
 from sim.odoo.mapping import pattern_for, transition_pre_domain
 from sim.odoo.seed import MODULE, tag, xmlids
 from sim.odoo.transport import Transport
@@ -200,8 +201,8 @@ def deploy_policy(
                         "code": code,
                         "interval_number": scaled(params.interval_min, speed),
                         "interval_type": "minutes",
-                        "numbercall": -1,
                         "active": True,
+                        **detect(transport).cron_values(),
                     }
                 ],
             )[0]

@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from sim.odoo.capabilities import detect
 from sim.odoo.mapping import case_key, pattern_for
 from sim.odoo.plan import PlannedCase
 
@@ -65,7 +66,7 @@ def _pickings(inj: Injector, cases: list[PlannedCase], incoming: bool) -> Tags:
                 "name": key(c),
                 "product_id": md.stocked,
                 "product_uom_qty": 1.0,
-                "product_uom": inj.uom,
+                detect(inj.transport).move_uom: inj.uom,
                 "location_id": src,
                 "location_dest_id": dest,
             }
@@ -238,7 +239,7 @@ def quant_count(inj: Injector, cases: list[PlannedCase]) -> Tags:
                 {
                     "name": f"exsim counted item {c.case_id}",
                     "default_code": key(c),
-                    "type": "product",
+                    **detect(inj.transport).storable_product(),
                     "weight": 1.0,
                 }
                 for c in todo

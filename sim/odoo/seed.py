@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from sim.odoo.capabilities import detect
 from sim.odoo.transport import Transport
 from sim.scenarios.schema import Scenario
 
@@ -103,13 +104,11 @@ def seed(transport: Transport, scenario: Scenario | None = None) -> MasterData:
     }
     missing = [n for n in products if n not in have]
     if missing:
+        storable = detect(transport).storable_product()
         ids = transport.call(
             "product.product",
             "create",
-            [
-                {**products[n], "type": "product", "weight": 1.0, "list_price": 100.0}
-                for n in missing
-            ],
+            [{**products[n], **storable, "weight": 1.0, "list_price": 100.0} for n in missing],
         )
         tag(transport, "product.product", dict(zip(missing, ids, strict=True)))
         have.update(zip(missing, ids, strict=True))

@@ -96,6 +96,8 @@ class ProductTemplate(Model):
     _mail_thread = True
 
     def _prepare_create(self, row: dict, vals: dict) -> None:
+        if "detailed_type" not in self.fields:  # 18+: type is the only kind field
+            return
         if "type" in vals and "detailed_type" not in vals:
             row["detailed_type"] = vals["type"]
         row["type"] = row["detailed_type"]
@@ -107,7 +109,7 @@ class ProductTemplate(Model):
                 variants.env.db.insert("product.product", variants.variant_row(tmpl_id))
 
     def _post_write(self, ids: list[int], vals: dict) -> None:
-        if "detailed_type" in vals or "type" in vals:
+        if ("detailed_type" in vals or "type" in vals) and "detailed_type" in self.fields:
             for i in ids:
                 kind = vals.get("detailed_type", vals.get("type"))
                 self.store(i, {"type": kind, "detailed_type": kind})
@@ -310,12 +312,12 @@ class IrModelData(Model):
     def check_object_reference(
         self, module: str, xml_id: str, raise_on_access_error: bool = False
     ) -> list:
-        """Odoo 17: (model, res_id) if the record is visible (a ``search`` finds it).
+        """(model, res_id) if the record is visible (a ``search`` finds it).
 
-        When it is not (archived, or no access) Odoo means to raise an AccessError but its
+        When it is not (archived, or no access) Odoo raises an AccessError -- but in 17 its
         message is built with a bad ``%`` format, so the client gets ``builtins.TypeError``
-        "not all arguments converted during string formatting" -- what odoorpc 0.10's
-        ``env.ref`` shows for an archived record.
+        "not all arguments converted during string formatting" (what odoorpc 0.10's
+        ``env.ref`` shows for an archived record); 18 sends the AccessError itself.
         """
         ids = self._search([("module", "=", module), ("name", "=", xml_id)])
         if not ids:
@@ -324,6 +326,10 @@ class IrModelData(Model):
         if self.env[row["model"]]._search([("id", "=", row["res_id"])]):
             return [row["model"], row["res_id"]]
         if raise_on_access_error:
+            if self.env.server.version >= 18:  # 18 fixed the message's formatting
+                raise AccessError(
+                    f'Not enough access rights on the external ID "{module}.{xml_id}"'
+                )
             raise TypeError("not all arguments converted during string formatting")
         return [row["model"], False]
 

@@ -125,7 +125,7 @@ class Env:
         self.scope = scope if scope is not None else {"action_done": {}}
 
     def __getitem__(self, model: str) -> Model:
-        if model not in REGISTRY and model not in schema.known_models():
+        if model not in REGISTRY and model not in schema.known_models(self.server.version):
             raise UserError(f"Object {model} doesn't exist")
         return REGISTRY.get(model, Model)(self, model)
 
@@ -139,7 +139,7 @@ class Env:
         return self.server.clock.now_str()
 
     def fields(self, model: str) -> dict[str, Field]:
-        return schema.model_fields(model)
+        return schema.model_fields(model, self.server.version)
 
     def row(self, model: str, row_id: int) -> dict | None:
         return self.db.tables[model].get(row_id)
@@ -183,7 +183,7 @@ class Model:
         self.env = env
         if name:
             self._name = name
-        self.fields = schema.model_fields(self._name)
+        self.fields = schema.model_fields(self._name, env.server.version)
         self.table = env.db.tables[self._name]
 
     # ----------------------------------------------------------------- values
@@ -551,7 +551,7 @@ class Model:
         """Apply foreign keys: refuse (required), cascade, or set NULL (optional)."""
         target = set(ids)
         for model in list(self.env.db.tables):
-            for name, field in schema.model_fields(model).items():
+            for name, field in schema.model_fields(model, self.env.server.version).items():
                 if field.type != "many2one" or field.relation != self._name or not field.store:
                     continue
                 table = self.env.db.tables[model]

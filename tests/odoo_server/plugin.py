@@ -1,17 +1,21 @@
-"""pytest fixtures: an Odoo 17 to test against -- the in-process test server, or a real one.
+"""pytest fixtures: an Odoo to test against -- the in-process test server, or a real one.
 
 Register with ``pytest_plugins = ["tests.odoo_server.plugin"]``.
 
 - ``odoo_settings`` (session): when EXSIM_ODOO_URL, EXSIM_ODOO_DB, EXSIM_ODOO_USER and
   EXSIM_ODOO_PASSWORD are all set, that real server (which must have the system parameter
   ``exsim.test_database`` = ``1``: tests write to it); otherwise a fresh ``OdooTestServer``
-  started for the session.  ``is_fake`` tells which; ``server`` is the test server or None.
+  started for the session, as the Odoo version ``EXSIM_TEST_ODOO_VERSION`` names (17, 18 or
+  19; 17 by default).  ``is_fake`` tells which; ``server`` is the test server or None;
+  ``api_key`` the key for JSON-2 (the test server's own on 19, or ``EXSIM_ODOO_API_KEY``).
+- ``odoo_major``: the server's major version, read from the server (``common.version``).
 - ``odoo``: a logged-in ``odoorpc.ODOO`` for those settings (one per test).
 - ``fake_odoo``: the test server itself; skips the test on a real server (clock control...).
 - ``advance_time``: ``advance_time(seconds)`` moves "now" forward on both paths -- the test
   server's clock is advanced instantly; on a real server it *sleeps* (keep it to a few
   seconds; to reach further into the past on a real server, write record dates back instead).
-- marker ``odoo_live``: tests that must pass on both the test server and a real Odoo 17.
+- marker ``odoo_live``: tests that must pass on the test server in each version mode and on a
+  real Odoo 17, 18 or 19.
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ import pytest
 from .server import OdooTestServer
 
 ENV_VARS = ("EXSIM_ODOO_URL", "EXSIM_ODOO_DB", "EXSIM_ODOO_USER", "EXSIM_ODOO_PASSWORD")
+API_KEY_VAR = "EXSIM_ODOO_API_KEY"
 
 
 @dataclass
@@ -38,6 +43,7 @@ class OdooSettings:
     password: str
     is_fake: bool
     server: OdooTestServer | None = None
+    api_key: str | None = None
 
     def connect(self) -> odoorpc.ODOO:
         parsed = urlparse(self.url)
@@ -56,7 +62,7 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers",
         "odoo_live: runs against the Odoo test server and, when EXSIM_ODOO_* are "
-        "set, against that real Odoo 17 too",
+        "set, against that real Odoo (17, 18 or 19) too",
     )
 
 
@@ -64,7 +70,7 @@ def pytest_configure(config: pytest.Config) -> None:
 def odoo_settings() -> Iterator[OdooSettings]:
     values = [os.environ.get(v) for v in ENV_VARS]
     if all(values):
-        settings = OdooSettings(*values, is_fake=False)
+        settings = OdooSettings(*values, is_fake=False, api_key=os.environ.get(API_KEY_VAR))
         client = settings.connect()
         if client.env["ir.config_parameter"].get_param("exsim.test_database") != "1":
             pytest.exit(
@@ -76,9 +82,22 @@ def odoo_settings() -> Iterator[OdooSettings]:
         return
     server = OdooTestServer().start()
     try:
-        yield OdooSettings(server.url, server.db_name, "admin", "admin", True, server)
+        yield OdooSettings(
+            server.url, server.db_name, "admin", "admin", True, server, server.api_key
+        )
     finally:
         server.stop()
+
+
+@pytest.fixture(scope="session")
+def odoo_major(odoo_settings: OdooSettings) -> int:
+    """The major version the server reports (``server_version_info[0]``)."""
+    client = odoo_settings.connect()
+    return int(
+        client.json("/jsonrpc", {"service": "common", "method": "version", "args": []})["result"][
+            "server_version_info"
+        ][0]
+    )
 
 
 @pytest.fixture

@@ -1,4 +1,6 @@
-"""Field definitions, read off a real Odoo 17 (``tests/data/odoo17/fields.json``).
+"""Field definitions per Odoo version, read off real servers (``tests/data/odoo<N>/fields.json``:
+17.0 and 18.0 dumped from real servers, 19 derived from 18 with renames read in 19's source;
+see ``trim_fields``).  Every function takes the server's ``version`` (17 by default).
 
 The server keeps rows in the wire format Odoo uses on JSON-RPC: datetimes as naive UTC strings
 'YYYY-MM-DD HH:MM:SS', dates as 'YYYY-MM-DD', many2one as an id, many2many as a list of ids,
@@ -16,7 +18,8 @@ from pathlib import Path
 
 from .clock import format_datetime, parse_datetime
 
-FIELDS_JSON = Path(__file__).resolve().parents[1] / "data" / "odoo17" / "fields.json"
+DATA = Path(__file__).resolve().parents[1] / "data"
+VERSIONS = (17, 18, 19)
 NUMERIC = ("integer", "float", "monetary")
 X2MANY = ("one2many", "many2many")
 RELATIONAL = ("many2one", *X2MANY)
@@ -27,6 +30,7 @@ class Field:
     model: str
     name: str
     type: str
+    version: int
     string: str
     required: bool = False
     readonly: bool = False
@@ -46,24 +50,28 @@ class Field:
         if self.relation:
             out["relation"] = self.relation
         if self.selection is not None:
-            out["selection"] = [list(s) for s in _raw()[self.model][self.name]["selection"]]
+            raw = _raw(self.version)[self.model][self.name]["selection"]
+            out["selection"] = [list(s) for s in raw]
         return out
 
 
 @cache
-def _raw() -> dict:
-    return json.loads(FIELDS_JSON.read_text())
+def _raw(version: int = 17) -> dict:
+    if version not in VERSIONS:
+        raise ValueError(f"no field definitions for Odoo {version} (have {VERSIONS})")
+    return json.loads((DATA / f"odoo{version}" / "fields.json").read_text())
 
 
 @cache
-def model_fields(model: str) -> dict[str, Field]:
+def model_fields(model: str, version: int = 17) -> dict[str, Field]:
     out = {}
-    for name, spec in _raw().get(model, {}).items():
+    for name, spec in _raw(version).get(model, {}).items():
         sel = spec.get("selection")
         out[name] = Field(
             model=model,
             name=name,
             type=spec["type"],
+            version=version,
             string=spec["string"],
             required=spec.get("required", False),
             readonly=spec.get("readonly", False),
@@ -74,8 +82,8 @@ def model_fields(model: str) -> dict[str, Field]:
     return out
 
 
-def known_models() -> list[str]:
-    return list(_raw())
+def known_models(version: int = 17) -> list[str]:
+    return list(_raw(version))
 
 
 def default_for(field: Field) -> object:

@@ -217,7 +217,7 @@ def _insert(server: OdooTestServer, model: str, values: dict) -> int:
 
 def seed(server: OdooTestServer, password: str) -> None:
     field_id = 0
-    for model_id, model in enumerate(schema.known_models(), start=1):
+    for model_id, model in enumerate(schema.known_models(server.version), start=1):
         _insert(
             server,
             "ir.model",
@@ -231,7 +231,7 @@ def seed(server: OdooTestServer, password: str) -> None:
                 "is_mail_activity": model in MAIL_THREAD - {"res.company", "crm.team"},
             },
         )
-        for name, field in schema.model_fields(model).items():
+        for name, field in schema.model_fields(model, server.version).items():
             field_id += 1
             _insert(
                 server,
@@ -266,7 +266,7 @@ def seed(server: OdooTestServer, password: str) -> None:
                 "name": name,
                 "state": "installed",
                 "shortdesc": name.replace("_", " ").title(),
-                "latest_version": "17.0.1.0",
+                "latest_version": f"{server.version}.0.1.0",
             },
         )
     _insert(

@@ -1,4 +1,8 @@
-"""The HTTP side: an Odoo-17-compatible JSON-RPC endpoint on loopback.
+"""The HTTP side: an Odoo-compatible JSON-RPC endpoint on loopback, as Odoo 17, 18 or 19.
+
+The version (``version=``, or ``EXSIM_TEST_ODOO_VERSION``, 17 by default) selects the field
+definitions (``schema``), the version the server reports, the few messages that changed, and
+from 19 the JSON-2 API (``json2.py``, ``/json/2/<model>/<method>`` with ``api_key``).
 
 ``OdooTestServer`` owns one in-memory database (seeded as a fresh Odoo), a controllable
 ``Clock`` and the automation engine, and serves in a daemon thread:
@@ -25,6 +29,7 @@ Odoo started with ``workers = 0``.
 from __future__ import annotations
 
 import json
+import os
 import secrets
 import threading
 import time
@@ -33,7 +38,7 @@ import urllib.request
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from . import actions, automation, models, stock, workflows  # noqa: F401  (register models)
+from . import actions, automation, json2, models, stock, workflows  # noqa: F401 (models)
 from .automation import AutomationEngine
 from .clock import Clock
 from .db import Database
@@ -42,12 +47,23 @@ from .mail import MailThread
 from .orm import Env, as_ids
 from .seed import seed
 
-VERSION = {
-    "server_version": "17.0",
-    "server_version_info": [17, 0, 0, "final", 0, ""],
-    "server_serie": "17.0",
-    "protocol_version": 1,
-}
+VERSION_ENV = "EXSIM_TEST_ODOO_VERSION"  # the test server's version when none is given
+
+
+def version_info(major: int) -> dict:
+    """``common.version()`` as an Odoo ``major``.0 answers it."""
+    return {
+        "server_version": f"{major}.0",
+        "server_version_info": [major, 0, 0, "final", 0, ""],
+        "server_serie": f"{major}.0",
+        "protocol_version": 1,
+    }
+
+
+def default_version() -> int:
+    return int(os.environ.get(VERSION_ENV) or 17)
+
+
 ADMIN_ONLY = {
     "ir.config_parameter",
     "base.automation",
@@ -64,14 +80,23 @@ class OdooTestServer:
     """An Odoo 17 stand-in for tests: ``with OdooTestServer() as srv: srv.url ...``."""
 
     def __init__(
-        self, db_name: str = "exsim", password: str = "admin", clock: Clock | None = None
+        self,
+        db_name: str = "exsim",
+        password: str = "admin",
+        clock: Clock | None = None,
+        version: int | None = None,
     ) -> None:
+        self.version = version or default_version()
+        self.version_info = version_info(self.version)
         self.db_name = db_name
         self.clock = clock or Clock()
         self.db = Database(db_name)
         self.automation = AutomationEngine()
         self.mail = MailThread()
         self.webhook_log: list[dict] = []
+        # API keys (``res.users.apikeys``): JSON-2's bearer tokens, one for admin (19+)
+        self.api_key = secrets.token_hex(20) if self.version >= 19 else None
+        self.api_keys: dict[str, int] = {self.api_key: 2} if self.api_key else {}
         self.faults: list[dict] = []
         self.url: str | None = None
         self._sessions: dict[str, int] = {}
@@ -167,7 +192,7 @@ class OdooTestServer:
     def dispatch(self, service: str, method: str, args: list) -> Any:
         if service == "common":
             if method == "version":
-                return VERSION
+                return self.version_info
             if method in ("login", "authenticate"):
                 return self.authenticate(*args[:3])
             if method == "about":
@@ -176,7 +201,7 @@ class OdooTestServer:
             if method == "list":
                 return [self.db_name]
             if method == "server_version":
-                return VERSION["server_version"]
+                return self.version_info["server_version"]
             if method == "db_exist":
                 return args[0] == self.db_name
         elif service == "object" and method in ("execute", "execute_kw"):
@@ -189,7 +214,8 @@ class OdooTestServer:
 
     def _call(self, uid: int, model: str, method: str, args: list, kwargs: dict) -> Any:
         if method.startswith("_"):
-            raise AccessError(f"Private methods (such as {method}) cannot be called remotely.")
+            name = method if self.version < 18 else f"'{model}.{method}'"
+            raise AccessError(f"Private methods (such as {name}) cannot be called remotely.")
         env = Env(self, uid, kwargs.pop("context", None) or {})
         obj = env[model]
         fn = getattr(obj, method, None)
@@ -231,8 +257,8 @@ class OdooTestServer:
             "username": user["login"],
             "name": self.env(uid)["res.users"].get(user, "name"),
             "user_context": {"lang": "en_US", "tz": models.USER_TZ, "uid": uid},
-            "server_version": VERSION["server_version"],
-            "server_version_info": VERSION["server_version_info"],
+            "server_version": self.version_info["server_version"],
+            "server_version_info": self.version_info["server_version_info"],
             "company_id": user["company_id"],
             "partner_id": user["partner_id"],
         }
@@ -271,7 +297,8 @@ def _handler(server: OdooTestServer) -> type[BaseHTTPRequestHandler]:
 
         def do_GET(self) -> None:  # noqa: N802 - http.server's naming
             if self.path.startswith("/web/login"):
-                self._send(200, b"<html><body>exsim Odoo 17 test server</body></html>", "text/html")
+                page = f"<html><body>exsim Odoo {server.version} test server</body></html>"
+                self._send(200, page.encode(), "text/html")
             else:
                 self._send(404, b"Not Found", "text/plain")
 
@@ -282,10 +309,13 @@ def _handler(server: OdooTestServer) -> type[BaseHTTPRequestHandler]:
             except json.JSONDecodeError:
                 self._send(400, b"Bad Request", "text/plain")
                 return
+            path = self.path.split("?")[0]
+            if path == "/json/2" or path.startswith(json2.PREFIX):
+                self._json2(path, payload)
+                return
             params = payload.get("params") or {}
             reply: dict[str, Any] = {"jsonrpc": "2.0", "id": payload.get("id")}
             cookie = None
-            path = self.path.split("?")[0]
             fault = server.take_fault(path, params)
             if fault and fault["kind"] == "http500":
                 self._send(500, b"Internal Server Error", "text/plain")
@@ -302,8 +332,8 @@ def _handler(server: OdooTestServer) -> type[BaseHTTPRequestHandler]:
                         params.get("method", ""),
                         list(params.get("args") or []),
                     )
-                elif path == "/web/webclient/version_info":
-                    reply["result"] = VERSION
+                elif path in ("/web/webclient/version_info", "/web/version"):
+                    reply["result"] = server.version_info
                 elif path == "/web/session/authenticate":
                     uid = server.authenticate(
                         params.get("db"), params.get("login"), params.get("password")
@@ -342,6 +372,32 @@ def _handler(server: OdooTestServer) -> type[BaseHTTPRequestHandler]:
             body = json.dumps(reply).encode()
             self._send(200, body, "application/json", cookie)
 
+        def _json2(self, path: str, payload: Any) -> None:
+            """Odoo 19's ``/json/2/<model>/<method>`` (404 on older versions, which lack it)."""
+            if server.version < 19:
+                self._send(404, b"Not Found", "text/plain")
+                return
+            fault = server.take_fault(path, {"method": path.rsplit("/", 1)[-1]})
+            if fault and fault["kind"] == "http500":
+                self._send(500, b"Internal Server Error", "text/plain")
+                return
+            if fault and fault["kind"] == "reset":
+                self.close_connection = True
+                return
+            if fault and fault["kind"] == "delay":
+                time.sleep(float(fault.get("seconds", 2)))
+            headers = {}
+            try:
+                result, status = json2.call(server, path, self.headers, payload), 200
+            except Exception as exc:  # noqa: BLE001 - every error becomes a JSON-2 error body
+                status, result = json2.error_body(exc)
+                if status == 401:
+                    headers["WWW-Authenticate"] = "Bearer"
+            if fault and fault["kind"] == "reset_after":
+                self.close_connection = True
+                return
+            self._send(status, json.dumps(result).encode(), "application/json", headers=headers)
+
         def _cookie(self) -> str | None:
             for part in (self.headers.get("Cookie") or "").split(";"):
                 name, _, value = part.strip().partition("=")
@@ -355,7 +411,14 @@ def _handler(server: OdooTestServer) -> type[BaseHTTPRequestHandler]:
                 raise AccessDenied("Session expired")
             return uid
 
-        def _send(self, status: int, body: bytes, ctype: str, cookie: str | None = None) -> None:
+        def _send(
+            self,
+            status: int,
+            body: bytes,
+            ctype: str,
+            cookie: str | None = None,
+            headers: dict | None = None,
+        ) -> None:
             try:
                 self.send_response(status)
             except (BrokenPipeError, ConnectionResetError):
@@ -365,6 +428,8 @@ def _handler(server: OdooTestServer) -> type[BaseHTTPRequestHandler]:
             self.send_header("Content-Length", str(len(body)))
             if cookie:
                 self.send_header("Set-Cookie", f"session_id={cookie}; Path=/; HttpOnly")
+            for name, value in (headers or {}).items():
+                self.send_header(name, value)
             self.end_headers()
             try:
                 self.wfile.write(body)

@@ -193,6 +193,7 @@ class Move(Model):
         "priority": "0",
         "sequence": 10,
         "product_uom": 1,
+        "uom_id": 1,
         "picked": False,
         "date": lambda self: self.env.now(),
     }

@@ -1,11 +1,19 @@
-"""Regenerate ``tests/data/odoo17/fields.json`` from a full ``fields_get`` dump of a real Odoo 17.
+"""Regenerate ``tests/data/odoo<N>/fields.json`` from a full ``fields_get`` dump of a real Odoo.
 
 The test server answers ``fields_get`` (and validates selections, required fields and relations)
 from that trimmed copy, so the repository stands alone.  ``SERVED`` below is the single list of
-models and fields the server serves; ``EXTRA`` adds the few small models the dump lacks but that
-served relations point to (modules, units, categories, currencies, countries).
+models and fields the server serves (a name the dump lacks is left out: 18 has no
+``detailed_type`` or ``ir.cron.numbercall``), ``ADDED`` the fields a later version adds that
+exsim relies on; ``EXTRA`` adds the few small models the dump lacks but that served relations
+point to (modules, units, categories, currencies, countries).
 
-Usage: ``python -m tests.odoo_server.trim_fields /path/to/fields_get.json``
+Odoo 19 has no dump here (no clean 19.0 Community server was built): ``derive_19`` applies to the
+18.0 copy the renames read in Odoo 19's own source (``addons/stock/models/stock_move.py``:
+``product_uom`` became ``uom_id``; ``addons/sale/models/sale_order_line.py``: ``product_uom``
+became ``product_uom_id`` and ``tax_id`` became ``tax_ids``).
+
+Usage: ``python -m tests.odoo_server.trim_fields 17 /path/to/odoo17/fields_get.json``,
+``... 18 /path/to/odoo18/fields_get.json`` then ``... 19`` (derived from the 18 copy).
 """
 
 from __future__ import annotations
@@ -14,7 +22,16 @@ import json
 import sys
 from pathlib import Path
 
-OUT = Path(__file__).resolve().parents[1] / "data" / "odoo17" / "fields.json"
+DATA = Path(__file__).resolve().parents[1] / "data"
+ADDED: dict[str, list[str]] = {
+    "product.template": ["is_storable"],
+    "product.product": ["is_storable"],
+    "ir.cron": ["failure_count", "first_failure_date"],
+}
+RENAMED_19: dict[str, dict[str, str]] = {
+    "stock.move": {"product_uom": "uom_id"},
+    "sale.order.line": {"product_uom": "product_uom_id", "tax_id": "tax_ids"},
+}
 KEEP = ("type", "string", "required", "readonly", "relation", "selection", "store")
 COMMON = ["id", "display_name", "create_date", "create_uid", "write_date", "write_uid"]
 
@@ -629,14 +646,37 @@ def trim(full: dict) -> dict:
     out: dict[str, dict] = {}
     for model, names in SERVED.items():
         fields = full[model]
-        out[model] = {name: _attrs(fields[name]) for name in sorted(set(COMMON + names))}
+        wanted = set(COMMON + names + ADDED.get(model, []))
+        out[model] = {name: _attrs(fields[name]) for name in sorted(wanted) if name in fields}
     for model, fields in EXTRA.items():
         out[model] = {**_BASE, **fields}
     return out
 
 
+def derive_19(fields_18: dict) -> dict:
+    """Odoo 19's served fields: 18's with the renames read in 19's source (``RENAMED_19``)."""
+    out = json.loads(json.dumps(fields_18))
+    for model, renames in RENAMED_19.items():
+        for old, new in renames.items():
+            out[model][new] = out[model].pop(old)
+    return out
+
+
+def path_for(version: int) -> Path:
+    return DATA / f"odoo{version}" / "fields.json"
+
+
+def write(version: int, fields: dict) -> Path:
+    out = path_for(version)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(fields, indent=1, sort_keys=True) + "\n")
+    return out
+
+
 if __name__ == "__main__":
-    OUT.write_text(
-        json.dumps(trim(json.loads(Path(sys.argv[1]).read_text())), indent=1, sort_keys=True) + "\n"
-    )
-    print(f"wrote {OUT}")
+    major = int(sys.argv[1])
+    if major == 19:
+        result = derive_19(json.loads(path_for(18).read_text()))
+    else:
+        result = trim(json.loads(Path(sys.argv[2]).read_text()))
+    print(f"wrote {write(major, result)}")

@@ -49,6 +49,10 @@ class _Order(Model):
                 total = sum(line["price_subtotal"] for line in self.lines(oid))
                 self.store(oid, {"amount_untaxed": total, "amount_tax": 0.0, "amount_total": total})
 
+    def _move_uom(self) -> str:
+        """The stock move's unit field: ``product_uom`` up to 18, ``uom_id`` in 19."""
+        return "uom_id" if "uom_id" in self.env.fields("stock.move") else "product_uom"
+
     def _create_picking(self, order: dict, vals: dict, lines: list[dict], link: str) -> int:
         pickings = self.env["stock.picking"]
         moves = [
@@ -59,7 +63,7 @@ class _Order(Model):
                     "product_id": line["product_id"],
                     "name": line["name"],
                     "product_uom_qty": self._qty(line),
-                    "product_uom": line["product_uom"],
+                    self._move_uom(): line.get("product_uom_id") or line.get("product_uom") or 1,
                     "date": line.get("date_planned") or vals["scheduled_date"],
                     "origin": order["name"],
                     link: line["id"],
@@ -93,7 +97,7 @@ class _OrderLine(Model):
     _order = "order_id, sequence, id"
     order_model = ""
     qty_field = ""
-    _defaults = {"sequence": 10, "discount": 0.0, "product_uom": 1}
+    _defaults = {"sequence": 10, "discount": 0.0, "product_uom": 1, "product_uom_id": 1}
 
     def _prepare_create(self, row: dict, vals: dict) -> None:
         product = self.env.row("product.product", row.get("product_id"))
