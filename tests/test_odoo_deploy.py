@@ -164,3 +164,55 @@ def test_reconciliation_scan_skips_what_the_webhook_caught(t, tmp_path):
     assert [a["res_id"] for a in flagged] == lost
     rfqs = t.call("purchase.order", "search", [["name", "=like", "exsim/urgent_replenishment/6/%"]])
     assert len(_activities(t, "purchase.order", rfqs, "exsim scan urgent_replenishment")) == 1
+
+
+def test_redeploy_updates_creates_and_removes(t, tmp_path):
+    """A changed policy redeployed: the changed time rule and scan are written (the diff names
+    the fields), a mechanism the policy dropped is removed, a new one created; a dry run shows
+    the same diff and changes nothing."""
+    _, p = write_configs(tmp_path)
+    cats = ["picking_sla", "stock_shortage", "inbound_delay"]
+    deploy.deploy_policy(t, load_policy(p), cats)
+    changed = load_policy(
+        p,
+        {
+            "detection": {
+                "picking_sla": {"time_rule": {"delay": 45, "unit": "minutes"}},
+                "inbound_delay": {"scan": {"interval_min": 15, "only_undetected": True}},
+                "stock_shortage": {"scan": {"interval_min": 30}},
+            }
+        },
+    )
+    before = deploy.deployed(t)
+    dry = deploy.deploy_policy(t, changed, cats, dry_run=True)
+    assert deploy.deployed(t) == before
+    assert dry.created == ["scan_stock_shortage"] and dry.removed == ["event_rule_stock_shortage"]
+    assert sorted(dry.updated) == ["scan_inbound_delay", "time_rule_picking_sla"]
+    assert "~ time_rule_picking_sla: trg_date_range 30 -> 45" in dry.diff
+    assert any(
+        line.startswith("~ scan_inbound_delay: interval_number 60 -> 15") for line in dry.diff
+    )
+    done = deploy.deploy_policy(t, changed, cats)
+    assert done.diff == dry.diff
+    rules = t.call(
+        "base.automation",
+        "search_read",
+        [["name", "=like", "exsim %"]],
+        fields=["name", "trg_date_range"],
+    )
+    assert [(r["name"], r["trg_date_range"]) for r in rules] == [
+        ("exsim time_rule picking_sla", 45)
+    ]
+    crons = t.call(
+        "ir.cron",
+        "search_read",
+        [["cron_name", "=like", "exsim scan %"]],
+        fields=["cron_name", "interval_number", "code"],
+    )
+    by_name = {c["cron_name"]: c for c in crons}
+    assert by_name["exsim scan inbound_delay"]["interval_number"] == 15
+    assert "exsim webhook inbound_delay" in by_name["exsim scan inbound_delay"]["code"]
+    assert by_name["exsim scan stock_shortage"]["interval_number"] == 30
+    again = deploy.deploy_policy(t, changed, cats)
+    assert not (again.created or again.updated or again.removed) and len(again.skipped) == 3
+    assert sorted(r["name"] for r in deploy.deployed(t)) == sorted(again.skipped)

@@ -297,6 +297,7 @@ def deploy_policy(
     scenario: str = typer.Option("default", "--scenario", help="categories to cover"),
     speed: float = typer.Option(1.0, "--speed", help="as given to inject --speed"),
     webhook_url: str = typer.Option(None, "--webhook-url"),
+    dry_run: bool = typer.Option(False, "--dry-run", help="show the diff, change nothing"),
     url: str = URL,
     db: str = DB,
     user: str = USER,
@@ -308,10 +309,20 @@ def deploy_policy(
 
     sc, pol = _load(scenario, policy, None)
     t = _connect(url, db, user, password, password_file)
-    result = _guarded(lambda: run_deploy(t, pol, list(sc.categories), speed, webhook_url))
-    out_console.print(f"created: {', '.join(result.created) or '-'}")
+    result = _guarded(
+        lambda: run_deploy(t, pol, list(sc.categories), speed, webhook_url, dry_run=dry_run)
+    )
+    for line in result.diff:
+        out_console.print(line, markup=False)
+    counts = (len(result.created), len(result.updated), len(result.removed))
+    if dry_run:
+        out_console.print(
+            "dry run, nothing changed: {} to create, {} to update, {} to remove".format(*counts)
+        )
+    else:
+        out_console.print("{} created, {} updated, {} removed".format(*counts))
     if result.skipped:
-        out_console.print(f"already there: {', '.join(result.skipped)}")
+        out_console.print(f"as the policy says: {', '.join(result.skipped)}")
     if result.unsupported:
         out_console.print(f"not deployed: {', '.join(result.unsupported)}")
 

@@ -74,28 +74,47 @@ def skip_summaries(category: str, only_undetected: bool) -> list[str]:
 
 @dataclass
 class Deployment:
+    """What a deployment did (or, dry, would do), by external id name."""
+
     created: list[str] = field(default_factory=list)
-    skipped: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)  # deployed as the policy says
     unsupported: list[str] = field(default_factory=list)
+    diff: list[str] = field(default_factory=list)  # one line per change, "+", "~" or "-"
+
+
+@dataclass
+class Wanted:
+    """One rule or scheduled action as the policy wants it: ``vals`` for the record itself
+    (``ir.cron`` or ``base.automation``), ``action`` for a rule's server action."""
+
+    name: str
+    mech: str
+    model: str
+    vals: dict
+    action: dict = field(default_factory=dict)
+    new_rule: bool = False
 
 
 def scaled(minutes: float, speed: float) -> int:
     return max(1, round(minutes / speed))
 
 
-def deploy_policy(
+def wanted_by_policy(
     transport: Transport,
     policy: Policy,
     categories: list[str],
     speed: float = 1.0,
     webhook_url: str | None = None,
     uid: int = 2,
-) -> Deployment:
-    """Install the policy's detection for ``categories``; idempotent by external id."""
-    out = Deployment()
+    out: Deployment | None = None,
+) -> dict[str, Wanted]:
+    """Every rule and scheduled action the policy asks for, as Odoo field values (reads only)."""
+    out = out if out is not None else Deployment()
     todo_type = xmlids(transport, ["mail_activity_data_todo"], module="mail")
     activity_type = todo_type.get("mail_activity_data_todo")
-    wanted = {}
+    specs = {}
     for category in categories:
         spec = policy.detection.get(category) or policy.detection.get("*")
         if spec is None:
@@ -103,21 +122,17 @@ def deploy_policy(
         for mech in MECHANISMS:
             params = getattr(spec, mech)
             if params is not None:
-                wanted[f"{mech}_{category}"] = (mech, category, params)
-    have = xmlids(transport, list(wanted))
+                specs[f"{mech}_{category}"] = (mech, category, params)
     rows = transport.call(
         "ir.model",
         "search_read",
-        [["model", "in", sorted({pattern_for(c).model for _, c, _ in wanted.values()})]],
+        [["model", "in", sorted({pattern_for(c).model for _, c, _ in specs.values()})]],
         fields=["model", "is_mail_activity"],
     )
     with_activities = {r["model"] for r in rows if r["is_mail_activity"]}
     models = {r["model"]: r["id"] for r in rows}
-    time_rules: list[int] = []
-    for name, (mech, category, params) in wanted.items():
-        if name in have:
-            out.skipped.append(name)
-            continue
+    wanted: dict[str, Wanted] = {}
+    for name, (mech, category, params) in specs.items():
         pattern = pattern_for(category)
         model_id = models[pattern.model]
         domain = pattern.rule_domain()
@@ -125,58 +140,7 @@ def deploy_policy(
         if mech != "webhook" and pattern.model not in with_activities:
             out.unsupported.append(f"{name} ({pattern.model} has no activities)")
             continue
-        if mech in ("event_rule", "time_rule", "webhook"):
-            if mech == "webhook":
-                if not webhook_url:
-                    out.unsupported.append(f"{name} (no --webhook-url)")
-                    continue
-                action = {"state": "webhook", "webhook_url": webhook_url}
-            else:
-                action = {
-                    "state": "next_activity",
-                    "activity_type_id": activity_type,
-                    "activity_summary": text,
-                    "activity_user_type": "specific",
-                    "activity_user_id": uid,
-                }
-            rule = {
-                "name": f"exsim {mech} {category}",
-                "model_id": model_id,
-                "filter_domain": repr(domain),
-                **(
-                    {}
-                    if mech == "time_rule"
-                    else {"filter_pre_domain": repr(transition_pre_domain(domain))}
-                ),
-                "action_server_ids": [(0, 0, {"name": text, "model_id": model_id, **action})],
-            }
-            if mech == "time_rule":
-                field_id = transport.call(
-                    "ir.model.fields",
-                    "search",
-                    [["model", "=", pattern.model], ["name", "=", pattern.trigger_field]],
-                )[0]
-                delay, unit = params.delay, params.unit
-                if speed != 1.0:
-                    delay, unit = scaled(params.delay_min, speed), "minutes"
-                rule.update(
-                    trigger="on_time",
-                    trg_date_id=field_id,
-                    trg_date_range=delay,
-                    trg_date_range_type=unit,
-                )
-            else:
-                rule["trigger"] = "on_create_or_write"
-            rid = transport.call("base.automation", "create", [rule])[0]
-            if mech == "time_rule":
-                time_rules.append(rid)
-                if not params.new_rule:
-                    now = transport.call("base.automation", "read", [rid], ["create_date"])
-                    transport.call(
-                        "base.automation", "write", [rid], {"last_run": now[0]["create_date"]}
-                    )
-            tag(transport, "base.automation", {name: rid})
-        else:  # scan
+        if mech == "scan":
             code = scan_code(
                 {
                     "model": pattern.model,
@@ -190,27 +154,197 @@ def deploy_policy(
                     "user_id": uid,
                 }
             )
-            cid = transport.call(
-                "ir.cron",
-                "create",
-                [
-                    {
-                        "name": f"exsim scan {category}",
-                        "model_id": model_id,
-                        "state": "code",
-                        "code": code,
-                        "interval_number": scaled(params.interval_min, speed),
-                        "interval_type": "minutes",
-                        "active": True,
-                        **detect(transport).cron_values(),
-                    }
-                ],
+            vals = {
+                "name": f"exsim scan {category}",
+                "model_id": model_id,
+                "state": "code",
+                "code": code,
+                "interval_number": scaled(params.interval_min, speed),
+                "interval_type": "minutes",
+                "active": True,
+            }
+            wanted[name] = Wanted(name, mech, "ir.cron", vals)
+            continue
+        if mech == "webhook":
+            if not webhook_url:
+                out.unsupported.append(f"{name} (no --webhook-url)")
+                continue
+            action = {"state": "webhook", "webhook_url": webhook_url}
+        else:
+            action = {
+                "state": "next_activity",
+                "activity_type_id": activity_type,
+                "activity_summary": text,
+                "activity_user_type": "specific",
+                "activity_user_id": uid,
+            }
+        rule = {
+            "name": f"exsim {mech} {category}",
+            "model_id": model_id,
+            "filter_domain": repr(domain),
+        }
+        if mech == "time_rule":
+            field_id = transport.call(
+                "ir.model.fields",
+                "search",
+                [["model", "=", pattern.model], ["name", "=", pattern.trigger_field]],
             )[0]
-            tag(transport, "ir.cron", {name: cid})
-        out.created.append(name)
-    if time_rules:
+            delay, unit = params.delay, params.unit
+            if speed != 1.0:
+                delay, unit = scaled(params.delay_min, speed), "minutes"
+            rule.update(
+                trigger="on_time",
+                trg_date_id=field_id,
+                trg_date_range=delay,
+                trg_date_range_type=unit,
+            )
+        else:
+            rule.update(
+                trigger="on_create_or_write",
+                filter_pre_domain=repr(transition_pre_domain(domain)),
+            )
+        wanted[name] = Wanted(
+            name,
+            mech,
+            "base.automation",
+            rule,
+            {"name": text, "model_id": model_id, **action},
+            mech == "time_rule" and params.new_rule,
+        )
+    return wanted
+
+
+def _plain(value):
+    """A read value as written: many2one ``[id, name]`` -> id, ``False`` kept."""
+    return value[0] if isinstance(value, list) and len(value) == 2 else value
+
+
+def _changes(have: dict, want: dict) -> dict:
+    return {k: v for k, v in want.items() if _plain(have.get(k)) != v}
+
+
+def deploy_policy(
+    transport: Transport,
+    policy: Policy,
+    categories: list[str],
+    speed: float = 1.0,
+    webhook_url: str | None = None,
+    uid: int = 2,
+    dry_run: bool = False,
+) -> Deployment:
+    """Make what is deployed in Odoo what the policy says for ``categories``.
+
+    A redeploy is an update: a rule or scheduled action that is missing is created, one whose
+    settings differ is written (the diff names each field, old -> new), and one exsim deployed
+    earlier that the policy no longer asks for is removed. ``dry_run`` only computes the diff.
+    A webhook rule asked for without ``webhook_url`` is reported and, if deployed, kept."""
+    out = Deployment()
+    wanted = wanted_by_policy(transport, policy, categories, speed, webhook_url, uid, out)
+    tagged = {r["name"]: r for r in deployed(transport)}
+    no_url = {u.split(" ")[0] for u in out.unsupported if "no --webhook-url" in u}
+    time_rules: list[int] = []
+    for name, w in wanted.items():
+        have = tagged.get(name)
+        rid = _existing(transport, w.model, have)
+        if rid is None:
+            out.diff.append(f"+ {name}: create {w.model} {w.vals['name']!r}")
+            out.created.append(name)
+            if dry_run:
+                continue
+            vals = dict(w.vals)
+            if w.model == "ir.cron":
+                vals.update(detect(transport).cron_values())
+            else:
+                vals["action_server_ids"] = [(0, 0, w.action)]
+            rid = transport.call(w.model, "create", [vals])[0]
+            if have is not None:  # its tag outlived the record: point it at the new one
+                transport.call("ir.model.data", "write", [have["id"]], {"res_id": rid})
+            else:
+                tag(transport, w.model, {name: rid})
+            if w.mech == "time_rule":
+                time_rules.append(rid)
+                if not w.new_rule:
+                    now = transport.call("base.automation", "read", [rid], ["create_date"])
+                    transport.call(
+                        "base.automation", "write", [rid], {"last_run": now[0]["create_date"]}
+                    )
+            continue
+        fields_ = sorted({*w.vals, "action_server_ids"} - {"name"})
+        if w.model == "ir.cron":
+            fields_.remove("action_server_ids")
+        row = transport.call(w.model, "read", [rid], fields_)[0]
+        changed = _changes(row, {k: v for k, v in w.vals.items() if k != "name"})
+        action_changed: dict = {}
+        action_id = None
+        arow: dict = {}
+        if w.action:
+            action_ids = row.get("action_server_ids") or []
+            action_id = action_ids[0] if action_ids else None
+            if action_id is None:
+                action_changed = dict(w.action)
+            else:
+                arow = transport.call(
+                    "ir.actions.server", "read", [action_id], sorted(set(w.action) - {"name"})
+                )[0]
+                action_changed = _changes(arow, {k: v for k, v in w.action.items() if k != "name"})
+        if not changed and not action_changed:
+            out.skipped.append(name)
+            continue
+        for k, v in changed.items():
+            out.diff.append(f"~ {name}: {k} {_short(row.get(k))} -> {_short(v)}")
+        for k, v in action_changed.items():
+            out.diff.append(f"~ {name}: action {k} {_short(arow.get(k))} -> {_short(v)}")
+        out.updated.append(name)
+        if dry_run:
+            continue
+        if changed:
+            transport.call(w.model, "write", [rid], changed)
+        if action_changed and action_id is not None:
+            transport.call("ir.actions.server", "write", [action_id], action_changed)
+        elif action_changed:
+            transport.call(w.model, "write", [rid], {"action_server_ids": [(0, 0, w.action)]})
+        if w.mech == "time_rule" and changed:
+            time_rules.append(rid)
+    for name, t in sorted(tagged.items()):
+        if name in wanted or name in no_url:
+            continue
+        out.diff.append(f"- {name}: remove {t['model']}")
+        out.removed.append(name)
+        if not dry_run:
+            _remove(transport, t)
+    if time_rules and not dry_run:
         _anchor_check_job(transport)
     return out
+
+
+def _short(value) -> str:
+    text = repr(_plain(value))
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _existing(transport: Transport, model: str, have: dict | None) -> int | None:
+    if have is None:
+        return None
+    found = transport.call(
+        model, "search", [["id", "=", have["res_id"]], ["active", "in", [True, False]]]
+    )
+    return found[0] if found else None
+
+
+def _remove(transport: Transport, tagged_row: dict) -> None:
+    """Remove one deployed rule or scheduled action (and a cron's server action) and its tag."""
+    model, rid = tagged_row["model"], tagged_row["res_id"]
+    if _existing(transport, model, tagged_row) is not None:
+        if model == "ir.cron":
+            action = transport.call("ir.cron", "read", [rid], ["ir_actions_server_id"])[0]
+            transport.call(model, "unlink", [rid])
+            if action["ir_actions_server_id"]:
+                transport.call("ir.actions.server", "unlink", [action["ir_actions_server_id"][0]])
+        else:
+            transport.call(model, "unlink", [rid])
+    left = transport.call("ir.model.data", "search", [["id", "=", tagged_row["id"]]])
+    if left:  # Odoo drops a record's external ids with it; a dangling tag goes here
+        transport.call("ir.model.data", "unlink", left)
 
 
 def _anchor_check_job(transport: Transport) -> None:
@@ -231,7 +365,7 @@ def _anchor_check_job(transport: Transport) -> None:
 
 
 def deployed(transport: Transport) -> list[dict]:
-    """What exsim deployed: its tagged rules and crons."""
+    """What exsim deployed: its tagged rules and crons (``ir.model.data`` rows)."""
     return transport.call(
         "ir.model.data",
         "search_read",
