@@ -100,6 +100,7 @@ def test_write_gives_run_directories_and_comparison(duel, tmp_path):
     assert json.loads((out / "comparison.json").read_text())["baseline"] == "default"
 
 
+@pytest.mark.slow
 def test_confidence_intervals_cover_the_erlang_c_wait():
     """20 independent replicated experiments of an M/M/c: the analytic Wq lies in most CIs."""
     lam, service, c = 30.0, 3.0, 2

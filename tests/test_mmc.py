@@ -17,8 +17,8 @@ from tests.helpers import run_cases
 CASES = [
     # arrivals/hour, mean service (min), servers, days, replications
     pytest.param(30.0, 3.0, 3, 20, 8, id="rho=0.5"),
-    pytest.param(54.0, 3.0, 3, 40, 8, id="rho=0.9"),
-    pytest.param(50.0, 2.0, 2, 40, 8, id="rho=0.83,c=2"),
+    pytest.param(54.0, 3.0, 3, 40, 8, id="rho=0.9", marks=pytest.mark.slow),
+    pytest.param(50.0, 2.0, 2, 40, 8, id="rho=0.83,c=2", marks=pytest.mark.slow),
 ]
 
 
