@@ -16,7 +16,7 @@ from sim import eventlog
 from sim.config import load_policy
 from sim.odoo import deploy, inject
 from sim.odoo.observe import ObserveError, compare, detections, observe
-from sim.odoo.plan import TimeMap
+from sim.odoo.plan import TimeMap, at_speed
 from sim.odoo.transport import connect
 from tests.odoo_server.live import clean, live_run, settings_of, write_configs
 from tests.odoo_server.pacer import ClockPacer
@@ -83,3 +83,28 @@ def test_webhook_detections_need_the_receivers_log(fake_odoo, odoo_settings, cle
         observe(t, run, tmp_path / "missing.jsonl")
     (tmp_path / "hooks.jsonl").write_text("")
     assert observe(t, run, tmp_path / "hooks.jsonl").num_rows == 0
+
+
+def test_parity_at_speed_needs_the_prediction(fake_odoo, odoo_settings, cleaned, tmp_path):
+    """At speed 60 Odoo runs the 60-minute scan every 60 simulated minutes but the 30-minute
+    time rule's job every 60 (a 1-wall-minute floor on 30/60/10): the simulation of the policy
+    *as Odoo runs it at that speed* matches case for case; the policy as written does not."""
+    s, p = write_configs(tmp_path, days=0.5)
+    run = live_run(odoo_settings, s, p, speed=60.0)
+    assert compare(run.sim, run.live)["agreement"] == 1.0
+    clean(odoo_settings)
+    naive = live_run(odoo_settings, s, p, speed=60.0, predict=False)
+    assert compare(naive.sim, naive.live)["agreement"] < 1.0
+
+
+def test_at_speed_rewrites_what_odoo_clamps():
+    policy = load_policy("odoo-rules")
+    fast, notes = at_speed(policy, 60.0, ["picking_sla", "inbound_delay", "stock_shortage"])
+    rule = fast.detection["picking_sla"].time_rule
+    assert (rule.delay, rule.unit, rule.job_interval_min, rule.lag_min) == (120, "minutes", 60, 60)
+    assert fast.detection["inbound_delay"].time_rule.delay == 1440
+    assert any("time-rule job: every 60 simulated min, not 12" in n for n in notes)
+    scans = load_policy("webhook-n8n-reconciled")
+    fast, notes = at_speed(scans, 60.0)
+    assert fast.detection["picking_sla"].scan.interval_min == 60  # 15 min -> 1 wall minute
+    assert at_speed(policy, 1.0) == (policy, [])

@@ -148,8 +148,9 @@ def inject(
     from collections import Counter
 
     from sim.odoo import inject as inj
+    from sim.odoo.deploy import align_schedules
     from sim.odoo.mapping import pattern_for
-    from sim.odoo.plan import TimeMap, build_plan
+    from sim.odoo.plan import TimeMap, at_speed, build_plan
     from sim.odoo.seed import seed as run_seed
 
     sc, pol = _load(scenario, policy, days)
@@ -163,7 +164,10 @@ def inject(
             fail(f"--ramp: {ramp!r} is not a comma-separated list of cases/s")
         if not rates or min(rates) <= 0:
             fail("--ramp: every rate must be > 0")
-    cases, _ = build_plan(sc, pol, seed_)
+    live_pol, notes = at_speed(pol, 1.0 if rate else speed, list(sc.categories))
+    for note in notes:
+        err_console.print(f"at speed {speed:g}: {note}", style="yellow")
+    cases, _ = build_plan(sc, live_pol, seed_)
     if dry_run:
         counts = Counter(c.category for c in cases)
         for cat, n in sorted(counts.items()):
@@ -196,14 +200,16 @@ def inject(
                 "horizon_min": sc.horizon_min,
             }
             inj.save_run(t, run)
+            # the deployed scans and time rules start at minute 0, as in the simulation
+            align_schedules(t, run["anchor"], live_pol, float(run["speed"]))
+        elif float(run["speed"]) != (1.0 if rate else speed):
+            fail(
+                f"this run was started at speed {run['speed']:g}: "
+                f"resume it with --speed {run['speed']:g}"
+            )
         from datetime import datetime
 
         tm = TimeMap(datetime.fromisoformat(run["anchor"]), float(run["speed"]))
-        if resume and not rate and float(run["speed"]) != speed:
-            err_console.print(
-                f"resuming at the run's own speed {run['speed']:g} (not --speed {speed:g})",
-                style="yellow",
-            )
         injector = inj.Injector(t, master, tm)
         if ramp:
             from sim.odoo.loadtest import cases_for_ramp, ramp_test, render
@@ -252,7 +258,7 @@ def observe(
     from sim.metrics import summarize_reps
     from sim.odoo import inject as inj
     from sim.odoo import observe as obs
-    from sim.odoo.plan import build_plan
+    from sim.odoo.plan import at_speed, build_plan
     from sim.runner import write_run_dir
 
     t = _connect(url, db, user, password, password_file, write=False)
@@ -275,7 +281,9 @@ def observe(
         if compare_sim and run.get("scenario"):
             try:
                 sc, pol = _load(run["scenario"], run.get("policy", "default"), run.get("days"))
-                _, sim_df = build_plan(sc, pol, int(run.get("seed", 0)))
+                # the prediction for the speed the run was played at (see plan.at_speed)
+                live_pol, _ = at_speed(pol, float(run.get("speed", 1.0)), list(sc.categories))
+                _, sim_df = build_plan(sc, live_pol, int(run.get("seed", 0)))
                 summary["sim_vs_live"] = obs.compare(sim_df, df)
             except typer.Exit:
                 err_console.print("warning: cannot reload the scenario; no comparison")
@@ -306,8 +314,13 @@ def deploy_policy(
 ) -> None:
     """Install the policy's detection as automation rules, scheduled actions and webhooks."""
     from sim.odoo.deploy import deploy_policy as run_deploy
+    from sim.odoo.plan import at_speed
 
     sc, pol = _load(scenario, policy, None)
+    for note in at_speed(pol, speed, list(sc.categories))[1]:
+        err_console.print(
+            f"at speed {speed:g}: {note}; the comparison predicts this", style="yellow"
+        )
     t = _connect(url, db, user, password, password_file)
     result = _guarded(
         lambda: run_deploy(t, pol, list(sc.categories), speed, webhook_url, dry_run=dry_run)

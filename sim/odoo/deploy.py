@@ -28,9 +28,11 @@ minutes, so at least 1), to match an ``inject --speed K``.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 
 from sim.odoo.capabilities import detect
 from sim.odoo.mapping import pattern_for, transition_pre_domain
+from sim.odoo.plan import ODOO_DATETIME
 from sim.odoo.seed import MODULE, tag, xmlids
 from sim.odoo.transport import Transport
 from sim.policies.schema import Policy
@@ -362,6 +364,49 @@ def _anchor_check_job(transport: Transport) -> None:
         )
         if rows:
             transport.call("ir.cron", "write", [cron], {"nextcall": rows[0]["create_date"]})
+
+
+def align_schedules(
+    transport: Transport, anchor: str, policy: Policy | None = None, speed: float = 1.0
+) -> int:
+    """Put every deployed schedule at the run's minute 0, as the simulator starts them.
+
+    Each exsim scan's ``nextcall`` becomes the anchor (plus the policy's ``offset_min``, at
+    ``speed``), the shared time-rule job's too, and each time rule's ``last_run`` the anchor
+    (a rule marked ``new_rule`` keeps none: its go-live burst is part of the policy). Odoo
+    wakes its cron threads when a ``nextcall`` is written, so from here on due times are the
+    simulator's. Returns how many schedules were aligned."""
+    offsets: dict[str, float] = {}
+    new_rules: set[str] = set()
+    if policy is not None:
+        for cat, det in policy.detection.items():
+            if det.scan is not None:
+                offsets[f"scan_{cat}"] = det.scan.offset_min / speed
+            if det.time_rule is not None and det.time_rule.new_rule:
+                new_rules.add(f"time_rule_{cat}")
+    start = datetime.fromisoformat(anchor)
+    n = 0
+    for row in deployed(transport):
+        if row["model"] == "ir.cron":
+            at = start + timedelta(minutes=offsets.get(row["name"], offsets.get("scan_*", 0.0)))
+            transport.call(
+                "ir.cron", "write", [row["res_id"]], {"nextcall": at.strftime(ODOO_DATETIME)}
+            )
+            n += 1
+        elif row["name"].startswith("time_rule_"):
+            transport.call(
+                "base.automation",
+                "write",
+                [row["res_id"]],
+                {"last_run": False if row["name"] in new_rules else start.strftime(ODOO_DATETIME)},
+            )
+            n += 1
+    job = xmlids(transport, ["ir_cron_data_base_automation_check"], module="base_automation")
+    cron = job.get("ir_cron_data_base_automation_check")
+    if cron and any(r["name"].startswith("time_rule_") for r in deployed(transport)):
+        transport.call("ir.cron", "write", [cron], {"nextcall": start.strftime(ODOO_DATETIME)})
+        n += 1
+    return n
 
 
 def deployed(transport: Transport) -> list[dict]:

@@ -5,6 +5,15 @@ The plan is the simulator's own stream: the scenario is run with the policy and 
 ``inject`` creates in Odoo, in time order. So the live run and the simulation face exactly
 the same cases, which is what makes their detection outcomes comparable case by case.
 Simulated minutes become Odoo datetimes through a ``TimeMap``: ``anchor + minutes / speed``.
+
+At a compressed speed K not everything in Odoo compresses. Odoo counts job intervals and
+time-rule delays in whole wall-clock minutes (at least 1), derives the time-rule job's
+interval from the shortest wall-clock delay (a tenth, at least 1 minute), and its cron
+threads wake about once a wall-clock minute: at K = 60 a 30-minute scan runs every 60
+simulated minutes, and starts up to 60 simulated minutes late. ``at_speed`` rewrites the
+policy into what Odoo will actually run at speed K, so the simulation the live run is
+compared with predicts Odoo at that speed rather than at real time (``speed_notes`` says
+what changed, for the user).
 """
 
 from __future__ import annotations
@@ -104,3 +113,82 @@ def build_plan(
         for r in occ.itertuples(index=False)
     ]
     return cases, df
+
+
+def wall_minutes(minutes: float, speed: float) -> int:
+    """A simulated duration as Odoo will count it at ``speed``: whole wall minutes, >= 1."""
+    return max(1, round(minutes / speed))
+
+
+def at_speed(
+    policy: Policy, speed: float, categories: list[str] | None = None
+) -> tuple[Policy, list[str]]:
+    """The policy as Odoo runs it at ``speed``, and one note per mechanism that changed.
+
+    Scans: interval rounded to whole wall minutes (>= 1); time rules: delay likewise, and the
+    shared job's interval a tenth of the shortest wall delay, >= 1 wall minute; every cron's
+    wake-up lag (``lag_min``, real-time minutes) becomes ``lag_min x speed`` simulated
+    minutes. Event rules and webhooks happen in the write and are left as they are. Speed 1
+    returns the policy unchanged."""
+    if speed == 1.0:
+        return policy, []
+    from sim.policies.detection.time_rule import job_interval_min
+
+    notes: list[str] = []
+    cats = categories if categories is not None else list(policy.detection)
+    timed = [
+        d.time_rule
+        for c, d in policy.detection.items()
+        if d.time_rule is not None and (c in cats or c == "*")
+    ]
+    job_wall = job_interval_min([float(wall_minutes(t.delay_min, speed)) for t in timed])
+    job_sim = job_wall * speed
+    if timed:
+        real = job_interval_min([t.delay_min for t in timed])
+        if real != job_sim:
+            notes.append(
+                f"time-rule job: every {job_sim:g} simulated min, not {real:g} "
+                f"(Odoo's 1-minute floor applies to wall-clock minutes)"
+            )
+    detection = {}
+    for cat, det in policy.detection.items():
+        update = {}
+        if det.scan is not None:
+            interval = wall_minutes(det.scan.interval_min, speed) * speed
+            if interval != det.scan.interval_min:
+                notes.append(
+                    f"scan {cat}: every {interval:g} simulated min, not {det.scan.interval_min:g}"
+                )
+            update["scan"] = replace_model(
+                det.scan, interval_min=interval, lag_min=det.scan.lag_min * speed
+            )
+        if det.time_rule is not None:
+            delay = wall_minutes(det.time_rule.delay_min, speed) * speed
+            if delay != det.time_rule.delay_min:
+                notes.append(
+                    f"time rule {cat}: {delay:g} simulated min after the trigger, "
+                    f"not {det.time_rule.delay_min:g}"
+                )
+            update["time_rule"] = replace_model(
+                det.time_rule,
+                delay=int(delay),
+                unit="minutes",
+                lag_min=det.time_rule.lag_min * speed,
+                job_interval_min=job_sim,
+            )
+        detection[cat] = replace_model(det, **update) if update else det
+    lags = sorted(
+        {d.scan.lag_min for d in policy.detection.values() if d.scan}
+        | {d.time_rule.lag_min for d in policy.detection.values() if d.time_rule}
+    )
+    if lags and lags[-1] > 0:
+        notes.append(
+            f"scheduled jobs start up to {lags[-1] * speed:g} simulated min late "
+            f"(cron threads wake about every {lags[-1]:g} wall-clock min)"
+        )
+    return replace_model(policy, detection=detection), notes
+
+
+def replace_model(model, **update):
+    """A copy of a pydantic model with ``update`` applied (values valid by construction)."""
+    return model.model_copy(update=update)

@@ -71,6 +71,9 @@ class TimeRule(Strict):
     unit: Literal["minutes", "hour", "day", "month"] = "minutes"
     lag_min: Annotated[float, Field(ge=0)] = 1.0
     new_rule: bool = False
+    job_interval_min: Annotated[float, Field(gt=0)] | None = None
+    """The shared job's interval when known otherwise (a live run at compressed speed, where
+    Odoo's 1-minute floor applies to wall-clock minutes); by default Odoo's rule above."""
 
     @property
     def delay_min(self) -> float:

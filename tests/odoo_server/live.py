@@ -67,25 +67,38 @@ class LiveRun:
     cases: list
 
 
-def live_run(odoo_settings, scenario_path: Path, policy_path: Path, seed_: int = 3) -> LiveRun:
-    """The whole loop on the test server: its clock runs through the horizon in no time."""
+def live_run(
+    odoo_settings,
+    scenario_path: Path,
+    policy_path: Path,
+    seed_: int = 3,
+    speed: float = 1.0,
+    predict: bool = True,
+) -> LiveRun:
+    """The whole loop on the test server: its clock runs through the horizon in no time.
+
+    At ``speed`` K the policy is deployed compressed K times, as ``deploy-policy --speed``
+    does; the simulated side is the policy as Odoo runs it at that speed (``plan.at_speed``)
+    unless ``predict`` is off (then the policy as written, the naive comparison)."""
     server = odoo_settings.server
     scenario, policy = load_scenario(scenario_path), load_policy(policy_path)
-    cases, sim_df = plan.build_plan(scenario, policy, seed_)
-    time_map = plan.TimeMap(scenario.start)
+    live_policy = plan.at_speed(policy, speed, list(scenario.categories))[0]
+    cases, sim_df = plan.build_plan(scenario, live_policy if predict else policy, seed_)
+    time_map = plan.TimeMap(scenario.start, speed)
     server.clock.set(scenario.start)
     t = connect(settings_of(odoo_settings))
     master = seed.seed(t, scenario)
-    deploy.deploy_policy(t, policy, list(scenario.categories))
+    deploy.deploy_policy(t, policy, list(scenario.categories), speed)
     run = {
         "anchor": scenario.start.isoformat(),
-        "speed": 1.0,
+        "speed": speed,
         "scenario": scenario.name,
         "policy": policy.name,
         "seed": seed_,
         "horizon_min": scenario.horizon_min,
     }
     inject.save_run(t, run)
+    deploy.align_schedules(t, run["anchor"], live_policy, speed)
     pacer = ClockPacer(server, time_map)
     inject.Injector(t, master, time_map).run(cases, pacer)
     pacer.finish(scenario.horizon_min)

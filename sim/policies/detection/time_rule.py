@@ -46,7 +46,10 @@ class TimeRuleJob:
     def _run(self):
         # rules register while the model is built; the job starts once it first runs
         env = self.sim.env
-        self.interval = job_interval_min([r.spec.delay_min for r in self.rules])
+        given = [r.spec.job_interval_min for r in self.rules if r.spec.job_interval_min]
+        self.interval = (
+            min(given) if given else job_interval_min([r.spec.delay_min for r in self.rules])
+        )
         self.lag = max(r.spec.lag_min for r in self.rules)
         due = 0.0
         while True:
