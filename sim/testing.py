@@ -19,13 +19,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sim import config
-from sim.experiments.compare import as_policy, as_scenario, compare
-from sim.experiments.requirements import Requirement, Verdict, evaluate, lookup, parse
-from sim.policies.schema import Policy
-from sim.scenarios.schema import Scenario
+if TYPE_CHECKING:  # the plugin is imported by every pytest run in the venv: keep it light
+    from sim.experiments.requirements import Requirement, Verdict
+    from sim.policies.schema import Policy
+    from sim.scenarios.schema import Scenario
 
 
 @dataclass
@@ -40,9 +39,13 @@ class PolicyOutcome:
 
     def value(self, path: str) -> float | None:
         """The KPI at a dotted path, e.g. ``outcome.value("queue_wait_min.p90")``."""
+        from sim.experiments.requirements import lookup
+
         return lookup(self.summary, path)
 
     def check(self, *requirements: str | Requirement) -> list[Verdict]:
+        from sim.experiments.requirements import Requirement, evaluate, parse
+
         reqs = [r if isinstance(r, Requirement) else parse(r) for r in requirements]
         return evaluate(self.summary, reqs)
 
@@ -74,6 +77,10 @@ def run_policy(
     backend: Any = "processes",
 ) -> PolicyOutcome:
     """Run ``reps`` replications of a scenario (library name, path or model) under a policy."""
+    from sim import config
+    from sim.experiments.compare import as_policy, as_scenario, compare
+    from sim.scenarios.schema import Scenario
+
     if isinstance(scenario, Scenario):
         scen = scenario
         if days is not None:

@@ -9,11 +9,16 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-import yaml
 
-from sim import config, eventlog, runner
 from sim.cli.common import app, err_console, fail, out_console, progress_bar
-from sim.summary import build_summary, render_summary
+from sim.lazy import lazy
+
+# imported when a verb first uses them, not for ``exsim --help``
+config = lazy("sim.config")
+eventlog = lazy("sim.eventlog")
+runner = lazy("sim.runner")
+run_summary = lazy("sim.summary")
+yaml = lazy("yaml")
 
 
 @app.command()
@@ -47,7 +52,7 @@ def run(
             result = runner.run(
                 scen, pol, seed=seed, reps=reps, workers=workers, progress=bar, stream_to=stream
             )
-        summary = build_summary(result, scen, pol, warmup_min=warmup_days * 1440.0)
+        summary = run_summary.build_summary(result, scen, pol, warmup_min=warmup_days * 1440.0)
     except BaseException:
         if stream is not None:
             stream.unlink(missing_ok=True)
@@ -75,7 +80,7 @@ def run(
     if as_json:
         sys.stdout.write(json.dumps(summary, indent=2) + "\n")
     else:
-        render_summary(out_console, summary)
+        run_summary.render_summary(out_console, summary)
         out_console.print(f"[dim]wrote {out}/events.parquet and summary.json[/]")
 
 

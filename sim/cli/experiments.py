@@ -17,18 +17,21 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-import yaml
 from rich.table import Table
 
-from sim import config
 from sim.cli.common import app, fail, out_console, progress_bar
-from sim.experiments import backends, requirements, staffing
-from sim.experiments.compare import check_run_args
-from sim.experiments.compare import compare as run_compare
-from sim.experiments.kpis import HEADLINE
-from sim.experiments.sweep import grid_points
-from sim.experiments.sweep import sweep as run_sweep
-from sim.metrics import get_path
+from sim.lazy import lazy
+
+# imported when a verb first uses them, not for ``exsim --help``
+config = lazy("sim.config")
+backends = lazy("sim.experiments.backends")
+comparison = lazy("sim.experiments.compare")
+headline_kpis = lazy("sim.experiments.kpis")
+metrics = lazy("sim.metrics")
+requirements = lazy("sim.experiments.requirements")
+staffing = lazy("sim.experiments.staffing")
+sweeping = lazy("sim.experiments.sweep")
+yaml = lazy("yaml")
 
 ScenarioArg = Annotated[str, typer.Argument(help="Scenario: library name or YAML path.")]
 PolicyOpt = Annotated[str, typer.Option("--policy", "-p", help="Library name or YAML path.")]
@@ -120,9 +123,9 @@ def compare(
     except config.ConfigError as exc:
         fail(str(exc))
     chosen = _backend(backend, dask)
-    _checked(check_run_args, scen, reps, warmup_days * 1440.0)
+    _checked(comparison.check_run_args, scen, reps, warmup_days * 1440.0)
     with progress_bar(f"{len(pols) * reps} runs") as bar:
-        res = run_compare(
+        res = comparison.compare(
             scen,
             pols,
             reps=reps,
@@ -143,7 +146,7 @@ def compare(
     if as_json:
         sys.stdout.write(json.dumps(res.to_json(), indent=2) + "\n")
         return
-    _render_comparison(res, [*HEADLINE, *extra])
+    _render_comparison(res, [*headline_kpis.HEADLINE, *extra])
     if out is not None:
         out_console.print(f"[dim]wrote {out}/<policy>/ run directories and {out}/comparison.csv[/]")
 
@@ -267,12 +270,12 @@ def sweep(
         pol = config.load_policy(policy)
     except config.ConfigError as exc:
         fail(str(exc))
-    _checked(grid_points, scen, pol, params)
-    _checked(check_run_args, scen, reps, warmup_days * 1440.0)
+    _checked(sweeping.grid_points, scen, pol, params)
+    _checked(comparison.check_run_args, scen, reps, warmup_days * 1440.0)
     chosen = _backend(backend, dask)
     n = math.prod(len(v) for v in params.values()) * reps
     with progress_bar(f"{n} runs") as bar:
-        sw = run_sweep(
+        sw = sweeping.sweep(
             scen,
             pol,
             params,
@@ -357,9 +360,9 @@ def check(
     except config.ConfigError as exc:
         fail(str(exc))
     chosen = _backend(backend, dask)
-    _checked(check_run_args, scen, reps, warmup_days * 1440.0)
+    _checked(comparison.check_run_args, scen, reps, warmup_days * 1440.0)
     with progress_bar(f"{reps} runs") as bar:
-        res = run_compare(
+        res = comparison.compare(
             scen,
             [pol],
             reps=reps,
@@ -445,7 +448,7 @@ def staff(
     except config.ConfigError as exc:
         fail(str(exc))
     chosen = _backend(backend, dask)
-    _checked(check_run_args, scen, reps, warmup_days * 1440.0)
+    _checked(comparison.check_run_args, scen, reps, warmup_days * 1440.0)
     with progress_bar("staffing search") as bar:
         plan = _checked(
             staffing.recommend,
@@ -481,7 +484,7 @@ def staff(
             "cost": plan.cost,
             "evaluations": plan.evaluations,
             "requirements": [v.to_json() for v in plan.verdicts],
-            "kpis": {k: _get(plan.summary, k) for k, _, _ in HEADLINE},
+            "kpis": {k: _get(plan.summary, k) for k, _, _ in headline_kpis.HEADLINE},
         }
         sys.stdout.write(json.dumps(doc, indent=2) + "\n")
     else:
@@ -494,7 +497,7 @@ def staff(
 
 def _get(summary: dict, path: str):
     try:
-        return get_path(summary, path)
+        return metrics.get_path(summary, path)
     except KeyError:
         return None
 
@@ -523,7 +526,7 @@ def _render_plan(plan, names: dict[str, list[str]], reps: int) -> None:
     kpis.add_column("KPI")
     kpis.add_column("value", justify="right")
     ci = plan.summary.get("ci95") or {}
-    for path, label, unit in HEADLINE:
+    for path, label, unit in headline_kpis.HEADLINE:
         lohi = _get(ci, path)
         lohi = lohi if isinstance(lohi, list) else [None, None]
         kpis.add_row(label, f"{_fmt(_get(plan.summary, path), unit)} {_interval(*lohi, unit)}")

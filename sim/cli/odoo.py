@@ -10,7 +10,9 @@ from pathlib import Path
 import typer
 
 from sim.cli.common import app, err_console, fail, out_console, progress_bar
-from sim.config import ConfigError, load_policy, load_scenario
+from sim.lazy import lazy
+
+config = lazy("sim.config")  # imported when a verb first uses it
 
 odoo_app = typer.Typer(no_args_is_help=True, help="Drive, observe and configure a live Odoo.")
 app.add_typer(odoo_app, name="odoo")
@@ -47,8 +49,8 @@ def _connect(url, db, user, password, password_file, write: bool = True):
 def _load(scenario: str, policy: str, days: float | None):
     try:
         overrides = {"horizon_days": days} if days else None
-        return load_scenario(scenario, overrides), load_policy(policy)
-    except ConfigError as exc:
+        return config.load_scenario(scenario, overrides), config.load_policy(policy)
+    except config.ConfigError as exc:
         fail(str(exc))
 
 

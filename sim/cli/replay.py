@@ -12,21 +12,26 @@ import os
 import sys
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-import yaml
 from rich.table import Table
 
-import replay as replay_pkg
-from replay.calibrate import calibrate as fit_scenario
-from replay.history import History, history_of
-from replay.run import AS_IS, write_replay
-from replay.run import replay as replay_history
-from replay.validation import distance_table, validate
-from sim import config
 from sim.cli.common import app, err_console, fail, out_console, progress_bar
-from sim.metrics import get_path
+from sim.lazy import lazy
+
+if TYPE_CHECKING:
+    from replay.history import History
+
+# imported when a verb first uses them, not for ``exsim --help``
+replay_pkg = lazy("replay")
+calibration = lazy("replay.calibrate")
+histories = lazy("replay.history")
+replaying = lazy("replay.run")
+validating = lazy("replay.validation")
+config = lazy("sim.config")
+metrics = lazy("sim.metrics")
+yaml = lazy("yaml")
 
 #: KPI rows of the side-by-side table: (label, dotted path, unit).
 KPIS: tuple[tuple[str, str, str], ...] = (
@@ -71,7 +76,7 @@ def _load(log: Path | None, mapping: Path | None, odoo: bool, since, until) -> H
                 err_console.print(report.summary(), highlight=False, soft_wrap=True)
     except replay_pkg.ReplayInputError as exc:
         fail(str(exc))
-    return history_of(df)
+    return histories.history_of(df)
 
 
 def _pull_odoo(since: str | None, until: str | None):
@@ -120,7 +125,7 @@ def render_side_by_side(summaries: dict[str, dict]) -> Table:
         cells = []
         for s in summaries.values():
             try:
-                cells.append(_fmt(get_path(s, path), unit))
+                cells.append(_fmt(metrics.get_path(s, path), unit))
             except KeyError:
                 cells.append("–")
         table.add_row(label, *cells)
@@ -154,9 +159,9 @@ def replay_cmd(
     history = _load(log, mapping, odoo, since, until)
     name = log.stem if log is not None else "odoo"
     with progress_bar(f"replay {name}") as bar:
-        outcome = replay_history(history, pols, seed, reps, sla, progress=bar, name=name)
+        outcome = replaying.replay(history, pols, seed, reps, sla, progress=bar, name=name)
     out = out or Path("runs") / f"replay-{name}"
-    write_replay(out, outcome, sla)
+    replaying.write_replay(out, outcome, sla)
     summaries = outcome.summaries()
     if as_json:
         sys.stdout.write(json.dumps(summaries, indent=2) + "\n")
@@ -165,8 +170,9 @@ def replay_cmd(
     out_console.print("[bold]assumptions[/]")
     for note in outcome.assumptions:
         out_console.print(f"  - {note}", highlight=False)
-    others = " ".join(f"--compare {out}/{n}" for n in summaries if n != AS_IS)
-    out_console.print(f"[dim]wrote {out}/; compare: exsim report {out}/{AS_IS} {others}[/]")
+    as_is = replaying.AS_IS
+    others = " ".join(f"--compare {out}/{n}" for n in summaries if n != as_is)
+    out_console.print(f"[dim]wrote {out}/; compare: exsim report {out}/{as_is} {others}[/]")
 
 
 def _scenario_yaml(cal, validation: dict) -> str:
@@ -177,7 +183,7 @@ def _scenario_yaml(cal, validation: dict) -> str:
         f"# Desk rates (not part of the scenario): escalation {_pct(esc)}, reopen {_pct(reo)}.",
         f"# Validated under policy '{validation['policy']}' ({validation['reps']} reps):",
     ]
-    for row in distance_table(validation).itertuples(index=False):
+    for row in validating.distance_table(validation).itertuples(index=False):
         value = "n/a" if row.value is None else f"{row.value:.4g}"
         lines.append(f"#   {row.what}: {row.distance} {value}")
     body = yaml.safe_dump(cal.scenario.model_dump(mode="json"), sort_keys=False)
@@ -232,9 +238,9 @@ def calibrate_cmd(
     """Fit an injected-mode scenario to a recorded log, then validate it by simulation."""
     pol = _policies([policy])[0]
     history = _load(log, mapping, False, None, None)
-    cal = fit_scenario(history, name=name or out.stem)
+    cal = calibration.calibrate(history, name=name or out.stem)
     with progress_bar("validating") as bar:
-        report = validate(cal, history, pol, seed=seed, reps=reps, progress=bar)
+        report = validating.validate(cal, history, pol, seed=seed, reps=reps, progress=bar)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(out.name + ".partial")
     try:
@@ -255,7 +261,7 @@ def calibrate_cmd(
     dist = Table(title=f"validation: simulated under '{pol.name}' vs history", title_justify="left")
     for col in ("what", "distance", "value"):
         dist.add_column(col, justify="right" if col == "value" else "left")
-    for row in distance_table(report).itertuples(index=False):
+    for row in validating.distance_table(report).itertuples(index=False):
         dist.add_row(row.what, row.distance, "–" if row.value is None else f"{row.value:.4g}")
     out_console.print(dist)
     out_console.print(f"[dim]wrote {out}[/]")
