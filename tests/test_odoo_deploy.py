@@ -216,3 +216,83 @@ def test_redeploy_updates_creates_and_removes(t, tmp_path):
     again = deploy.deploy_policy(t, changed, cats)
     assert not (again.created or again.updated or again.removed) and len(again.skipped) == 3
     assert sorted(r["name"] for r in deploy.deployed(t)) == sorted(again.skipped)
+
+
+def _exsim_leftovers(t) -> dict[str, int]:
+    """Everything that still points at exsim after a cleanup (what the issue counted)."""
+    ctx = {"context": {"active_test": False}}
+    left = {
+        "tags": t.call("ir.model.data", "search_count", [["module", "=", "exsim"]]),
+        "pickings": t.call(
+            "stock.picking", "search_count", [["origin", "=like", "exsim/%"]], **ctx
+        ),
+        "moves": t.call("stock.move", "search_count", [["origin", "=like", "exsim/%"]]),
+        "orders": t.call("sale.order", "search_count", [["name", "=like", "exsim/%"]])
+        + t.call("purchase.order", "search_count", [["name", "=like", "exsim/%"]]),
+        "partners": t.call("res.partner", "search_count", [["ref", "=like", "exsim/%"]], **ctx),
+        "stocked archived products": len(
+            [
+                p
+                for p in t.call(
+                    "product.product",
+                    "search_read",
+                    [["name", "=like", "exsim %"], ["active", "=", False]],
+                    fields=["qty_available"],
+                    **ctx,
+                )
+                if p["qty_available"]
+            ]
+        ),
+    }
+    for model in ("stock.picking", "sale.order", "purchase.order"):
+        ids = t.call(model, "search", [], **ctx)
+        left["messages"] = left.get("messages", 0) + t.call(
+            "mail.message",
+            "search_count",
+            [["model", "=", model], ["res_id", "not in", ids]],
+        )
+    return left
+
+
+def test_cleanup_removes_what_the_run_caused(t):
+    """Transfers Odoo made on confirming injected orders, their moves and chatter, the records
+    of an aborted inject (untagged) and the stock of the seed's product all go; records that
+    are not exsim's stay."""
+    others = {
+        m: t.call(m, "search_count", [], context={"active_test": False})
+        for m in ("stock.picking", "sale.order", "res.partner", "product.product")
+    }
+    master = seed.seed(t)
+    tm = TimeMap(inject.utc_now() - timedelta(hours=2))
+    cats = ["stock_shortage", "credit_hold", "inbound_delay", "picking_sla", "master_data_gap"]
+    cases = [PlannedCase(12, i, c, float(i), float(i), 50.0, "key") for i, c in enumerate(cats)]
+    cases.append(PlannedCase(12, 9, "inventory_discrepancy", 9.0, 9.0, 50.0, None))
+    inject.Injector(t, master, tm).run(cases, lambda cs: [cs])
+    # an aborted run: an order created and confirmed, never tagged
+    aborted = t.call(
+        "sale.order",
+        "create",
+        [
+            {
+                "name": "exsim/invoice_block/12/77",
+                "partner_id": master.partners["key"],
+                "order_line": [(0, 0, {"product_id": master.stocked, "product_uom_qty": 1.0})],
+            }
+        ],
+    )
+    t.call("sale.order", "action_confirm", aborted)
+    generated = t.call("stock.picking", "search", [["sale_id", "in", aborted]])
+    assert generated and not t.call(
+        "ir.model.data", "search", [["model", "=", "stock.picking"], ["res_id", "in", generated]]
+    )
+    before = _exsim_leftovers(t)
+    assert before["pickings"] >= 4 and before["messages"] == 0 and before["moves"] >= 1
+    report = cleanup.cleanup(t)
+    assert not report.failed
+    assert _exsim_leftovers(t) == dict.fromkeys(before, 0)
+    assert report.archived.get("product.product") == 1  # the seed's stocked product
+    after = {
+        m: t.call(m, "search_count", [], context={"active_test": False})
+        for m in ("stock.picking", "sale.order", "res.partner")
+    }
+    assert after == {m: others[m] for m in after}

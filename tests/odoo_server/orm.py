@@ -539,6 +539,18 @@ class Model:
             return True
         self.env.server.automation.before_unlink(self.env, self._name, ids)
         self._check_unlink(ids)
+        if self._mail_thread:  # mail.thread: chatter, activities and followers go along
+            for model in ("mail.message", "mail.activity", "mail.followers"):
+                if model in self.env.db.tables:
+                    key = "model" if model == "mail.message" else "res_model"
+                    table = self.env.db.tables[model]
+                    gone = [
+                        i
+                        for i, r in table.items()
+                        if r.get(key) == self._name and r.get("res_id") in set(ids)
+                    ]
+                    if gone:
+                        self.env[model].unlink(gone)
         self._cascade(ids)
         for row_id in ids:
             self.env.db.delete(self._name, row_id)

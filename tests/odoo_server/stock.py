@@ -173,6 +173,19 @@ class Picking(Model):
             self.env["purchase.order"].refresh_receipt(sorted(purchases))
 
     @api_records
+    def unlink(self, ids: Any) -> bool:
+        """Odoo 17: a transfer cancels and deletes its moves first (done ones refuse)."""
+        ids = as_ids(ids)
+        moves = [m["id"] for pid in ids if pid in self.table for m in self.moves(pid)]
+        live = [
+            m for m in moves if self.env.row("stock.move", m)["state"] not in ("done", "cancel")
+        ]
+        self.env["stock.move"].unreserve(live)
+        self.env["stock.move"].write(live, {"state": "cancel"})
+        self.env["stock.move"].unlink(moves)
+        return super().unlink(ids)
+
+    @api_records
     def action_cancel(self, ids: Any) -> bool:
         ids = as_ids(ids)
         moves = [m["id"] for pid in ids for m in self.moves(pid) if m["state"] != "done"]
@@ -186,6 +199,11 @@ class Picking(Model):
 @register("stock.move")
 class Move(Model):
     _order = "sequence, id"
+
+    def _check_unlink(self, ids: list[int]) -> None:
+        if any(self.table[i]["state"] not in ("draft", "cancel") for i in ids):
+            raise UserError("You can only delete draft or cancelled moves.")
+
     _defaults = {
         "state": "draft",
         "procure_method": "make_to_stock",
