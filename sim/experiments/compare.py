@@ -14,6 +14,7 @@ import json
 import math
 import re
 import time
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,6 +22,7 @@ from typing import Any
 
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import yaml
 
 from sim import config, eventlog, stats
@@ -106,6 +108,13 @@ class Comparison:
         (path / "scenario.yaml").write_text(_dump(self.scenario))
         (path / "policy.yaml").write_text(_dump(self.policies[name]))
 
+    def shared_cases(self) -> dict[str, Any] | None:
+        """How many occurrences all policies share (:func:`shared_occurrences`); None
+        when the logs were not kept."""
+        if len(self.logs) != len(self.policies):
+            return None
+        return shared_occurrences(self.logs)
+
     def to_json(self) -> dict[str, Any]:
         rows = [
             {k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in r.items()}
@@ -118,6 +127,7 @@ class Comparison:
             "seed": self.seed,
             "reps": self.reps,
             "warmup_days": self.warmup_min / 1440.0,
+            "shared_cases": self.shared_cases(),
             "rows": rows,
         }
 
@@ -173,6 +183,33 @@ def compare(
         logs=logs,
         wall_s=time.perf_counter() - t0,
     )
+
+
+def occurrence_keys(table: pa.Table) -> Counter:
+    """Each occurrence of a log as (replication, category, cause, time): the stable key that
+    pairs the same exception across policies (case ids are numbered in order of occurrence,
+    so they pair only while the two runs agree on everything before)."""
+    table = table.select(["rep", "event", "category", "detail", "ts"])
+    occurred = table.filter(pc.equal(table["event"].cast(pa.string()), "occurred"))
+    cols = [occurred[c].to_pylist() for c in ("rep", "category", "detail", "ts")]
+    return Counter(zip(*cols, strict=True))
+
+
+def shared_occurrences(logs: dict[str, pa.Table]) -> dict[str, Any]:
+    """Occurrences common to every policy's log, matched by :func:`occurrence_keys`.
+
+    ``shared`` counts those every policy has (a key present twice in each counts twice);
+    ``occurrences`` is each policy's own total. With common random numbers the exceptions the
+    world makes on its own are shared; what differs is a consequence of how cases were handled.
+    """
+    keys = {name: occurrence_keys(t) for name, t in logs.items()}
+    common = None
+    for counter in keys.values():
+        common = counter if common is None else common & counter
+    return {
+        "shared": sum((common or Counter()).values()),
+        "occurrences": {name: sum(c.values()) for name, c in keys.items()},
+    }
 
 
 def comparison_table(per_rep: dict[str, list[dict]]) -> pd.DataFrame:

@@ -14,10 +14,23 @@ orders on credit hold.
 
 from __future__ import annotations
 
+import bisect
 import heapq
 from typing import TYPE_CHECKING
 
-from sim.generators.distributions import Sampler
+from sim.generators.operations.demand import (
+    CARRIER,
+    CUSTOMS,
+    INVOICE,
+    LABEL,
+    PAYMENT,
+    PICK,
+    POD,
+    SHRINK,
+    SHRINK_LINE,
+    TRANSIT,
+)
+from sim.generators.operations.keyed import one, substream
 from sim.generators.operations.state import Order
 from sim.policies.schema import _minutes
 from sim.shifts import Calendar
@@ -34,27 +47,19 @@ class Floor:
         sim = world.sim
         streams = sim.streams
         self.spec = ops.warehouse
-        self.pick = Sampler(self.spec.pick_min, streams.generator("floor/pick"))
-        self.draw = streams.stream("floor/decisions")
+        self.streams = streams
         self.carriers = ops.carriers
-        self.transit = [
-            Sampler(c.transit_days, streams.generator(f"floor/transit/{c.name}"))
-            for c in self.carriers
-        ]
-        self.retry = [
-            Sampler(c.retry_ok_min, streams.generator(f"floor/retry/{c.name}"))
-            for c in self.carriers
-        ]
+        self.retry = [one(c.retry_ok_min) for c in self.carriers]
         total = sum(c.share for c in self.carriers)
         self.carrier_cum = []
         acc = 0.0
         for c in self.carriers:
             acc += c.share / total
             self.carrier_cum.append(acc)
+        self.last_carrier = len(self.carrier_cum) - 1
         self.outages = [
             [(o.start_min, o.start_min + o.duration_min) for o in c.outages] for c in self.carriers
         ]
-        self.pay = Sampler(ops.finance.payment_days, streams.generator("finance/payment"))
         self.shrink = ops.inventory.shrink_prob
         self.labelled: list[list[Order]] = [[] for _ in self.carriers]
         self.sla_watch = world.wants("picking_sla")
@@ -116,28 +121,22 @@ class Floor:
         order.picked = self.world.env.now  # started: no longer "not started within SLA"
         order.resolved = True  # a second entry in the pick queue (re-prioritised) is skipped
         self.world.clear(order.cases.get("picking_sla"))
-        return self.pick()
+        return order.fate[PICK]
 
     def _picked(self, agent: Agent, order: Order) -> None:
         world = self.world
         world.stock.issue(order)
         # shrink: a unit goes missing on a line now and then (one draw per order)
-        lines = order.lines
-        if self.shrink and self.draw.random() < 1.0 - (1.0 - self.shrink) ** len(lines):
-            p = lines[int(self.draw.random() * len(lines))][0]
+        lines, fate = order.lines, order.fate
+        if self.shrink and fate[SHRINK] < 1.0 - (1.0 - self.shrink) ** len(lines):
+            p = lines[int(fate[SHRINK_LINE] * len(lines))][0]
             phys = world.stock.physical[order.wh]
             phys[p] = max(0.0, phys[p] - 1.0)
-        order.carrier = order.carrier if order.carrier is not None else self._carrier()
+        if order.carrier is None:
+            order.carrier = min(bisect.bisect(self.carrier_cum, fate[CARRIER]), self.last_carrier)
         self._label(order)
 
     # -- carriers ----------------------------------------------------------------------------
-    def _carrier(self) -> int:
-        u = self.draw.random()
-        for i, c in enumerate(self.carrier_cum):
-            if u < c:
-                return i
-        return len(self.carrier_cum) - 1
-
     def _down(self, carrier: int, t: float) -> float | None:
         """End of the outage ``carrier`` is in at ``t``, or None."""
         for a, b in self.outages[carrier]:
@@ -149,7 +148,12 @@ class Floor:
         world, now = self.world, self.world.env.now
         c = order.carrier
         down = self._down(c, now)
-        if down is None and self.draw.random() >= self.carriers[c].api_failure_prob:
+        tries = order.tries
+        order.tries += 1
+        # the first request's outcome is in the order's fate; a retry draws from its own key
+        retry = None if tries == 0 else substream(self.streams, "floor/label", order.id, tries)
+        u = order.fate[LABEL] if retry is None else float(retry.random())
+        if down is None and u >= self.carriers[c].api_failure_prob:
             world.clear(order.cases.get("carrier_failure"))
             self.labelled[c].append(order)
             return
@@ -163,7 +167,8 @@ class Floor:
                 order.wh,
                 f"label:{order.id}:{self.carriers[c].name}",
             )
-        retry_at = (down if down is not None else now) + self.retry[c]()
+        wait = substream(self.streams, f"floor/retry/{self.carriers[c].name}", order.id, tries)
+        retry_at = (down if down is not None else now) + self.retry[c](wait)
         world.env.timeout(retry_at - now, order).callbacks.append(self._retry)
 
     def _retry(self, event) -> None:
@@ -201,15 +206,16 @@ class Floor:
                 continue
             order.shipped = now
             world.outcomes.shipped(order, now)
-            if spec.customs_prob and self.draw.random() < spec.customs_prob:
+            fate = order.fate
+            if fate[CUSTOMS] < spec.customs_prob:
                 world.open_case("pod_dispute", order.value, order, order.wh, f"customs:{order.id}")
-            if self.draw.random() < world.ops.finance.invoice_block_prob:
+            if fate[INVOICE] < world.ops.finance.invoice_block_prob:
                 world.open_case(
                     "invoice_block", order.value, order, order.wh, f"invoice:{order.id}"
                 )
-            arrive = now + self.transit[carrier]() * 1440.0
+            arrive = now + fate[TRANSIT + carrier] * 1440.0
             order.delivered = arrive
-            disputed = self.draw.random() < spec.pod_dispute_prob
+            disputed = fate[POD] < spec.pod_dispute_prob
             if arrive > order.promise or disputed:
                 if arrive > order.promise and world.wants("delivery_delay"):
                     env.timeout(max(0.0, order.promise - now), order).callbacks.append(self._late)
@@ -239,7 +245,7 @@ class Floor:
     def _settle_delivery(self, order: Order, arrive: float) -> None:
         """Delivered at ``arrive``: outcome counted, invoice due after the payment terms."""
         self.world.outcomes.delivered(order)
-        due = arrive + self.pay() * 1440.0
+        due = arrive + order.fate[PAYMENT] * 1440.0
         heapq.heappush(self.payments, (due, order.id, order.customer, order.value))
         self.world.orders.pop(order.id, None)
 

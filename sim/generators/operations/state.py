@@ -33,9 +33,11 @@ class Order:
         "cases",
         "cancelled",
         "waiting",
+        "fate",
+        "tries",
     )
 
-    def __init__(self, id, t, customer, wh, lines, value, promise):
+    def __init__(self, id, t, customer, wh, lines, value, promise, fate=()):
         self.id, self.t, self.customer, self.wh = id, t, customer, wh
         self.lines = lines  # list of [product id, quantity]
         self.value, self.promise = value, promise
@@ -53,11 +55,17 @@ class Order:
         self.cases: dict[str, object] = {}  # open exception case per category
         self.cancelled = False
         self.waiting: set[int] = set()  # products it waits for
+        self.fate = fate  # its keyed draws on the floor (demand.py: PICK, CARRIER, ...)
+        self.tries = 0  # label requests made
 
 
 class PurchaseOrder:
+    """A replenishment order; ``id`` is ``"w:p:k"``, the k-th for product p at warehouse w
+    (stable across policies), and ``draws`` its keyed (partial, share, inspection) uniforms."""
+
     __slots__ = (
         "id",
+        "draws",
         "supplier",
         "wh",
         "product",
@@ -70,8 +78,9 @@ class PurchaseOrder:
         "expedited",
     )
 
-    def __init__(self, id, supplier, wh, product, qty, t, planned, arrival):
+    def __init__(self, id, supplier, wh, product, qty, t, planned, arrival, draws=(0.0, 0.0, 1.0)):
         self.id, self.supplier, self.wh, self.product = id, supplier, wh, product
+        self.draws = draws
         self.qty, self.t, self.planned, self.arrival = qty, t, planned, arrival
         self.case = None
         self.received = False

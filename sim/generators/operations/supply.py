@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections import deque
 from typing import TYPE_CHECKING
 
-from sim.generators.distributions import Sampler
+from sim.generators.operations.keyed import one, substream
 from sim.generators.operations.state import Order, PurchaseOrder
 
 if TYPE_CHECKING:
@@ -32,9 +32,10 @@ class Supply:
         self.spec = ops.suppliers
         self.inv = ops.inventory
         streams = world.sim.streams
-        self.lead = Sampler(self.spec.lead_time_days, streams.generator("supply/lead"))
-        self.delay = Sampler(self.spec.delay_days, streams.generator("supply/delay"))
-        self.draw = streams.stream("supply/decisions")
+        self.streams = streams
+        self.lead = one(self.spec.lead_time_days)
+        self.delay = one(self.spec.delay_days)
+        self.raised: dict[tuple[int, int], int] = {}  # purchase orders raised per (wh, product)
         n_wh, n_p = len(world.warehouses), len(world.md.products)
         demand = ops.demand
         per_day = demand.orders_per_day * demand.lines.mean * demand.quantity.mean
@@ -49,7 +50,6 @@ class Supply:
         self.open_pos: dict[tuple[int, int], list[PurchaseOrder]] = {}
         self.delay_case: dict[tuple[int, int], object] = {}
         self.urgent_case: dict[tuple[int, int], object] = {}
-        self.next_po = 0
         for w in range(n_wh):
             for p in range(n_p):
                 qty = round(max(self.daily[w][p] * self.inv.initial_cover_days, 3 * self.min_qty))
@@ -133,18 +133,33 @@ class Supply:
         world, env, spec = self.world, self.world.env, self.spec
         now = env.now
         supplier = world.md.products[p].supplier
-        lead = (self.lead() if lead_days is None else lead_days) * 1440.0
+        # the k-th purchase order for (w, p) draws from its own key: lead time, slip, and at
+        # receipt whether it comes partial (and how much) and whether it fails inspection
+        k = self.raised.get((w, p), 0)
+        self.raised[(w, p)] = k + 1
+        gen = substream(self.streams, "supply/receipt", w, p, k)
+        u_delay, u_partial, u_share, u_quality = gen.random(4).tolist()
+        lead = (self.lead(gen) if lead_days is None else lead_days) * 1440.0
         planned = now + lead
         late = 0.0
         if lead_days is None:
-            if self.draw.random() < spec.delay_prob:
-                late += self.delay() * 1440.0
+            if u_delay < spec.delay_prob:
+                late += self.delay(gen) * 1440.0
             for slip in spec.slips:
                 start = slip.from_day * 1440.0
                 if slip.supplier == supplier and start <= planned < start + slip.days * 1440.0:
                     late += slip.days_late * 1440.0
-        po = PurchaseOrder(self.next_po, supplier, w, p, qty, now, planned, planned + late)
-        self.next_po += 1
+        po = PurchaseOrder(
+            f"{w}:{p}:{k}",
+            supplier,
+            w,
+            p,
+            qty,
+            now,
+            planned,
+            planned + late,
+            (u_partial, u_share, u_quality),
+        )
         self.open_pos.setdefault((w, p), []).append(po)
         env.timeout(po.arrival - now, po).callbacks.append(self._arrive)
         if late > 0:
@@ -165,10 +180,11 @@ class Supply:
         self.open_pos[(po.wh, po.product)].remove(po)
         world.clear(po.case)
         qty = po.qty
-        if self.draw.random() < spec.partial_prob:
-            qty = float(max(1, round(qty * (0.3 + 0.5 * self.draw.random()))))
+        u_partial, u_share, u_quality = po.draws
+        if u_partial < spec.partial_prob:
+            qty = float(max(1, round(qty * (0.3 + 0.5 * u_share))))
             world.outcomes.count("partial_receipts")
-        held = self.draw.random() < spec.quality_fail_prob and world.wants("quality_hold")
+        held = u_quality < spec.quality_fail_prob and world.wants("quality_hold")
         world.stock.receive(po.wh, po.product, qty, held=held)
         if held:
             value = qty * world.md.products[po.product].value

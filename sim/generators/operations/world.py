@@ -26,8 +26,10 @@ from typing import TYPE_CHECKING
 
 from sim.case import Case
 from sim.generators.arrivals import ArrivalClock
-from sim.generators.distributions import Sampler, block_drawer
+from sim.generators.distributions import block_drawer
+from sim.generators.operations.demand import OrderDraws
 from sim.generators.operations.floor import Floor
+from sim.generators.operations.keyed import BLOCK, one, substream, text_key
 from sim.generators.operations.masterdata import MasterDataSet
 from sim.generators.operations.outcomes import Outcomes
 from sim.generators.operations.state import Order, Stock
@@ -66,11 +68,8 @@ class OperationsWorld:
         self.md = MasterDataSet(md, scenario.tiers(), sorted(set(self.sites)), streams)
         self.defect_wave = wave
         self.stock = Stock(len(self.warehouses), md.products)
-        self.rng = streams.stream("operations/decisions")
-        self.handling = {
-            name: Sampler(cat.handling_min, streams.generator(f"handling/{name}"))
-            for name, cat in scenario.categories.items()
-        }
+        #: work content per category, drawn per case keyed by (cause, time)
+        self.handling = {name: one(cat.handling_min) for name, cat in scenario.categories.items()}
         self.orders: dict[int, Order] = {}  # open orders (not yet delivered)
         self._site_wh: dict[str, tuple[list[int], list[float]]] = {}
         for i, w in enumerate(scenario.warehouses):
@@ -130,10 +129,14 @@ class OperationsWorld:
             return None
         if order is not None and tier is None:
             tier = self.md.customers[order.customer].tier
+        now = self.env.now
+        work = self.handling[category](
+            substream(self.sim.streams, f"handling/{category}", *text_key(f"{cause}@{now!r}"))
+        )
         case = self.sim.occur(
             category,
-            self.env.now,
-            self.handling[category](),
+            now,
+            work,
             value,
             tier,
             self.warehouses[wh],
@@ -200,38 +203,34 @@ class OperationsWorld:
             sim.streams.stream("operations/orders").exponential,
         )
         accept = sim.streams.stream("operations/orders-thinning")
-        lines = Sampler(demand.lines, sim.streams.generator("operations/lines"))
-        qty = Sampler(demand.quantity, sim.streams.generator("operations/quantity"))
-        gen = sim.streams.generator("operations/products")
-        n_products = len(self.md.products)
-        picks: list[int] = []
+        draws = OrderDraws(self)
+        block = draws.block(0)
         customers = self.md.customers
-        cust_draw = sim.streams.stream("operations/customers")
+        n_customers = len(customers)
         next_id = 0
         t = clock.next_after(0.0)
         while t < sim.horizon:
             factor, promo = self._demand_factor(t)
             if accept.random() * peak_max * boost < factor:
                 yield env.timeout(t - env.now)
-                n = max(1, int(round(lines())))
+                i = next_id - block.base
+                if i >= BLOCK:
+                    block = draws.block(next_id // BLOCK)
+                    i = 0
                 order_lines: dict[int, float] = {}  # one line per product
-                for _ in range(n):
-                    if promo is not None and accept.random() < promo[0]:
+                products, qty = block.products, block.qty
+                for k in range(block.starts[i], block.starts[i + 1]):
+                    if promo is not None and block.promo_u[k] < promo[0]:
                         pool = promo[1]
-                        p = pool[int(accept.random() * len(pool))]
+                        p = pool[int(block.pool_u[k] * len(pool))]
                     else:
-                        if not picks:
-                            picks = gen.choice(n_products, size=1024, p=self.md.product_p).tolist()
-                        p = picks.pop()
-                    order_lines[p] = order_lines.get(p, 0.0) + float(max(1, int(round(qty()))))
-                customer = customers[int(cust_draw.random() * len(customers))]
+                        p = products[k]
+                    order_lines[p] = order_lines.get(p, 0.0) + qty[k]
+                customer = customers[int(block.customer_u[i] * n_customers)]
                 idx, cum = self._site_wh[customer.site]
-                wh = (
-                    idx[bisect.bisect(cum, cust_draw.random() * cum[-1])]
-                    if len(idx) > 1
-                    else idx[0]
-                )
-                self.confirm(next_id, t, customer, wh, [[p, q] for p, q in order_lines.items()])
+                wh = idx[bisect.bisect(cum, block.wh_u[i] * cum[-1])] if len(idx) > 1 else idx[0]
+                lines = [[p, q] for p, q in order_lines.items()]
+                self.confirm(next_id, t, customer, wh, lines, block.fates[i])
                 next_id += 1
             t = clock.next_after(t)
 
@@ -255,13 +254,15 @@ class OperationsWorld:
         promo = (promo_extra / factor, pool) if promo_extra and pool else None
         return factor, promo
 
-    def confirm(self, oid: int, t: float, customer, wh: int, lines: list[list]) -> None:
+    def confirm(
+        self, oid: int, t: float, customer, wh: int, lines: list[list], fate: tuple
+    ) -> None:
         products = self.md.products
         value = 0.0
         for p, q in lines:
             value += products[p].value * q
         promise = t + self.ops.demand.promise_days.get(customer.tier, 2.0) * 1440.0
-        order = Order(oid, t, customer.id, wh, lines, value, promise)
+        order = Order(oid, t, customer.id, wh, lines, value, promise, fate)
         order.scheduled = self.floor.schedule(t)
         self.orders[oid] = order
         self.outcomes.created(order)

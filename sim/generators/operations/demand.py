@@ -1,0 +1,86 @@
+"""Demand drawn in blocks: the content and the fate of many orders at once.
+
+Order ids are handed out in arrival order, which no policy touches, so everything random about
+order ``i`` is keyed by ``i`` (``keyed.py``) and drawn for :data:`~keyed.BLOCK` consecutive
+orders at a time as numpy arrays: what it contains (lines, products, quantities, whether a
+line is a promotion item), who orders it and from which warehouse, and its *fate* on the floor
+(pick minutes; whether a unit goes missing when picked; carrier; whether the first label
+request fails; customs, invoice and proof-of-delivery checks; transit per carrier; payment
+terms). The world reads these when it gets there; an order's fate is the same under every
+policy, only when (and whether) the order reaches each step can differ.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from sim.generators.operations.keyed import BLOCK, drawer, substream
+
+if TYPE_CHECKING:
+    from sim.generators.operations.world import OperationsWorld
+
+# positions in an order's fate tuple
+PICK, SHRINK, SHRINK_LINE, CARRIER, LABEL, CUSTOMS, INVOICE, POD, PAYMENT, TRANSIT = range(10)
+_CHECKS = 7  # uniforms SHRINK..POD
+
+
+class OrderBlock:
+    """Keyed draws for orders ``j * BLOCK`` to ``(j + 1) * BLOCK - 1``.
+
+    Order ``base + i`` has lines ``starts[i]:starts[i + 1]`` of ``products``/``qty``/
+    ``promo_u``/``pool_u``, customer and warehouse uniforms ``customer_u[i]``/``wh_u[i]``,
+    and floor fate ``fates[i]``.
+    """
+
+    __slots__ = (
+        "base",
+        "starts",
+        "products",
+        "qty",
+        "promo_u",
+        "pool_u",
+        "customer_u",
+        "wh_u",
+        "fates",
+    )
+
+
+class OrderDraws:
+    def __init__(self, world: OperationsWorld) -> None:
+        ops = world.ops
+        self.streams = world.sim.streams
+        self.lines = drawer(ops.demand.lines)
+        self.qty = drawer(ops.demand.quantity)
+        self.pick = drawer(ops.warehouse.pick_min)
+        self.payment = drawer(ops.finance.payment_days)
+        self.transit = [(c.name, drawer(c.transit_days)) for c in ops.carriers]
+        self.n_products = len(world.md.products)
+        self.product_p = world.md.product_p
+
+    def block(self, j: int) -> OrderBlock:
+        def gen(purpose: str) -> np.random.Generator:
+            return substream(self.streams, f"orders/{purpose}", j)
+
+        b = OrderBlock()
+        b.base = j * BLOCK
+        content = gen("content")
+        n = np.maximum(1, np.rint(self.lines(content, BLOCK))).astype(np.int64)
+        total = int(n.sum())
+        b.starts = np.concatenate(([0], np.cumsum(n))).tolist()
+        b.products = content.choice(self.n_products, size=total, p=self.product_p).tolist()
+        b.qty = np.maximum(1.0, np.rint(self.qty(content, total))).tolist()
+        b.promo_u = content.random(total).tolist()
+        b.pool_u = content.random(total).tolist()
+        who = gen("customer").random((2, BLOCK))
+        b.customer_u, b.wh_u = who[0].tolist(), who[1].tolist()
+        checks = gen("checks").random((_CHECKS, BLOCK))
+        columns = [
+            self.pick(gen("pick"), BLOCK),
+            *checks,
+            self.payment(gen("payment"), BLOCK),
+            *(draw(gen(f"transit/{name}"), BLOCK) for name, draw in self.transit),
+        ]
+        b.fates = list(zip(*(c.tolist() for c in columns), strict=True))
+        return b

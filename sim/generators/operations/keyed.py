@@ -1,0 +1,57 @@
+"""Common random numbers by entity: each order, receipt and case draws from its own substream.
+
+A stream consumed in the order events happen hands its n-th number to whatever asks n-th. Two
+policies that handle one case differently make the world's events come in another order from
+there on, and every later order, receipt and carrier decision would pick up someone else's
+numbers: the runs stop facing the same world. Here the world's own randomness is keyed by the
+entity it belongs to instead. Order ``i`` always gets the same lines, customer, pick time,
+carrier, label outcome, customs check, invoice check, transit and payment terms, whenever and
+in whatever order the world gets to it; receipt ``k`` of a product at a warehouse the same
+lead time, slip, partial quantity and inspection result; an exception with the same category,
+cause and time the same work content. What still differs between two policies is only what
+their handling changed (an order released earlier ships at another cutoff, a fixed master
+record blocks no later order, a partial shipment leaves other stock behind).
+
+Substreams are numpy ``SeedSequence`` children of a named stream (``sim.streams``), keyed by
+the entity's integers. Orders, the bulk, are drawn a block of :data:`BLOCK` consecutive ids at
+a time (arrays, one generator per block); rarer entities get a generator each.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+
+import numpy as np
+
+from sim.generators.distributions import block_drawer
+from sim.scenarios.schema import Distribution
+from sim.streams import Streams
+
+BLOCK = 1024  # orders per block of keyed draws
+
+Drawer = Callable[[np.random.Generator, int], np.ndarray]
+
+
+def substream(streams: Streams, name: str, *key: int) -> np.random.Generator:
+    """The generator of entity ``key`` (non-negative integers) within stream ``name``."""
+    base = streams.seed_sequence(name)
+    seq = np.random.SeedSequence(base.entropy, spawn_key=(*base.spawn_key, *key))
+    return np.random.Generator(np.random.PCG64(seq))
+
+
+def text_key(text: str) -> tuple[int, int]:
+    """Two 32-bit integers naming ``text`` (a cause such as ``"invoice:812"``) as a key."""
+    digest = hashlib.blake2b(text.encode(), digest_size=8).digest()
+    return int.from_bytes(digest[:4], "little"), int.from_bytes(digest[4:], "little")
+
+
+def drawer(spec: Distribution) -> Drawer:
+    """``draw(gen, n)``: ``n`` values of ``spec`` from ``gen``."""
+    return lambda gen, n: block_drawer(spec, gen)(n)
+
+
+def one(spec: Distribution) -> Callable[[np.random.Generator], float]:
+    """``draw(gen)``: one value of ``spec`` from ``gen``."""
+    draw = drawer(spec)
+    return lambda gen: float(draw(gen, 1)[0])
