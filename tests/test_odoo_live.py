@@ -108,3 +108,72 @@ def test_at_speed_rewrites_what_odoo_clamps():
     fast, notes = at_speed(scans, 60.0)
     assert fast.detection["picking_sla"].scan.interval_min == 60  # 15 min -> 1 wall minute
     assert at_speed(policy, 1.0) == (policy, [])
+
+
+def test_observe_reads_resolution_and_measures_sla(fake_odoo, odoo_settings, cleaned, tmp_path):
+    """Marking a case's activity done resolves it (Odoo posts an activity-done message);
+    cancelling a detected case's record resolves it too; the live summary measures SLA and
+    time to resolve from them."""
+    from sim.metrics import summarize_reps
+
+    s, p = write_configs(tmp_path)
+    run = live_run(odoo_settings, s, p)
+    t = connect(settings_of(odoo_settings))
+    info = inject.load_run(t)
+    tm = TimeMap(datetime.fromisoformat(info["anchor"]))
+    det = detections(run.live)
+    shortage = det[(det["category"] == "stock_shortage")].index[0]
+    inbound = det[(det["category"] == "inbound_delay") & det["mechanism"].notna()].index[0]
+    key = f"exsim/stock_shortage/{shortage[0]}/{shortage[1]}"
+    picking = t.call("stock.picking", "search", [["origin", "=", key]])
+    activity = t.call(
+        "mail.activity", "search", [["res_model", "=", "stock.picking"], ["res_id", "in", picking]]
+    )
+    fake_odoo.clock.set(tm.at(det.loc[shortage, "occurred"] + 25))
+    t.call("mail.activity", "action_feedback", activity, feedback="stock found")
+    order = t.call(
+        "purchase.order",
+        "search",
+        [["name", "=", f"exsim/inbound_delay/{inbound[0]}/{inbound[1]}"]],
+    )
+    fake_odoo.clock.set(tm.at(det.loc[inbound, "occurred"] + 200))
+    t.call("purchase.order", "button_cancel", order)
+    live = eventlog.to_pandas(
+        observe(t, info, sla_min={"stock_shortage": 20, "inbound_delay": 240})
+    )
+    resolved = live[live["event"] == "resolved"].set_index(["rep", "case_id"])
+    assert resolved.loc[shortage, "detail"] == "activity_done"
+    assert resolved.loc[shortage, "ts"] == pytest.approx(
+        det.loc[shortage, "occurred"] + 25, abs=1 / 60
+    )
+    assert resolved.loc[inbound, "detail"] == "cancelled"
+    summary = summarize_reps(live)
+    assert summary["sla"]["by_category"]["stock_shortage"] < 1.0  # 25 min against 20: breached
+    assert summary["sla"]["by_category"]["inbound_delay"] > 0
+
+
+def test_technical_metrics_from_odoo_logs(tmp_path):
+    """Job runs, durations, failures and wake-up lag read from Odoo 17 and 18 log lines."""
+    from sim.odoo.technical import parse_log, wake_lags_s
+
+    log = tmp_path / "odoo.log"
+    log.write_text(
+        "2026-12-01 10:00:05,100 42 INFO exsim odoo.addons.base.models.ir_cron: "
+        "Starting job `exsim scan picking_sla`. \n"
+        "2026-12-01 10:00:05,600 42 INFO exsim odoo.addons.base.models.ir_cron: "
+        "Job `exsim scan picking_sla` done. \n"
+        "2026-12-01 10:01:07,000 42 INFO exsim odoo.addons.base.models.ir_cron: "
+        "Job 'exsim scan picking_sla' (7) starting\n"
+        "2026-12-01 10:01:07,200 42 ERROR exsim odoo.addons.base.models.ir_cron: "
+        "Call from cron exsim scan picking_sla for server action #9 failed in Job #7\n"
+        "2026-12-01 10:01:07,300 42 INFO exsim odoo.addons.base.models.ir_cron: "
+        "Job 'exsim scan picking_sla' (7) done in 0.300s\n"
+        "2026-12-01 10:01:09,000 42 WARNING exsim odoo.addons.base.models.ir_actions: "
+        "Webhook call timed out after 1s - it may or may not have been successful\n"
+    )
+    parsed = parse_log(log)
+    runs = parsed["runs"]["exsim scan picking_sla"]
+    assert [(round(d, 3), failed) for _, d, failed in runs] == [(0.5, False), (0.3, True)]
+    assert parsed["webhook_failures"] == 1
+    anchor = datetime(2026, 12, 1, 10, 0, 0)
+    assert wake_lags_s([s for s, _, _ in runs], anchor, 60.0) == pytest.approx([5.1, 7.0])

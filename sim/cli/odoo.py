@@ -231,8 +231,16 @@ def inject(
             if rate
             else inj.SpeedPacer(tm.speed, batch, start=tm.anchor)  # a resumed run keeps pace
         )
-        with progress_bar("inject") as bar:
-            stats = injector.run(cases, pacer, resume=resume, progress=bar)
+        try:
+            with progress_bar("inject") as bar:
+                stats = injector.run(cases, pacer, resume=resume, progress=bar)
+        finally:  # the RPC figures of this session go with the run, for observe's summary
+            import contextlib
+
+            from sim.odoo.technical import rpc_stats
+
+            with contextlib.suppress(Exception):  # Odoo may be why we are here
+                inj.save_run(t, {**run, "rpc": rpc_stats(t.calls)})
         out_console.print(
             f"injected {stats.cases} cases ({stats.skipped} already there) in "
             f"{stats.batches} batches, {stats.records} records, {stats.cleared} cleared, "
@@ -248,6 +256,9 @@ def observe(
     out: Path = typer.Option(..., "--out"),
     since: float = typer.Option(None, "--since", help="only cases from this minute on"),
     webhooks: Path = typer.Option(None, "--webhooks", help="receiver's JSON-lines log"),
+    odoo_log: Path = typer.Option(
+        None, "--odoo-log", help="Odoo's log file: job runs, durations, failures, wake-up lag"
+    ),
     compare_sim: bool = typer.Option(True, "--compare/--no-compare"),
     url: str = URL,
     db: str = DB,
@@ -255,40 +266,49 @@ def observe(
     password: str = PASSWORD,
     password_file: Path = PASSWORD_FILE,
 ) -> None:
-    """Read back what Odoo did as an exsim run directory (events.parquet, summary.json)."""
+    """Read back what Odoo did as an exsim run directory (events.parquet, summary.json):
+    occurrence, detection and resolution of every case, and the technical metrics."""
     from sim import eventlog
     from sim.metrics import summarize_reps
     from sim.odoo import inject as inj
     from sim.odoo import observe as obs
     from sim.odoo.plan import at_speed, build_plan
+    from sim.odoo.technical import technical_summary
     from sim.runner import write_run_dir
 
+    if odoo_log is not None and not odoo_log.is_file():
+        fail(f"{odoo_log}: no such file (--odoo-log, Odoo's log file)")
     t = _connect(url, db, user, password, password_file, write=False)
 
     def go():
         run = inj.load_run(t)
         if run is None:
             fail("no exsim injection found in this database (system parameter exsim.inject.run)")
-        table = obs.observe(t, run, webhooks, since)
+        sc = pol = None
+        if run.get("scenario"):
+            try:
+                sc, pol = _load(run["scenario"], run.get("policy", "default"), run.get("days"))
+            except typer.Exit:
+                err_console.print("warning: cannot reload the scenario; no SLA, no comparison")
+        sla = {c: pol.sla.target(c, None) for c in sc.categories} if pol is not None else None
+        table = obs.observe(t, run, webhooks, since, sla)
         df = eventlog.to_pandas(table)
         summary = {
             "source": "odoo",
             "scenario": run.get("scenario"),
             "policy": run.get("policy"),
             "seed": run.get("seed"),
+            "speed": run.get("speed"),
             "start": run["anchor"],
             **summarize_reps(df),
         }
         summary.pop("reps", None)
-        if compare_sim and run.get("scenario"):
-            try:
-                sc, pol = _load(run["scenario"], run.get("policy", "default"), run.get("days"))
-                # the prediction for the speed the run was played at (see plan.at_speed)
-                live_pol, _ = at_speed(pol, float(run.get("speed", 1.0)), list(sc.categories))
-                _, sim_df = build_plan(sc, live_pol, int(run.get("seed", 0)))
-                summary["sim_vs_live"] = obs.compare(sim_df, df)
-            except typer.Exit:
-                err_console.print("warning: cannot reload the scenario; no comparison")
+        summary["technical"] = technical_summary(t, run, odoo_log, webhooks)
+        if compare_sim and pol is not None:
+            # the prediction for the speed the run was played at (see plan.at_speed)
+            live_pol, _ = at_speed(pol, float(run.get("speed", 1.0)), list(sc.categories))
+            _, sim_df = build_plan(sc, live_pol, int(run.get("seed", 0)))
+            summary["sim_vs_live"] = obs.compare(sim_df, df)
         write_run_dir(
             out,
             {
@@ -297,6 +317,8 @@ def observe(
             },
         )
         out_console.print(f"{df['case_id'].nunique()} cases observed -> {out}")
+        if "sim_vs_live" in summary:
+            out_console.print(obs.render_compare(summary["sim_vs_live"]))
 
     _guarded(go)
 

@@ -48,6 +48,9 @@ class Observed:
     occurred: float
     trigger: float
     detections: list[tuple[float, int, str]]  # (minute, order within a tie, mechanism)
+    resolved: float = math.nan
+    how: str | None = None  # activity_done, done, cancelled, cleared
+    due: float | None = None
 
 
 def _chunks(ids: list[int], n: int = 1000):
@@ -163,6 +166,74 @@ def read_webhooks(path: Path | None, cases: list[Observed], time_map: TimeMap) -
             case.detections.append((time_map.minutes(entry["at"]), 1 << 62, "webhook"))
 
 
+# tracked state labels (Odoo tracks a selection by its label) that end a case's record
+ENDING_STATES = {"done": "done", "cancelled": "cancelled", "cancel": "cancelled"}
+
+
+def read_resolutions(transport: Transport, cases: list[Observed], time_map: TimeMap) -> None:
+    """When each case was resolved, from the record's chatter.
+
+    Two things end a case in Odoo: someone marks its activity done (Odoo posts a message with
+    the activity's type, ``mail_activity_type_id``, and in 17 deletes the activity; 18 keeps it
+    archived with ``date_done``), or its record reaches an end state (``done``/``cancel``,
+    which ``mail.thread`` tracks as a ``mail.tracking.value`` on the ``state`` field). The
+    first after the case occurred counts. A record cancelled before anything detected it is
+    the case clearing by itself (``cleared``, as the simulator logs it)."""
+    by_model: dict[str, dict[int, Observed]] = defaultdict(dict)
+    for c in cases:
+        by_model[c.model][c.res_id] = c
+    ends: dict[tuple[str, int], list[tuple[float, str]]] = defaultdict(list)
+    for model, index in by_model.items():
+        ids = sorted(index)
+        for chunk in _chunks(ids):
+            done = transport.call(
+                "mail.message",
+                "search_read",
+                [
+                    ["model", "=", model],
+                    ["res_id", "in", chunk],
+                    ["mail_activity_type_id", "!=", False],
+                ],
+                fields=["res_id", "date"],
+            )
+            for m in done:
+                ends[(model, m["res_id"])].append((time_map.minutes(m["date"]), "activity_done"))
+            tracked = transport.call(
+                "mail.tracking.value",
+                "search_read",
+                [
+                    ["mail_message_id.model", "=", model],
+                    ["mail_message_id.res_id", "in", chunk],
+                    ["field_id.name", "=", "state"],
+                ],
+                fields=["new_value_char", "mail_message_id"],
+            )
+            if not tracked:
+                continue
+            msgs = {
+                m["id"]: m
+                for m in transport.call(
+                    "mail.message",
+                    "read",
+                    sorted({t["mail_message_id"][0] for t in tracked}),
+                    ["res_id", "date"],
+                )
+            }
+            for t in tracked:
+                state = ENDING_STATES.get(str(t["new_value_char"] or "").strip().lower())
+                msg = msgs.get(t["mail_message_id"][0])
+                if state and msg:
+                    ends[(model, msg["res_id"])].append((time_map.minutes(msg["date"]), state))
+    for c in cases:
+        after = sorted(e for e in ends.get((c.model, c.res_id), []) if e[0] >= c.occurred)
+        if not after:
+            continue
+        c.resolved, c.how = after[0]
+        first_detection = min((d[0] for d in c.detections), default=math.inf)
+        if c.how == "cancelled" and first_detection > c.resolved:
+            c.how = "cleared"
+
+
 def to_table(cases: list[Observed], meta: eventlog.LogMeta) -> pa.Table:
     """The observed cases as an exsim log (occurred + detected rows, schema ``SCHEMA``)."""
     cols: dict[str, list] = {c.name: [] for c in eventlog.COLUMNS}
@@ -178,7 +249,7 @@ def to_table(cases: list[Observed], meta: eventlog.LogMeta) -> pa.Table:
             "team": None,
             "actor": actor,
             "detail": detail,
-            "due_ts": None,
+            "due_ts": c.due,
             "trigger_ts": c.trigger,
             "promise_ts": None,
             "order_value": None,
@@ -199,6 +270,8 @@ def to_table(cases: list[Observed], meta: eventlog.LogMeta) -> pa.Table:
             detail = mech if not seen else f"duplicate:{mech}"
             seen.add(mech)
             row(c, ts, "detected", mech, detail)
+        if not math.isnan(c.resolved):
+            row(c, c.resolved, "resolved", "odoo", c.how)
     plain = pa.table(
         {
             c.name: pa.array(
@@ -213,9 +286,16 @@ def to_table(cases: list[Observed], meta: eventlog.LogMeta) -> pa.Table:
 
 
 def observe(
-    transport: Transport, run: dict, webhooks: Path | None = None, since: float | None = None
+    transport: Transport,
+    run: dict,
+    webhooks: Path | None = None,
+    since: float | None = None,
+    sla_min: dict[str, float] | None = None,
 ) -> pa.Table:
-    """Read the live run described by ``run`` (the ``exsim.inject.run`` parameter)."""
+    """Read the live run described by ``run`` (the ``exsim.inject.run`` parameter).
+
+    ``sla_min`` (category -> minutes, the policy's SLA targets) gives each case its due
+    time, so SLA attainment is measured on the live log as on a simulated one."""
     hooks = deployed_webhooks(transport)
     if webhooks is not None and not Path(webhooks).is_file():
         raise ObserveError(f"{webhooks}: no such file (the receiver's log of webhook deliveries)")
@@ -231,12 +311,18 @@ def observe(
         cases = [c for c in cases if c.occurred >= since]
     read_activities(transport, cases, time_map)
     read_webhooks(webhooks, cases, time_map)
+    read_resolutions(transport, cases, time_map)
+    for c in cases:
+        if sla_min and c.category in sla_min:
+            c.due = c.occurred + sla_min[c.category]
     horizon = run.get("horizon_min")
     if horizon is not None:
         # the simulation stops at its horizon: what Odoo did later is not comparable
         cases = [c for c in cases if c.occurred < horizon]
         for c in cases:
             c.detections = [d for d in c.detections if d[0] < horizon]
+            if c.resolved >= horizon:
+                c.resolved, c.how = math.nan, None
     else:
         horizon = max(
             [0.0] + [c.occurred for c in cases] + [t for c in cases for t, *_ in c.detections]
@@ -289,3 +375,23 @@ def compare(sim: pd.DataFrame, live: pd.DataFrame) -> dict:
     same = both["mechanism_sim"].fillna("-") == both["mechanism_live"].fillna("-")
     out["agreement"] = float(same.mean()) if len(both) else None
     return out
+
+
+def render_compare(report: dict):
+    """A small table of ``compare``'s result: per category, agreement and miss rates."""
+    from rich.table import Table
+
+    table = Table("category", "cases", "agreement", "miss sim", "miss live", "diff")
+    for cat, e in sorted(report["by_category"].items()):
+        ms, ml = e["sim"]["miss_rate"], e["live"]["miss_rate"]
+        table.add_row(
+            cat,
+            str(e["cases"]),
+            f"{e['agreement']:.3f}",
+            f"{ms:.3f}",
+            f"{ml:.3f}",
+            f"{ml - ms:+.3f}",
+        )
+    overall = report["agreement"]
+    table.caption = f"overall agreement {overall:.3f}" if overall is not None else "no cases"
+    return table

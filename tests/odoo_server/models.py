@@ -423,7 +423,14 @@ class Activity(Model):
                         "model": row["res_model"],
                         "res_id": row["res_id"],
                         "message_type": "notification",
-                        "body": feedback or "",
+                        # Odoo 17's mail.message_activity_done: "<type> done: <summary>"
+                        "body": "<p>{} done{}</p>{}".format(
+                            self.env.display_name("mail.activity.type", row["activity_type_id"])
+                            if row.get("activity_type_id")
+                            else "Activity",
+                            f": {row['summary']}" if row.get("summary") else "",
+                            f"<p>{feedback}</p>" if feedback else "",
+                        ),
                         "mail_activity_type_id": row["activity_type_id"],
                         "subtype_id": 3,
                         "date": self.env.now(),
