@@ -177,3 +177,24 @@ def test_technical_metrics_from_odoo_logs(tmp_path):
     assert parsed["webhook_failures"] == 1
     anchor = datetime(2026, 12, 1, 10, 0, 0)
     assert wake_lags_s([s for s, _, _ in runs], anchor, 60.0) == pytest.approx([5.1, 7.0])
+
+
+def test_the_prediction_counts_only_what_odoo_took():
+    """A mechanism Odoo could not take (no activities on stock quants) detects nothing live;
+    the prediction built from what is deployed misses those cases too, and keeps the rest."""
+    from sim.config import load_scenario
+    from sim.odoo.plan import build_plan, deployed_only
+
+    scenario = load_scenario("default", {"horizon_days": 1})
+    policy = load_policy("scan-hourly")
+    cats = list(scenario.categories)
+    deployed = {f"scan_{c}" for c in cats} - {"scan_inventory_discrepancy"}
+    _, full = build_plan(scenario, policy, 0)
+    _, took = build_plan(scenario, deployed_only(policy, cats, deployed), 0)
+    full, took = detections(full), detections(took)
+    quants = took["category"] == "inventory_discrepancy"
+    assert quants.any() and took.loc[quants, "mechanism"].isna().all()
+    assert full.loc[quants, "mechanism"].notna().any()
+    assert (
+        took.loc[~quants, "mechanism"].fillna("-") == full.loc[~quants, "mechanism"].fillna("-")
+    ).all()

@@ -151,8 +151,9 @@ def inject(
 
     from sim.odoo import inject as inj
     from sim.odoo.deploy import align_schedules
+    from sim.odoo.deploy import deployed as deployed_in
     from sim.odoo.mapping import pattern_for
-    from sim.odoo.plan import TimeMap, at_speed, build_plan
+    from sim.odoo.plan import TimeMap, at_speed, build_plan, deployed_only
     from sim.odoo.seed import seed as run_seed
 
     sc, pol = _load(scenario, policy, days)
@@ -190,6 +191,10 @@ def inject(
 
     def go():
         master = run_seed(t, sc)
+        # predict what is deployed: a mechanism Odoo could not take detects nothing live
+        deployed = {r["name"] for r in deployed_in(t)}
+        plan_pol = deployed_only(live_pol, list(sc.categories), deployed)
+        cases, _ = build_plan(sc, plan_pol, seed_)
         run = inj.load_run(t) if resume else None
         if run is None:
             run = {
@@ -272,7 +277,8 @@ def observe(
     from sim.metrics import summarize_reps
     from sim.odoo import inject as inj
     from sim.odoo import observe as obs
-    from sim.odoo.plan import at_speed, build_plan
+    from sim.odoo.deploy import deployed as deployed_in
+    from sim.odoo.plan import at_speed, build_plan, deployed_only
     from sim.odoo.technical import technical_summary
     from sim.runner import write_run_dir
 
@@ -307,6 +313,8 @@ def observe(
         if compare_sim and pol is not None:
             # the prediction for the speed the run was played at (see plan.at_speed)
             live_pol, _ = at_speed(pol, float(run.get("speed", 1.0)), list(sc.categories))
+            deployed = {r["name"] for r in deployed_in(t)}
+            live_pol = deployed_only(live_pol, list(sc.categories), deployed)
             _, sim_df = build_plan(sc, live_pol, int(run.get("seed", 0)))
             summary["sim_vs_live"] = obs.compare(sim_df, df)
         write_run_dir(

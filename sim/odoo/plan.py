@@ -192,3 +192,23 @@ def at_speed(
 def replace_model(model, **update):
     """A copy of a pydantic model with ``update`` applied (values valid by construction)."""
     return model.model_copy(update=update)
+
+
+def deployed_only(policy: Policy, categories: list[str], deployed: set[str]) -> Policy:
+    """The policy with only the mechanisms actually deployed in Odoo (``<mech>_<category>``
+    external ids): what Odoo could not take (e.g. activities on stock quants) detects nothing
+    live, so the prediction must not count on it either. A category left with no mechanism
+    gets an event rule that never fires (failure_prob 1): nothing detects it."""
+    from sim.policies.schema import Detection, EventRule
+
+    mechanisms = ("event_rule", "time_rule", "scan", "webhook")
+    detection = {}
+    for cat in categories:
+        det = policy.detection.get(cat) or policy.detection.get("*")
+        if det is None:
+            continue
+        kept = {m: getattr(det, m) for m in mechanisms if f"{m}_{cat}" in deployed}
+        if not any(kept.values()):
+            kept = {"event_rule": EventRule(failure_prob=1.0)}
+        detection[cat] = Detection(**kept)
+    return replace_model(policy, detection=detection)
