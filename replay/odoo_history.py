@@ -72,7 +72,7 @@ def connect_from_env():
     except SettingsError as exc:
         raise OdooHistoryError(f"--odoo: {exc}") from None
     try:
-        return connect(settings).client
+        return connect(settings, protocol="jsonrpc").client  # odoorpc: JSON-RPC (14-19)
     except (OdooError, TransientError) as exc:
         raise OdooHistoryError(
             f"EXSIM_ODOO_URL: cannot log in to {settings.url} db {settings.db}: {exc}"

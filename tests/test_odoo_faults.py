@@ -90,7 +90,16 @@ def test_a_restart_is_ridden_through_within_the_retry_budget(fake_odoo, t):
 
 def test_odoo_refusal_stops_at_once(fake_odoo, odoo_settings, t):
     injector = _injector(t, [])
-    demo = connect(Settings(odoo_settings.url, odoo_settings.db, "demo", "demo", timeout_s=10))
+    demo = connect(
+        Settings(
+            odoo_settings.url,
+            odoo_settings.db,
+            "demo",
+            "demo",
+            timeout_s=10,
+            api_key=fake_odoo.user_api_key(6),  # JSON-2 on 19: demo's own key
+        )
+    )
     injector.transport = demo  # a user without the rights exsim needs
     with pytest.raises(inject.InjectError, match="refused.*AccessError"):
         injector.run(CASES[:2], lambda cs: [cs])
@@ -100,7 +109,12 @@ def test_odoo_refusal_stops_at_once(fake_odoo, odoo_settings, t):
 def test_timeout_is_transient(fake_odoo, odoo_settings):
     fast = connect(
         Settings(
-            odoo_settings.url, odoo_settings.db, "admin", odoo_settings.password, timeout_s=0.3
+            odoo_settings.url,
+            odoo_settings.db,
+            "admin",
+            odoo_settings.password,
+            timeout_s=0.3,
+            api_key=odoo_settings.api_key,
         )
     )
     fake_odoo.faults.append({"kind": "delay", "seconds": 1.0, "method": "search_count"})

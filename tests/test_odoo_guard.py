@@ -16,6 +16,7 @@ def _env(s) -> dict:
         "EXSIM_ODOO_DB": s.db,
         "EXSIM_ODOO_USER": s.user,
         "EXSIM_ODOO_PASSWORD": s.password,
+        "EXSIM_ODOO_API_KEY": s.api_key or "",  # JSON-2 on Odoo 19
     }
 
 
@@ -73,7 +74,20 @@ def test_password_is_never_shown_and_warned_on_the_command_line():
 
 
 def test_bad_password_is_one_line_exit_2(odoo_settings):
-    env = {**_env(odoo_settings), "EXSIM_ODOO_PASSWORD": "wrong-password"}
+    env = {
+        **_env(odoo_settings),
+        "EXSIM_ODOO_PASSWORD": "wrong-password",
+        "EXSIM_ODOO_API_KEY": "wrong-key" if odoo_settings.api_key else "",
+    }
     result = CliRunner().invoke(app, ["odoo", "seed"], env=env)
     assert result.exit_code == 2
     assert "login" in result.output and "wrong-password" not in result.output
+    assert "wrong-key" not in result.output
+
+
+def test_unknown_database_is_named_not_access_denied(odoo_settings):
+    env = {**_env(odoo_settings), "EXSIM_ODOO_DB": "nosuchdb"}
+    result = CliRunner().invoke(app, ["odoo", "check"], env=env)
+    assert result.exit_code == 2
+    assert f"database 'nosuchdb' does not exist on {odoo_settings.url}" in result.output
+    assert "AccessDenied" not in result.output and len(result.output.strip().splitlines()) == 1

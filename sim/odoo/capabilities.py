@@ -22,10 +22,9 @@ one code path serves 16 to 19 and an unknown future change shows up as a missing
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 
-from sim.odoo.transport import Transport
+from sim.odoo.transport import Transport, parse_major
 
 SUPPORTED = (16, 17, 18, 19)  # majors exsim knows how to drive
 
@@ -80,18 +79,6 @@ class Capabilities:
     @property
     def supported(self) -> bool:
         return self.major in SUPPORTED
-
-
-def parse_major(version: dict) -> int:
-    """The major version from ``common.version()`` (``server_version_info`` or the string)."""
-    info = version.get("server_version_info") or []
-    if info and isinstance(info[0], int):
-        return info[0]
-    text = str(version.get("server_serie") or version.get("server_version") or "")
-    match = re.search(r"(\d+)", text)
-    if not match:
-        raise ValueError(f"cannot read a version number from {text!r}")
-    return int(match.group(1))
 
 
 def detect(transport: Transport) -> Capabilities:

@@ -1,9 +1,10 @@
 """Where the Odoo test database is and who we are there.
 
 Settings come from command-line flags or the environment (``EXSIM_ODOO_URL``, ``EXSIM_ODOO_DB``,
-``EXSIM_ODOO_USER``, ``EXSIM_ODOO_PASSWORD``; flags win). The password is a secret: it is never
-printed or logged (``repr`` masks it), and a password typed as a plain command-line value, where
-shell history and ``ps`` can see it, is accepted with a warning only.
+``EXSIM_ODOO_USER``, ``EXSIM_ODOO_PASSWORD``; flags win; on Odoo 19+ also ``EXSIM_ODOO_API_KEY``,
+the key JSON-2 authenticates with, else the password is tried as one). Password and key are
+secrets: never printed or logged (``repr`` masks them), and a password typed as a plain
+command-line value, where shell history and ``ps`` can see it, is accepted with a warning only.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ ENV = {
     "user": "EXSIM_ODOO_USER",
     "password": "EXSIM_ODOO_PASSWORD",
 }
+API_KEY_ENV = "EXSIM_ODOO_API_KEY"  # an Odoo API key, for JSON-2 on Odoo 19+ (a secret)
 PLAIN_PASSWORD_WARNING = (
     "warning: a password given on the command line is visible in shell history and to other "
     "users (ps); prefer EXSIM_ODOO_PASSWORD or --password-file"
@@ -36,9 +38,11 @@ class Settings:
     user: str
     password: str = field(repr=False)
     timeout_s: float = 60.0
+    api_key: str | None = field(default=None, repr=False)  # JSON-2 (Odoo 19+) bearer key
 
     def __repr__(self) -> str:
-        return f"Settings(url={self.url!r}, db={self.db!r}, user={self.user!r}, password=***)"
+        key = ", api_key=***" if self.api_key else ""
+        return f"Settings(url={self.url!r}, db={self.db!r}, user={self.user!r}, password=***{key})"
 
     __str__ = __repr__
 
@@ -86,4 +90,4 @@ def resolve(
     parsed = urlparse(values["url"])
     if parsed.scheme not in ("http", "https") or not parsed.hostname:
         raise SettingsError(f"--url / EXSIM_ODOO_URL: not an http(s) URL: {values['url']!r}")
-    return Settings(**values)
+    return Settings(**values, api_key=env.get(API_KEY_ENV) or None)

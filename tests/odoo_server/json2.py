@@ -107,6 +107,7 @@ def call(server: OdooTestServer, path: str, headers: Any, body: Any) -> Any:
             raise HttpError(
                 404, "NotFound", f"The method '{method}' does not exist on the model '{model}'"
             )
+        server.check_access(uid, model, method)
         if kind == "model" and ids:
             raise HttpError(422, "UnprocessableEntity", f"cannot call {model}.{method} with ids")
         bound = (ids,) if kind == "records" else ()

@@ -57,6 +57,7 @@ def settings_of(odoo_settings) -> Settings:
         odoo_settings.user,
         odoo_settings.password,
         timeout_s=10,
+        api_key=odoo_settings.api_key,
     )
 
 

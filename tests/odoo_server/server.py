@@ -94,9 +94,11 @@ class OdooTestServer:
         self.automation = AutomationEngine()
         self.mail = MailThread()
         self.webhook_log: list[dict] = []
-        # API keys (``res.users.apikeys``): JSON-2's bearer tokens, one for admin (19+)
-        self.api_key = secrets.token_hex(20) if self.version >= 19 else None
-        self.api_keys: dict[str, int] = {self.api_key: 2} if self.api_key else {}
+        # API keys (``res.users.apikeys``): JSON-2's bearer tokens, one per user (19+)
+        self.api_keys: dict[str, int] = {}
+        if self.version >= 19:
+            self.api_keys = {secrets.token_hex(20): uid for uid in (2, 6)}  # admin, demo
+        self.api_key = self.user_api_key(2)
         self.faults: list[dict] = []
         self.url: str | None = None
         self._sessions: dict[str, int] = {}
@@ -136,6 +138,10 @@ class OdooTestServer:
         return int(self.url.rsplit(":", 1)[1]) if self.url else 0
 
     # ------------------------------------------------------------ helpers
+    def user_api_key(self, uid: int) -> str | None:
+        """The API key of user ``uid`` (None before 19: no JSON-2 there)."""
+        return next((k for k, u in self.api_keys.items() if u == uid), None)
+
     def env(self, uid: int = 2, context: dict | None = None) -> Env:
         return Env(self, uid, context)
 
@@ -222,6 +228,15 @@ class OdooTestServer:
         kind = getattr(fn, "rpc", None)
         if kind is None:
             raise AttributeError(f"type object '{model}' has no attribute '{method}'")
+        self.check_access(uid, model, method)
+        if kind == "records":
+            if not args:
+                raise TypeError(f"{model}.{method}() missing the record ids argument")
+            return fn(as_ids(args[0]), *args[1:], **kwargs)
+        return fn(*args, **kwargs)
+
+    def check_access(self, uid: int, model: str, method: str) -> None:
+        """Only administrators may touch settings-level models (AccessError otherwise)."""
         if uid not in (1, 2) and model in ADMIN_ONLY:
             verb = "modify" if method in WRITES else "access"
             raise AccessError(
@@ -230,11 +245,6 @@ class OdooTestServer:
                 "\t- Administration/Settings\n\n"
                 "Contact your administrator to request access if necessary."
             )
-        if kind == "records":
-            if not args:
-                raise TypeError(f"{model}.{method}() missing the record ids argument")
-            return fn(as_ids(args[0]), *args[1:], **kwargs)
-        return fn(*args, **kwargs)
 
     def take_fault(self, path: str, params: dict) -> dict | None:
         """The queued fault for this call, if any (removed from the queue)."""
