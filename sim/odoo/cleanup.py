@@ -6,7 +6,8 @@ What exsim made is found three ways, all of them exsim's own marks:
   ``exsim`` (``ir.model.data``);
 - its case keys: every injected document carries ``exsim/<category>/<rep>/<case>`` in a
   field (``origin``, ``name``, ``ref``, ``default_code``), so the records of a run aborted
-  between a create and its tag are found too;
+  between a create and its tag are found too; and its names (rules "exsim <mechanism>
+  <category>", the seed's "exsim ..." partners and products) for what lost its tag;
 - what Odoo made from them: confirming an injected sales or purchase order makes a delivery
   or receipt (``stock.picking`` with ``sale_id``/``purchase_id`` and the order's name as
   ``origin``) and its stock moves; those are exsim's as well.
@@ -39,6 +40,14 @@ KEYED = {
     "res.partner": "ref",
     "product.product": "default_code",
 }
+# exsim's own names: deployed rules and scans ("exsim <mechanism> <category>") and the seed's
+# records ("exsim Key Customer"...), which an older cleanup archived and untagged
+NAMED = {
+    "base.automation": "name",
+    "ir.cron": "cron_name",
+    "res.partner": "name",
+    "product.product": "name",
+}
 CANCEL = {
     "stock.picking": "action_cancel",
     "sale.order": "action_cancel",
@@ -69,6 +78,8 @@ def found(transport: Transport) -> dict[str, set[int]]:
         by_model[t["model"]].add(t["res_id"])
     for model, fname in KEYED.items():
         by_model[model] |= set(_search(transport, model, [[fname, "=like", "exsim/%"]]))
+    for model, fname in NAMED.items():  # exsim's names, should a tag have been lost
+        by_model[model] |= set(_search(transport, model, [[fname, "=like", "exsim %"]]))
     sales, purchases = sorted(by_model["sale.order"]), sorted(by_model["purchase.order"])
     pickings = by_model["stock.picking"]
     if sales:
@@ -205,9 +216,9 @@ def _partners(transport: Transport, ids: list[int], report: CleanupReport) -> No
 def _products(transport: Transport, ids: list[int], report: CleanupReport) -> None:
     """Delete exsim's products; one with stock history is counted to zero and archived.
 
-    Odoo keeps done stock moves for good and refuses (a foreign key) to delete their product,
-    so exsim never tries: it empties the product's stock with an inventory adjustment (no
-    archived copy holds stock) and archives product and template."""
+    Odoo keeps done stock moves and quants for good and refuses (a foreign key) to delete
+    their product, so exsim never tries: it empties the product's stock with an inventory
+    adjustment (no archived copy holds stock) and archives product and template."""
     if not ids:
         return
     moved = {
@@ -219,10 +230,25 @@ def _products(transport: Transport, ids: list[int], report: CleanupReport) -> No
     quants = transport.call(
         "stock.quant",
         "search_read",
-        [["product_id", "in", ids], ["location_id.usage", "=", "internal"]],
-        fields=["product_id", "quantity"],
+        [["product_id", "in", ids]],
+        fields=["product_id", "quantity", "location_id"],
     )
-    stocked = [q["id"] for q in quants if q["quantity"] and q["product_id"][0] in moved]
+    # a quant (even empty) holds its product: Odoo refuses to delete quants through the API
+    # (AccessError) and removes empty ones itself later
+    moved |= {q["product_id"][0] for q in quants}
+    internal = set(
+        _search(
+            transport,
+            "stock.location",
+            [
+                ["id", "in", sorted({q["location_id"][0] for q in quants})],
+                ["usage", "=", "internal"],
+            ],
+        )
+        if quants
+        else []
+    )
+    stocked = [q["id"] for q in quants if q["quantity"] and q["location_id"][0] in internal]
     if stocked:
         transport.call(
             "stock.quant",
@@ -232,9 +258,6 @@ def _products(transport: Transport, ids: list[int], report: CleanupReport) -> No
             context={"inventory_mode": True},
         )
         transport.call("stock.quant", "action_apply_inventory", stocked)
-    empty = [q["id"] for q in quants if q["product_id"][0] not in moved]
-    if empty:
-        transport.call("stock.quant", "unlink", empty)
     free = [i for i in ids if i not in moved]
     if free:
         transport.call("product.product", "unlink", free)

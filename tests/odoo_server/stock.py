@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .errors import UserError
+from .errors import AccessError, UserError
 from .orm import Model, api_records, as_ids, register
 
 CUSTOMERS, VENDORS, INVENTORY_LOSS = 5, 4, 14
@@ -310,6 +310,10 @@ class Quant(Model):
         "reserved_quantity": 0.0,
         "inventory_quantity_set": False,
     }
+
+    def _check_unlink(self, ids: list[int]) -> None:
+        # seen on a real Odoo 17: quants are Odoo's stock ledger, not a user's to delete
+        raise AccessError("You are not allowed to delete 'Quants' (stock.quant) records.")
 
     def display_name(self, row: dict) -> str:
         return (
