@@ -81,12 +81,16 @@ def check(
     sc, _ = _load(scenario, "default", None)
     t = _connect(url, db, user, password, password_file, write=False)
     report = _guarded(lambda: run_check(t, list(sc.categories)))
-    out_console.print(f"server version: {report.version}")
+    out_console.print(f"server version: {report.version} (transport {report.protocol})")
     for m, ok in report.modules.items():
         out_console.print(f"module {m}: {'installed' if ok else 'MISSING'}")
     out_console.print(f"test database (exsim.test_database=1): {report.test_database}")
     for c, status in report.mappings.items():
-        out_console.print(f"mapping {c}: {status}")
+        out_console.print(f"mapping {c}: {'ok' if status == 'ok' else 'MISMATCH'}")
+    for m, status in report.writes.items():
+        out_console.print(f"writes {m}: {'ok' if status == 'ok' else 'MISMATCH'}")
+    for problem in report.problems:
+        out_console.print(f"mismatch: {problem}", markup=False)
     raise typer.Exit(0 if report.ok else 1)
 
 

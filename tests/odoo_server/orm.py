@@ -364,8 +364,10 @@ class Model:
         return self.name_get(ids)
 
     @api_model
-    def default_get(self, fields_list: list[str]) -> dict:
-        return {n: v for n, v in self._default_values().items() if n in fields_list}
+    def default_get(self, fields: list[str]) -> dict:
+        """Defaults for ``fields`` (Odoo names the parameter ``fields`` since 18, which
+        matters for JSON-2's named arguments; ``fields_list`` before)."""
+        return {n: v for n, v in self._default_values().items() if n in fields}
 
     @api_records
     def exists(self, ids: Any) -> list[int]:
