@@ -435,7 +435,8 @@ def concat(tables: list[pa.Table], meta: LogMeta) -> pa.Table:
 def to_pandas(table: pa.Table) -> pd.DataFrame:
     """A log table as a pandas DataFrame; ``df.attrs['meta']`` holds its :class:`LogMeta`."""
     df = table.to_pandas()
-    df["parent_case_id"] = df["parent_case_id"].astype("Int64")
+    if "parent_case_id" in df:  # a selection of columns may leave it out
+        df["parent_case_id"] = df["parent_case_id"].astype("Int64")
     raw = (table.schema.metadata or {}).get(b"exsim")
     if raw is not None:
         df.attrs["meta"] = LogMeta.from_bytes(raw)

@@ -3,7 +3,9 @@
 Replication r of seed s draws from ``Streams(s, r)``, so each replication's log depends only on
 (scenario, policy, s, r), never on which process ran it or in which order: serial and parallel
 runs produce identical logs. Replications run in worker processes when there are several and
-more than one worker; their Arrow tables come back and are stacked in replication order.
+more than one worker; their Arrow tables come back and are stacked in replication order, or,
+when the log goes to a file, each replication streams its own file and the files are joined
+row group by row group, so the memory of the parent stays flat however many there are.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pyarrow as pa
+import pyarrow.parquet as pq
 
 from sim import eventlog
 from sim.engine import Simulation
@@ -60,6 +63,65 @@ def _one(args: tuple[Scenario, Policy, int, int, int]) -> pa.Table:
     return simulate(*args)
 
 
+def simulate_to(path: Path, scenario: Scenario, policy: Policy, seed: int, rep: int, reps: int):
+    """One replication streamed to the Parquet file ``path``; returns its final metadata."""
+    sim = Simulation(scenario, policy, seed=seed, rep=rep, reps=reps)
+    sink = eventlog.ParquetSink(path, sim.meta)
+    sim.log.sink = sink
+    try:
+        sim.run()
+    except BaseException:
+        sink.abort()
+        raise
+    sink.close(sim.meta)
+    return sim.meta
+
+
+def _one_to(args: tuple[Path, Scenario, Policy, int, int, int]) -> eventlog.LogMeta:
+    return simulate_to(*args)
+
+
+def _join(parts: list[Path], meta: eventlog.LogMeta, path: Path) -> None:
+    """Replication files, in order, as one log file (a row group at a time)."""
+    sink = eventlog.ParquetSink(path, meta)
+    try:
+        for part in parts:
+            for batch in pq.ParquetFile(part).iter_batches(1 << 16):
+                sink.write(batch)
+    except BaseException:
+        sink.abort()
+        raise
+    sink.close(meta)
+
+
+def _run_to_files(scenario, policy, seed, reps, workers, progress, stream_to: Path):
+    """Every replication streamed to its own file next to ``stream_to``, then joined there."""
+    where = Path(stream_to)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{where.name}.reps.", dir=where.parent))
+    try:
+        jobs = [(tmp / f"rep{r}.parquet", scenario, policy, seed, r, reps) for r in range(reps)]
+        metas: list[eventlog.LogMeta | None] = [None] * reps
+        done = 0
+        if workers <= 1:
+            for r, job in enumerate(jobs):
+                metas[r] = _one_to(job)
+                done += 1
+                if progress:
+                    progress(done / reps)
+        else:
+            with ProcessPoolExecutor(max_workers=workers) as pool:
+                futures = {pool.submit(_one_to, job): r for r, job in enumerate(jobs)}
+                for fut in as_completed(futures):
+                    metas[futures[fut]] = fut.result()
+                    done += 1
+                    if progress:
+                        progress(done / reps)
+        _join([job[0] for job in jobs], metas[0], where)
+        return metas[0]
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
 def default_workers() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
@@ -75,8 +137,9 @@ def run(
 ) -> RunResult:
     """Run ``reps`` replications and return their stacked log.
 
-    With one replication and ``stream_to``, the log is streamed to that Parquet file in chunks
-    as the run goes (memory stays flat on long horizons) instead of kept in memory.
+    With ``stream_to``, the log is streamed to that Parquet file in chunks as the run goes
+    (memory stays flat on long horizons and in the number of replications) instead of kept in
+    memory.
     """
     t0 = time.perf_counter()
     workers = min(workers or default_workers(), reps)
@@ -91,6 +154,9 @@ def run(
             raise
         sink.close(sim.meta)
         return RunResult(None, sim.meta, time.perf_counter() - t0, Path(stream_to))
+    if stream_to is not None:
+        meta = _run_to_files(scenario, policy, seed, reps, workers, progress, Path(stream_to))
+        return RunResult(None, meta, time.perf_counter() - t0, Path(stream_to))
     if reps == 1:
         sim = Simulation(scenario, policy, seed=seed, rep=0, reps=1)
         table = sim.run(progress=progress).table()

@@ -14,6 +14,7 @@ from rich.console import Console
 from rich.table import Table
 
 from sim.metrics import summarize_reps
+from sim.metrics.stream import summarize_file
 from sim.policies.schema import Policy
 from sim.runner import RunResult
 from sim.scenarios.schema import Scenario
@@ -22,8 +23,10 @@ from sim.scenarios.schema import Scenario
 def build_summary(
     result: RunResult, scenario: Scenario, policy: Policy, warmup_min: float = 0.0
 ) -> dict[str, Any]:
-    df = result.frame()
-    metrics = summarize_reps(df, warmup_min=warmup_min)
+    if result.path is not None:  # streamed to a file: read back a chunk of whole cases at a time
+        metrics = summarize_file(result.path, warmup_min=warmup_min)
+    else:
+        metrics = summarize_reps(result.frame(), warmup_min=warmup_min)
     head = {
         "scenario": scenario.name,
         "policy": policy.name,

@@ -46,7 +46,7 @@ def run(
         fail(str(exc))
     out = out or Path("runs") / f"{scen.name}--{pol.name}"
     out.parent.mkdir(parents=True, exist_ok=True)
-    stream = out.parent / f".{out.name}.events.parquet" if reps == 1 else None
+    stream = out.parent / f".{out.name}.events.parquet"
     try:
         with progress_bar(f"{scen.name} x {pol.name}") as bar:
             result = runner.run(

@@ -77,12 +77,22 @@ def get_path(summary: dict, path: str) -> Any:
     return node
 
 
-def _summarize(df: pd.DataFrame, meta: LogMeta, warmup: float, tiers: list[str] | None) -> dict:
+def _summarize(
+    df: pd.DataFrame,
+    meta: LogMeta,
+    warmup: float,
+    tiers: list[str] | None,
+    cases: pd.DataFrame | None = None,
+    events: int | None = None,
+) -> dict:
+    """One replication's KPIs. ``cases`` (its case table) and ``events`` (its rows in the
+    window) are given by the streamed path (:mod:`sim.metrics.stream`), whose ``df`` holds only
+    the rows and columns the row-level KPIs read; otherwise they come from ``df``."""
     horizon = meta.horizon_min
     if not 0 <= warmup <= horizon:
         raise ValueError(f"warmup_min must lie in [0, horizon={horizon}], got {warmup}")
     ev = event_codes(df)
-    cases = case_table(df)
+    cases = case_table(df) if cases is None else cases
     start, end = open_interval(cases)
     generated = cases[cases["occurred"].to_numpy() >= warmup]
     resolved = int(generated["resolved"].notna().sum())
@@ -105,7 +115,7 @@ def _summarize(df: pd.DataFrame, meta: LogMeta, warmup: float, tiers: list[str] 
         "alerts": work["alerts"],
         "alerts_per_agent_hour": work["alerts_per_agent_hour"],
         "littles_law": littles_law(backlog["mean"], start, end, warmup, horizon),
-        "events": work["events"],
+        "events": work["events"] if events is None else events,
         "missed_detections": int((detections == 0).sum()),
         "duplicates": int(np.maximum(detections - 1, 0).sum()),
         "detection": detection_summary(df, ev, generated, meta),

@@ -1,0 +1,241 @@
+"""The summary of a log file, read row group by row group in chunks of whole cases.
+
+A year of operations at 10,000 orders a day is millions of rows; read into pandas at once it
+takes gigabytes, most of it for columns and rows no KPI reads row by row. Here the Parquet file
+is read a batch at a time and cut into *chunks of whole cases*: a first pass over ``rep`` and
+``case_id`` finds the row where each case ends, and the second pass holds back the rows of cases
+still going on until their last row has been read. Each chunk then gives
+
+- its cases' rows of the case table (:func:`sim.metrics.cases.case_table` on whole cases is
+  exactly those rows of the case table of the whole log), and
+- the rows the row-level KPIs read, in a few compact columns (``ROW_COLUMNS``; the occurred,
+  acknowledged and closed rows only through the case table: the occurred rows' detail is a
+  per-case cause, and no KPI reads these three row by row),
+
+and a replication is summarised as soon as its last row has passed, with the same function as
+the in-memory path (:func:`sim.metrics.summary.summarize_reps` of the whole log gives the same
+result, which is a test), so the memory held is one replication's case table and compact rows,
+never its whole log, and never more than one replication at a time.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from sim import eventlog, stats
+from sim.eventlog import LogMeta
+from sim.metrics.cases import case_table
+from sim.metrics.summary import _summarize, jsonable
+
+#: Columns the row-level KPIs read (everything else reaches them through the case table).
+ROW_COLUMNS: tuple[str, ...] = (
+    "rep",
+    "case_id",
+    "ts",
+    "event",
+    "severity",
+    "team",
+    "actor",
+    "detail",
+)
+#: Events no row-level KPI reads row by row (their times are in the case table).
+CASE_TABLE_ONLY_EVENTS: tuple[str, ...] = ("occurred", "acknowledged", "closed")
+#: Rows read per batch.
+BATCH_ROWS = 1 << 16
+_REP_SHIFT = 40  # key = rep << 40 | case_id
+
+
+def _meta(pf: pq.ParquetFile) -> LogMeta:
+    """The log's metadata, the footer's (final, of a streamed run) before the header's."""
+    footer = pf.metadata.metadata or {}
+    raw = footer.get(b"exsim") or (pf.schema_arrow.metadata or {}).get(b"exsim")
+    if raw is None:
+        raise ValueError(f"{pf}: not an exsim event log (no exsim metadata)")
+    return LogMeta.from_bytes(raw)
+
+
+def _keys(table: pa.Table | pa.RecordBatch) -> np.ndarray:
+    rep = np.asarray(table["rep"], dtype=np.int64)
+    return rep << _REP_SHIFT | np.asarray(table["case_id"], dtype=np.int64)
+
+
+class _Ends:
+    """First pass: the global row index where each (rep, case) ends, each rep's last row, and
+    the escalation tiers seen anywhere (the tier keys every replication reports)."""
+
+    def __init__(self, pf: pq.ParquetFile) -> None:
+        keys, lasts, tiers = [], [], set()
+        rep_last: dict[int, int] = {}
+        pos = 0
+        for batch in pf.iter_batches(BATCH_ROWS, columns=["rep", "case_id", "event", "detail"]):
+            key = _keys(batch)
+            rev_unique, rev_first = np.unique(key[::-1], return_index=True)
+            keys.append(rev_unique)
+            lasts.append(pos + len(key) - 1 - rev_first)
+            rep_ids, rev_last = np.unique(key[::-1] >> _REP_SHIFT, return_index=True)
+            for rep, last in zip(rep_ids.tolist(), rev_last.tolist(), strict=True):
+                rep_last[rep] = pos + len(key) - 1 - last
+            escalated = pc.equal(batch["event"].cast(pa.string()), "escalated")
+            details = pc.filter(batch["detail"], escalated).cast(pa.string())
+            tiers.update("unspecified" if d is None else d for d in details.to_pylist())
+            pos += len(key)
+        key = np.concatenate(keys) if keys else np.zeros(0, np.int64)
+        last = np.concatenate(lasts) if lasts else np.zeros(0, np.int64)
+        order = np.lexsort((last, key))  # per key, its largest last row comes last
+        key, last = key[order], last[order]
+        final = np.r_[key[1:] != key[:-1], True] if key.size else np.zeros(0, bool)
+        self.keys, self.last = key[final], last[final]
+        self.rep_last = rep_last
+        self.rows = pos
+        self.tiers = sorted(tiers)
+
+    def last_row(self, key: np.ndarray) -> np.ndarray:
+        return self.last[np.searchsorted(self.keys, key)]
+
+
+def whole_case_chunks(
+    path: str | os.PathLike, columns: list[str] | None = None, ends: _Ends | None = None
+) -> Iterator[tuple[pa.Table, int]]:
+    """(rows of whole cases, rows read so far) in file order, a batch of the file at a time."""
+    pf = pq.ParquetFile(path)
+    ends = ends or _Ends(pf)
+    pending: pa.Table | None = None
+    pos = 0
+    for batch in pf.iter_batches(BATCH_ROWS, columns=columns):
+        pos += batch.num_rows
+        table = pa.Table.from_batches([batch])
+        if pending is not None and pending.num_rows:
+            table = pa.concat_tables([pending, table])
+        done = ends.last_row(_keys(table)) < pos
+        if done.all():
+            pending = None
+            yield table, pos
+        else:
+            pending = table.filter(pa.array(~done)).combine_chunks()
+            yield table.filter(pa.array(done)), pos
+    if pending is not None and pending.num_rows:  # only if the first pass missed rows
+        yield pending, pos
+
+
+class _Rows:
+    """Rows of one replication kept as numpy arrays, strings as codes into one dictionary per
+    column (an Arrow chunk would keep its whole dictionary, the per-case causes included)."""
+
+    def __init__(self) -> None:
+        self.parts: dict[str, list[np.ndarray]] = {c: [] for c in ROW_COLUMNS}
+        self.names: dict[str, dict[str, int]] = {}
+
+    def add(self, table: pa.Table) -> None:
+        for col in ROW_COLUMNS:
+            arr = table[col].combine_chunks()
+            if pa.types.is_dictionary(arr.type):
+                names = self.names.setdefault(col, {})
+                local = arr.dictionary.to_pylist()
+                remap = np.array([names.setdefault(n, len(names)) for n in local] + [-1])
+                remap = remap.astype(np.int16 if len(names) < 1 << 15 else np.int32)
+                idx = arr.indices.fill_null(len(local)).to_numpy(zero_copy_only=False)
+                self.parts[col].append(remap[idx])
+            else:
+                self.parts[col].append(arr.to_numpy(zero_copy_only=False))
+
+    def frame(self, meta: LogMeta) -> pd.DataFrame:
+        out = {}
+        for col in ROW_COLUMNS:
+            parts, self.parts[col] = self.parts[col], []
+            values = np.concatenate(parts) if parts else np.zeros(0)
+            if col in self.names or col in eventlog.STRING_COLUMNS:
+                names = list(self.names.get(col, {}))
+                out[col] = pd.Categorical.from_codes(values.astype(np.int32, copy=False), names)
+            else:
+                out[col] = values.astype(eventlog.SCHEMA.field(col).type.to_pandas_dtype())
+        df = pd.DataFrame(out)
+        df.attrs["meta"] = meta
+        return df
+
+
+class _Rep:
+    """What is kept of one replication while its chunks go by."""
+
+    def __init__(self) -> None:
+        self.cases: list[pd.DataFrame] = []
+        self.rows = _Rows()
+        self.events = 0
+
+
+def _frame(table: pa.Table, meta: LogMeta) -> pd.DataFrame:
+    table = table.unify_dictionaries().combine_chunks()
+    df = eventlog.to_pandas(table.replace_schema_metadata(None))
+    df.attrs["meta"] = meta
+    return df
+
+
+def _concat_cases(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    """Case-table pieces as one, categoricals unioned, sorted by (rep, case_id)."""
+    if len(frames) == 1:
+        return frames[0]
+    first = frames[0]
+    cats = [c for c in first.columns if isinstance(first[c].dtype, pd.CategoricalDtype)]
+    out = pd.concat([f.drop(columns=cats) for f in frames], ignore_index=True)
+    for col in cats:
+        parts = [f[col].array for f in frames]
+        if all(p.dtype == parts[0].dtype for p in parts):
+            out[col] = pd.Categorical.from_codes(
+                np.concatenate([p.codes for p in parts]), dtype=parts[0].dtype
+            )
+        else:
+            out[col] = pd.api.types.union_categoricals(parts)
+    return out[list(first.columns)].sort_values(["rep", "case_id"], ignore_index=True)
+
+
+def summarize_file(path: str | os.PathLike, warmup_min: float = 0.0) -> dict:
+    """:func:`sim.metrics.summary.summarize_reps` of the log in a Parquet file, streamed."""
+    pf = pq.ParquetFile(path)
+    meta = _meta(pf)
+    ends = _Ends(pf)
+    if ends.rows == 0:
+        return _in_memory(path, warmup_min)
+    drop = pa.array(list(CASE_TABLE_ONLY_EVENTS), type=pa.string())
+    reps: dict[int, _Rep] = {}
+    runs: dict[int, dict] = {}
+
+    def finish(rep: int) -> None:
+        state = reps.pop(rep)
+        cases = _concat_cases(state.cases)
+        state.cases = []
+        rows = state.rows.frame(meta)
+        runs[rep] = _summarize(rows, meta, warmup_min, ends.tiers, cases=cases, events=state.events)
+
+    for table, pos in whole_case_chunks(path, ends=ends):
+        if table.num_rows:
+            rep_col = np.asarray(table["rep"])
+            for rep in np.unique(rep_col).tolist():
+                one_rep = rep_col[0] == rep_col[-1]
+                part = table if one_rep else table.filter(pa.array(rep_col == rep))
+                state = reps.setdefault(rep, _Rep())
+                state.cases.append(case_table(_frame(part, meta)))
+                ts = np.asarray(part["ts"])
+                state.events += int((ts >= warmup_min).sum())
+                keep = pc.invert(pc.is_in(part["event"].cast(pa.string()), drop))
+                state.rows.add(part.select(list(ROW_COLUMNS)).filter(keep))
+        for rep in [r for r in reps if ends.rep_last[r] < pos]:
+            finish(rep)
+    for rep in list(reps):
+        finish(rep)
+    ordered = [runs[r] for r in sorted(runs)]
+    means, cis = stats.aggregate(ordered)
+    if len(ordered) == 1:
+        means = ordered[0]
+    return {**jsonable(means), "ci95": jsonable(cis), "reps": len(ordered)}
+
+
+def _in_memory(path: str | os.PathLike, warmup_min: float) -> dict:
+    from sim.metrics.summary import summarize_reps
+
+    return summarize_reps(eventlog.read_log(path), warmup_min=warmup_min)

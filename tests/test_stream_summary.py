@@ -1,0 +1,100 @@
+"""The summary streamed from a log file, a chunk of whole cases at a time, is the in-memory one.
+
+``exsim run`` summarises the Parquet log it streamed without ever reading it whole; these
+tests hold that path to the in-memory :func:`summarize_reps` on the very same file, with
+batches small enough that cases straddle many of them.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pytest
+
+from sim import eventlog, runner
+from sim.config import load_policy, load_scenario
+from sim.metrics import stream, summarize_reps
+from sim.metrics.stream import summarize_file, whole_case_chunks
+
+
+@pytest.fixture(scope="module")
+def injected_log(tmp_path_factory):
+    """Three replications of the default injected scenario, streamed to one file."""
+    path = tmp_path_factory.mktemp("log") / "events.parquet"
+    scen = load_scenario("default", {"horizon_days": 4})
+    runner.run(scen, load_policy("default"), seed=3, reps=3, workers=1, stream_to=path)
+    return path
+
+
+@pytest.fixture(scope="module")
+def operations_log(tmp_path_factory):
+    path = tmp_path_factory.mktemp("log") / "events.parquet"
+    scen = load_scenario("baseline", {"horizon_days": 3})
+    runner.run(scen, load_policy("default"), seed=5, stream_to=path)
+    return path
+
+
+@pytest.fixture
+def small_batches(monkeypatch):
+    monkeypatch.setattr(stream, "BATCH_ROWS", 211)
+
+
+@pytest.mark.parametrize("warmup", [0.0, 1440.0])
+@pytest.mark.parametrize("log", ["injected_log", "operations_log"])
+def test_streamed_summary_is_the_in_memory_summary(log, warmup, request, small_batches):
+    path = request.getfixturevalue(log)
+    assert summarize_file(path, warmup) == summarize_reps(eventlog.read_log(path), warmup)
+
+
+def test_chunks_hold_whole_cases_and_every_row_once(injected_log, small_batches):
+    seen: set[tuple[int, int]] = set()
+    rows = []
+    for chunk, _ in whole_case_chunks(injected_log, ["rep", "case_id", "ts"]):
+        keys = set(zip(chunk["rep"].to_pylist(), chunk["case_id"].to_pylist(), strict=True))
+        assert not keys & seen  # a case never continues in a later chunk
+        seen |= keys
+        rows.append(chunk.to_pandas())
+    got = pd.concat(rows, ignore_index=True)
+    whole = eventlog.read_log(injected_log)[["rep", "case_id", "ts"]]
+    order = ["rep", "case_id", "ts"]
+    pd.testing.assert_frame_equal(
+        got.sort_values(order, ignore_index=True), whole.sort_values(order, ignore_index=True)
+    )
+    assert len(seen) > 100 and len(got) > 10 * stream.BATCH_ROWS
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_replications_streamed_to_files_join_into_the_in_memory_log(tmp_path, workers):
+    scen, pol = load_scenario("default", {"horizon_days": 2}), load_policy("default")
+    path = tmp_path / "events.parquet"
+    streamed = runner.run(scen, pol, seed=9, reps=3, workers=workers, stream_to=path)
+    in_memory = runner.run(scen, pol, seed=9, reps=3, workers=1)
+    assert streamed.table is None and streamed.path == path
+    assert streamed.meta == in_memory.meta and streamed.rows == in_memory.rows
+    assert list(tmp_path.iterdir()) == [path]  # the replication files are gone
+
+    def plain(df: pd.DataFrame) -> pd.DataFrame:
+        return df.astype({c: object for c in eventlog.STRING_COLUMNS})
+
+    pd.testing.assert_frame_equal(
+        plain(eventlog.read_log(path)), plain(eventlog.to_pandas(in_memory.table))
+    )
+
+
+def test_a_log_without_rows_summarises_like_the_in_memory_path(tmp_path):
+    meta = eventlog.LogMeta(start="2024-01-01T00:00:00", horizon_min=100.0)
+    path = eventlog.write_table(
+        eventlog.SCHEMA.empty_table().replace_schema_metadata(eventlog.schema_metadata(meta)),
+        tmp_path / "empty.parquet",
+    )
+    assert summarize_file(path) == summarize_reps(eventlog.read_log(path))
+
+
+def test_a_parquet_file_that_is_no_exsim_log_is_refused(tmp_path):
+    import pyarrow.parquet as pq
+
+    path = tmp_path / "other.parquet"
+    pq.write_table(pa.table({"x": np.arange(3)}), path)
+    with pytest.raises(ValueError, match="not an exsim event log"):
+        summarize_file(path)
