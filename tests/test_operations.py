@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 from sim import config
 from sim.engine import Simulation
 from sim.eventlog import to_pandas
+from sim.generators.operations.state import STOCK
 from sim.metrics import summarize
 
 ALL = {
@@ -234,7 +235,7 @@ def test_operations_invariants(orders, cover, delay, quality, api, headroom, see
         if order.cancelled or order.shipped is not None:
             continue
         assert order.blocks or order.ready is not None, f"order {order.id} stuck"
-        if "stock" in order.blocks:
+        if order.blocks & STOCK:
             assert order.waiting, f"order {order.id} blocked on stock waits for nothing"
     occ = df[df.event == "occurred"]
     assert occ.detail.notna().all()

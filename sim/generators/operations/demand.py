@@ -22,7 +22,8 @@ if TYPE_CHECKING:
     from sim.generators.operations.world import OperationsWorld
 
 # positions in an order's fate tuple
-PICK, SHRINK, SHRINK_LINE, CARRIER, LABEL, CUSTOMS, INVOICE, POD, PAYMENT, TRANSIT = range(10)
+PICK, SHRINK, SHRINK_LINE, CARRIER_CHOICE, LABEL, CUSTOMS, INVOICE, POD, PAYMENT = range(9)
+TRANSIT = 9  # the first of one per carrier
 _CHECKS = 7  # uniforms SHRINK..POD
 
 

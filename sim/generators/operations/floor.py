@@ -16,10 +16,11 @@ from __future__ import annotations
 
 import bisect
 import heapq
+import math
 from typing import TYPE_CHECKING
 
 from sim.generators.operations.demand import (
-    CARRIER,
+    CARRIER_CHOICE,
     CUSTOMS,
     INVOICE,
     LABEL,
@@ -31,10 +32,10 @@ from sim.generators.operations.demand import (
     TRANSIT,
 )
 from sim.generators.operations.keyed import one, substream
-from sim.generators.operations.state import Order
+from sim.generators.operations.picking import Pickers
+from sim.generators.operations.state import CARRIER, CREDIT, DATA, NO_PRODUCTS, STOCK, Order
 from sim.policies.schema import _minutes
 from sim.shifts import Calendar
-from sim.team import Agent, Team
 
 if TYPE_CHECKING:
     from sim.generators.operations.world import OperationsWorld
@@ -61,7 +62,7 @@ class Floor:
             [(o.start_min, o.start_min + o.duration_min) for o in c.outages] for c in self.carriers
         ]
         self.shrink = ops.inventory.shrink_prob
-        self.labelled: list[list[Order]] = [[] for _ in self.carriers]
+        self.labelled: list[list[tuple[float, Order]]] = [[] for _ in self.carriers]
         self.sla_watch = world.wants("picking_sla")
         self.payments: list[tuple[float, int, int, float]] = []
         self.credit_held: dict[int, list[Order]] = {}
@@ -70,15 +71,22 @@ class Floor:
         start = sim.scenario.start
         self.on_duty = Calendar.from_shifts(self.spec.pickers, start)
         self._span = (-1.0, -1.0)
-        self.teams = []
-        for i, name in enumerate(world.warehouses):
-            groups = [
-                (s.name, max(1, round(s.agents * weights[i] / top)), Calendar.from_shift(s, start))
-                for s in self.spec.pickers
-            ]
-            self.teams.append(
-                Team(sim, f"pickers@{name}", groups, _prio, self._start_pick, self._picked)
+        self.pickers = [
+            Pickers(
+                sim.env,
+                [
+                    (max(1, round(s.agents * weights[i] / top)), Calendar.from_shift(s, start))
+                    for s in self.spec.pickers
+                ],
+                sim.horizon,
+                self._start_pick,
             )
+            for i in range(len(world.warehouses))
+        ]
+        # orders queued for picking, by the moment they breach the picking SLA (one wake-up
+        # at the earliest still unpicked, instead of a timer per order)
+        self.sla_heap: list[tuple[float, int, Order]] = []
+        self.sla_wake = math.inf
 
     def start(self) -> None:
         env = self.world.env
@@ -100,31 +108,46 @@ class Floor:
     def ready(self, order: Order) -> None:
         now = self.world.env.now
         order.ready = now
-        self.teams[order.wh].push(order)
+        self.pickers[order.wh].push(order)
         if order.picked is None and self.sla_watch:
             due = order.scheduled + self.spec.picking_sla_min
-            self.world.env.timeout(max(0.0, due - now), order).callbacks.append(self._sla)
+            heapq.heappush(self.sla_heap, (due, order.id, order))
+            if due < self.sla_wake:
+                self.sla_wake = due
+                self.world.env.timeout(max(0.0, due - now)).callbacks.append(self._sla)
 
     def _sla(self, event) -> None:
-        order: Order = event.value
-        if order.picked is None and not order.cancelled and "picking_sla" not in order.cases:
-            self.world.open_case(
-                "picking_sla",
-                order.value,
-                order,
-                order.wh,
-                f"picking:{order.id}",
-                trigger=order.scheduled,
-            )
+        """Orders still unpicked at their SLA moment breach it; wake again at the next."""
+        now = self.world.env.now
+        if now >= self.sla_wake:
+            self.sla_wake = math.inf
+        heap = self.sla_heap
+        while heap:
+            due, _, order = heap[0]
+            if order.picked is not None or order.cancelled or "picking_sla" in order.cases:
+                heapq.heappop(heap)
+            elif due <= now:
+                heapq.heappop(heap)
+                self.world.open_case(
+                    "picking_sla",
+                    order.value,
+                    order,
+                    order.wh,
+                    f"picking:{order.id}",
+                    trigger=order.scheduled,
+                )
+            else:
+                break
+        if heap and heap[0][0] < self.sla_wake:
+            self.sla_wake = heap[0][0]
+            self.world.env.timeout(self.sla_wake - now).callbacks.append(self._sla)
 
-    def _start_pick(self, agent: Agent, order: Order) -> float:
-        order.picked = self.world.env.now  # started: no longer "not started within SLA"
-        order.resolved = True  # a second entry in the pick queue (re-prioritised) is skipped
-        self.world.clear(order.cases.get("picking_sla"))
-        return order.fate[PICK]
-
-    def _picked(self, agent: Agent, order: Order) -> None:
+    def _start_pick(self, order: Order, now: float) -> float:
+        """A picker starts ``order``: goods leave stock now; the label is asked for at the end."""
         world = self.world
+        order.picked = now  # started: no longer "not started within SLA"
+        order.resolved = True  # a second entry in the pick queue (re-prioritised) is skipped
+        world.clear(order.cases.get("picking_sla"))
         world.stock.issue(order)
         # shrink: a unit goes missing on a line now and then (one draw per order)
         lines, fate = order.lines, order.fate
@@ -133,8 +156,21 @@ class Floor:
             phys = world.stock.physical[order.wh]
             phys[p] = max(0.0, phys[p] - 1.0)
         if order.carrier is None:
-            order.carrier = min(bisect.bisect(self.carrier_cum, fate[CARRIER]), self.last_carrier)
-        self._label(order)
+            choice = bisect.bisect(self.carrier_cum, fate[CARRIER_CHOICE])
+            order.carrier = min(choice, self.last_carrier)
+        minutes = fate[PICK]
+        end = now + minutes
+        c = order.carrier
+        if self._down(c, end) is None and fate[LABEL] >= self.carriers[c].api_failure_prob:
+            order.tries = 1  # the label will print at the end of the pick: nothing to simulate
+            self.labelled[c].append((end, order))
+        else:
+            world.env.timeout(minutes, order).callbacks.append(self._picked)
+        return minutes
+
+    def _picked(self, event) -> None:
+        """A pick whose label request fails ends: ask for the label (and fail) now."""
+        self._label(event.value)
 
     # -- carriers ----------------------------------------------------------------------------
     def _down(self, carrier: int, t: float) -> float | None:
@@ -155,10 +191,10 @@ class Floor:
         u = order.fate[LABEL] if retry is None else float(retry.random())
         if down is None and u >= self.carriers[c].api_failure_prob:
             world.clear(order.cases.get("carrier_failure"))
-            self.labelled[c].append(order)
+            self.labelled[c].append((now, order))
             return
         if "carrier_failure" not in order.cases:
-            order.blocks.add("carrier")
+            order.blocks |= CARRIER
             world.outcomes.blocked(order, True)
             world.open_case(
                 "carrier_failure",
@@ -173,13 +209,13 @@ class Floor:
 
     def _retry(self, event) -> None:
         order: Order = event.value
-        if order.shipped is None and "carrier" in order.blocks:
+        if order.shipped is None and order.blocks & CARRIER:
             self._label_again(order)
 
     def _label_again(self, order: Order) -> None:
-        order.blocks.discard("carrier")
+        order.blocks &= ~CARRIER
         self._label(order)
-        if "carrier" not in order.blocks:
+        if not order.blocks & CARRIER:
             self.world.outcomes.blocked(order, False)
 
     def _cutoffs(self, carrier: int, cutoff_min: int):
@@ -199,9 +235,13 @@ class Floor:
     def _ship(self, carrier: int) -> None:
         world, env = self.world, self.world.env
         now = env.now
-        batch, self.labelled[carrier] = self.labelled[carrier], []
+        batch, later = self.labelled[carrier], []
+        self.labelled[carrier] = later
         spec = self.carriers[carrier]
-        for order in batch:
+        for labelled, order in batch:
+            if labelled > now:  # still being picked: the next cutoff
+                later.append((labelled, order))
+                continue
             if order.cancelled:
                 continue
             order.shipped = now
@@ -267,8 +307,8 @@ class Floor:
                 customer = customers[cid]
                 while held and customer.exposure <= customer.credit_limit:
                     order = held.pop(0)
-                    if "credit" in order.blocks:
-                        order.blocks.discard("credit")
+                    if order.blocks & CREDIT:
+                        order.blocks &= ~CREDIT
                         world.clear(order.cases.get("credit_hold"))
                         world.advance(order)
 
@@ -280,12 +320,12 @@ class Floor:
             customer.gaps.clear()  # the record is fixed for every later order
             for p, _ in order.lines:
                 world.md.products[p].gaps.clear()
-            order.blocks.discard("data")
+            order.blocks &= ~DATA
             world.advance(order)
         elif category == "credit_hold":
-            if "credit" not in order.blocks:
+            if not order.blocks & CREDIT:
                 return
-            order.blocks.discard("credit")
+            order.blocks &= ~CREDIT
             held = self.credit_held.get(order.customer)
             if held and order in held:
                 held.remove(order)
@@ -298,8 +338,8 @@ class Floor:
         elif category == "stock_shortage" and not order.reserved and not order.cancelled:
             # the planner ships what is there (from here or another warehouse): partial
             order.partial = True
-            order.blocks.discard("stock")
-            order.waiting.clear()
+            order.blocks &= ~STOCK
+            order.waiting = NO_PRODUCTS
             order.reserved = True
             stock = world.stock
             for line in order.lines:
@@ -308,16 +348,10 @@ class Floor:
                 line[1] = take
                 stock.reserved[order.wh][p] += take
             world.advance(order)
-        elif category == "carrier_failure" and "carrier" in order.blocks:
+        elif category == "carrier_failure" and order.blocks & CARRIER:
             # switch to the fallback carrier
             order.carrier = (order.carrier + 1) % len(self.carriers)
             self._label_again(order)
         elif category == "picking_sla" and order.picked is None:
             order.prio = 0  # jump the queue
-            team = self.teams[order.wh]
-            team.queue.push(order)
-            team.dispatch()
-
-
-def _prio(order: Order) -> float:
-    return order.prio
+            self.pickers[order.wh].push(order)

@@ -7,6 +7,13 @@ quality hold); available = on hand - reserved - held, and it is never negative.
 
 from __future__ import annotations
 
+from types import MappingProxyType
+
+# what holds an order (bits of ``Order.blocks``)
+CREDIT, STOCK, DATA, CARRIER = 1, 2, 4, 8
+NO_CASES = MappingProxyType({})  # shared by orders without a case until their first one
+NO_PRODUCTS: frozenset[int] = frozenset()  # shared by orders not waiting for stock
+
 
 class Order:
     """A confirmed sales order for one warehouse, and how far it got."""
@@ -42,7 +49,7 @@ class Order:
         self.lines = lines  # list of [product id, quantity]
         self.value, self.promise = value, promise
         self.scheduled = t  # the delivery's scheduled date: pick as soon as possible
-        self.blocks: set[str] = set()  # what holds it: credit, stock, data, carrier
+        self.blocks = 0  # what holds it: CREDIT | STOCK | DATA | CARRIER bits
         self.reserved = False
         self.ready = None
         self.picked = None
@@ -52,9 +59,9 @@ class Order:
         self.partial = False
         self.prio = 1
         self.resolved = False  # team queues skip resolved items; an order never is
-        self.cases: dict[str, object] = {}  # open exception case per category
+        self.cases = NO_CASES  # exception case per category (a dict from the first one)
         self.cancelled = False
-        self.waiting: set[int] = set()  # products it waits for
+        self.waiting = NO_PRODUCTS  # products it waits for (a set while it waits)
         self.fate = fate  # its keyed draws on the floor (demand.py: PICK, CARRIER, ...)
         self.tries = 0  # label requests made
 

@@ -19,7 +19,7 @@ from collections import deque
 from typing import TYPE_CHECKING
 
 from sim.generators.operations.keyed import one, substream
-from sim.generators.operations.state import Order, PurchaseOrder
+from sim.generators.operations.state import NO_PRODUCTS, STOCK, Order, PurchaseOrder
 
 if TYPE_CHECKING:
     from sim.generators.operations.world import OperationsWorld
@@ -69,11 +69,13 @@ class Supply:
         for p, q in order.lines:  # (re-)register for every line short now
             if stock.available(order.wh, p) < q and p not in order.waiting:
                 key = (order.wh, p)
+                if order.waiting is NO_PRODUCTS:
+                    order.waiting = set()
                 order.waiting.add(p)
                 self.waiting.setdefault(key, deque()).append(order)
                 parent = parent or self._delayed_receipt(key)
-        if "stock" not in order.blocks:
-            order.blocks.add("stock")
+        if not order.blocks & STOCK:
+            order.blocks |= STOCK
             world.open_case(
                 "stock_shortage", order.value, order, order.wh, f"order:{order.id}", parent=parent
             )

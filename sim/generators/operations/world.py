@@ -32,7 +32,7 @@ from sim.generators.operations.floor import Floor
 from sim.generators.operations.keyed import BLOCK, one, substream, text_key
 from sim.generators.operations.masterdata import MasterDataSet
 from sim.generators.operations.outcomes import Outcomes
-from sim.generators.operations.state import Order, Stock
+from sim.generators.operations.state import CREDIT, DATA, NO_CASES, STOCK, Order, Stock
 from sim.generators.operations.supply import Supply
 from sim.scenarios.operations import Operations
 
@@ -148,6 +148,8 @@ class OperationsWorld:
         )
         case.ref = ref if ref is not None else order
         if order is not None:
+            if order.cases is NO_CASES:
+                order.cases = {}
             order.cases[category] = case
         return case
 
@@ -212,7 +214,12 @@ class OperationsWorld:
         while t < sim.horizon:
             factor, promo = self._demand_factor(t)
             if accept.random() * peak_max * boost < factor:
-                yield env.timeout(t - env.now)
+                if t < env.peek():
+                    # nothing else is due before this order: advance the clock to it, as
+                    # stepping a timeout would, without creating and scheduling one
+                    env._now = t
+                else:
+                    yield env.timeout(t - env.now)
                 i = next_id - block.base
                 if i >= BLOCK:
                     block = draws.block(next_id // BLOCK)
@@ -272,12 +279,12 @@ class OperationsWorld:
                 if products[p].gaps:
                     gaps = gaps | products[p].gaps
         if gaps and self.wants("master_data_gap"):
-            order.blocks.add("data")
+            order.blocks |= DATA
             self.open_case(
                 "master_data_gap", value, order, wh, f"order:{oid}:{'+'.join(sorted(gaps))}"
             )
         if customer.exposure + value > customer.credit_limit and self.wants("credit_hold"):
-            order.blocks.add("credit")
+            order.blocks |= CREDIT
             self.open_case("credit_hold", value, order, wh, f"order:{oid}:customer:{customer.id}")
             self.floor.credit_held.setdefault(customer.id, []).append(order)
         customer.exposure += value
@@ -288,12 +295,12 @@ class OperationsWorld:
         if order.cancelled or order.picked is not None:
             return
         blocks = order.blocks
-        if blocks and (len(blocks) > 1 or "stock" not in blocks):
+        if blocks and blocks != STOCK:
             self.outcomes.blocked(order, True)
             return
         if not order.reserved:
             if self.stock.reserve(order):
-                order.blocks.discard("stock")
+                order.blocks &= ~STOCK
                 self.clear(order.cases.get("stock_shortage"))
             else:
                 self.supply.shortage(order)

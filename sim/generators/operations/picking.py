@@ -1,0 +1,111 @@
+"""Pickers: one warehouse's pick queue, worked by pickers on shifts, with no event per pick.
+
+A picker who is free when an order becomes ready starts it at once. The pick's end is known
+then (now + the order's pick minutes), so it is only remembered: the picker is busy until
+then and counts as free again the next time anyone looks. Such an uneventful pick costs no
+simulation event. Only waiting needs events: when orders queue because every picker on duty
+is busy, one wake-up is set at the earliest end of a pick in hand, and there the freed
+pickers take the next orders (best priority first, then first come). Shifts switch pickers on
+and off duty; a picker finishes the pick in hand after the shift ends but starts nothing new.
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+from collections.abc import Callable
+
+import simpy
+
+from sim.shifts import Calendar
+
+
+class Picker:
+    __slots__ = ("on", "busy")
+
+    def __init__(self) -> None:
+        self.on = False
+        self.busy = False
+
+
+class Pickers:
+    """The pickers of one warehouse. ``start(order, now) -> minutes`` begins a pick."""
+
+    def __init__(
+        self,
+        env: simpy.Environment,
+        groups: list[tuple[int, Calendar]],
+        horizon: float,
+        start: Callable[[object, float], float],
+    ) -> None:
+        self.env = env
+        self.start = start
+        self.idle: list[Picker] = []
+        self.busy: list[tuple[float, int, Picker]] = []  # heap on the end of the pick in hand
+        self.queue: list[tuple[int, int, object]] = []  # heap on (priority, arrival order)
+        self.seq = 0
+        self.wake_at = math.inf  # the earliest wake-up already set
+        for n, calendar in groups:
+            crew = [Picker() for _ in range(n)]
+            if calendar.always:
+                for p in crew:
+                    p.on = True
+                self.idle.extend(crew)
+            else:
+                env.process(self._shifts(crew, calendar, horizon))
+
+    def push(self, order) -> None:
+        """``order`` is ready to pick (again, with a better priority, when re-pushed)."""
+        now = self.env.now
+        self.seq += 1
+        heapq.heappush(self.queue, (order.prio, self.seq, order))
+        self._free(now)
+        self._dispatch(now)
+
+    def _free(self, now: float) -> None:
+        busy, idle = self.busy, self.idle
+        while busy and busy[0][0] <= now:
+            picker = heapq.heappop(busy)[2]
+            picker.busy = False
+            if picker.on:
+                idle.append(picker)
+
+    def _dispatch(self, now: float) -> None:
+        queue, idle, busy = self.queue, self.idle, self.busy
+        while queue and idle:
+            order = heapq.heappop(queue)[2]
+            if order.resolved:  # started already (a re-pushed order's older entry)
+                continue
+            picker = idle.pop()
+            picker.busy = True
+            self.seq += 1
+            heapq.heappush(busy, (now + self.start(order, now), self.seq, picker))
+        if queue and busy and busy[0][0] < self.wake_at:
+            self.wake_at = busy[0][0]
+            self.env.timeout(self.wake_at - now).callbacks.append(self._wake)
+
+    def _wake(self, event) -> None:
+        now = self.env.now
+        if now >= self.wake_at:
+            self.wake_at = math.inf
+        self._free(now)
+        self._dispatch(now)
+
+    def _shifts(self, crew: list[Picker], calendar: Calendar, horizon: float):
+        env = self.env
+        for lo, hi in calendar.spans(0.0, horizon):
+            if lo > env.now:
+                yield env.timeout(lo - env.now)
+            now = env.now
+            self._free(now)
+            for p in crew:
+                if not p.on:
+                    p.on = True
+                    if not p.busy:
+                        self.idle.append(p)
+            self._dispatch(now)
+            yield env.timeout(hi - env.now)
+            self._free(env.now)
+            for p in crew:
+                p.on = False
+            self.idle = [p for p in self.idle if p.on]
