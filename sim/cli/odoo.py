@@ -144,6 +144,12 @@ def inject(
     batch: int = typer.Option(200, "--batch", help="max records per create"),
     dry_run: bool = typer.Option(False, "--dry-run"),
     resume: bool = typer.Option(False, "--resume"),
+    sync_cron: bool = typer.Option(
+        True,
+        "--sync-cron/--no-sync-cron",
+        help="start the run as Odoo's cron thread wakes (jobs then start seconds, not up to a "
+        "minute, late)",
+    ),
     url: str = URL,
     db: str = DB,
     user: str = USER,
@@ -154,7 +160,7 @@ def inject(
     from collections import Counter
 
     from sim.odoo import inject as inj
-    from sim.odoo.deploy import align_schedules
+    from sim.odoo.deploy import SYNCED_WAKE_LAG_S, align_schedules, next_cron_wake
     from sim.odoo.deploy import deployed as deployed_in
     from sim.odoo.mapping import pattern_for
     from sim.odoo.plan import TimeMap, at_speed, build_plan, deployed_only
@@ -194,30 +200,40 @@ def inject(
     t = _connect(url, db, user, password, password_file)
 
     def go():
+        from datetime import timedelta
+
         master = run_seed(t, sc)
-        # predict what is deployed: a mechanism Odoo could not take detects nothing live
-        deployed = {r["name"] for r in deployed_in(t)}
-        plan_pol = deployed_only(live_pol, list(sc.categories), deployed)
-        cases, _ = build_plan(sc, plan_pol, seed_)
         run = inj.load_run(t) if resume else None
-        if run is None:
+        fresh = run is None
+        if fresh:
+            now = inj.utc_now()
+            wake = next_cron_wake(t, now) if sync_cron and not rate and speed != 1 else None
             run = {
-                "anchor": inj.utc_now().isoformat(),
+                # in step with Odoo's cron thread: jobs due at the anchor run as it wakes
+                "anchor": (wake - timedelta(seconds=1) if wake else now).isoformat(),
                 "speed": 1.0 if rate else speed,
+                "wake_lag_s": SYNCED_WAKE_LAG_S if wake else None,
                 "scenario": str(scenario),
                 "policy": str(policy),
                 "seed": seed_,
                 "days": sc.horizon_days,
                 "horizon_min": sc.horizon_min,
             }
-            inj.save_run(t, run)
-            # the deployed scans and time rules start at minute 0, as in the simulation
-            align_schedules(t, run["anchor"], live_pol, float(run["speed"]))
         elif float(run["speed"]) != (1.0 if rate else speed):
             fail(
                 f"this run was started at speed {run['speed']:g}: "
                 f"resume it with --speed {run['speed']:g}"
             )
+        # predict what is deployed, at this speed: a mechanism Odoo could not take detects
+        # nothing live; the plan's self-clearings depend on what the prediction detects
+        run_pol, _ = at_speed(pol, float(run["speed"]), list(sc.categories), run.get("wake_lag_s"))
+        deployed = {r["name"] for r in deployed_in(t)}
+        run_pol = deployed_only(run_pol, list(sc.categories), deployed)
+        cases, _ = build_plan(sc, run_pol, seed_)
+        if fresh:
+            inj.save_run(t, run)
+            # the deployed scans and time rules start at minute 0, as in the simulation
+            align_schedules(t, run["anchor"], run_pol, float(run["speed"]))
         from datetime import datetime
 
         tm = TimeMap(datetime.fromisoformat(run["anchor"]), float(run["speed"]))
@@ -316,7 +332,9 @@ def observe(
         summary["technical"] = technical_summary(t, run, odoo_log, webhooks)
         if compare_sim and pol is not None:
             # the prediction for the speed the run was played at (see plan.at_speed)
-            live_pol, _ = at_speed(pol, float(run.get("speed", 1.0)), list(sc.categories))
+            live_pol, _ = at_speed(
+                pol, float(run.get("speed", 1.0)), list(sc.categories), run.get("wake_lag_s")
+            )
             deployed = {r["name"] for r in deployed_in(t)}
             live_pol = deployed_only(live_pol, list(sc.categories), deployed)
             _, sim_df = build_plan(sc, live_pol, int(run.get("seed", 0)))

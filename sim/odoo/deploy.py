@@ -409,6 +409,35 @@ def align_schedules(
     return n
 
 
+CRON_PERIOD_S = 60.0  # Odoo's cron thread sleeps SLEEP_INTERVAL (60 s) between passes
+# the wake-up lag a run started in step with the cron thread sees: its passes drift by their
+# own duration (~0.3 s each on a quiet server), so a few seconds over a half-hour run
+SYNCED_WAKE_LAG_S = 10.0
+
+
+def next_cron_wake(transport: Transport, now: datetime, lead_s: float = 5.0) -> datetime | None:
+    """When Odoo's cron thread will next wake, at least ``lead_s`` from ``now``.
+
+    The thread runs due jobs right after it wakes, so the most recent ``lastcall`` of any
+    job marks a wake-up; it then wakes every 60 s (plus the time its pass took, a fraction of
+    a second). None when no job ran in the last hour (the phase is unknown)."""
+    rows = transport.call(
+        "ir.cron",
+        "search_read",
+        [["lastcall", "!=", False]],
+        fields=["lastcall"],
+        order="lastcall desc",
+        limit=1,
+    )
+    if not rows:
+        return None
+    last = datetime.fromisoformat(rows[0]["lastcall"])
+    if (now - last).total_seconds() > 3600:
+        return None
+    k = max(1, int(((now - last).total_seconds() + lead_s) // CRON_PERIOD_S) + 1)
+    return last + timedelta(seconds=k * CRON_PERIOD_S)
+
+
 def deployed(transport: Transport) -> list[dict]:
     """What exsim deployed: its tagged rules and crons (``ir.model.data`` rows)."""
     return transport.call(

@@ -121,20 +121,29 @@ def wall_minutes(minutes: float, speed: float) -> int:
 
 
 def at_speed(
-    policy: Policy, speed: float, categories: list[str] | None = None
+    policy: Policy,
+    speed: float,
+    categories: list[str] | None = None,
+    wake_lag_s: float | None = None,
 ) -> tuple[Policy, list[str]]:
     """The policy as Odoo runs it at ``speed``, and one note per mechanism that changed.
 
     Scans: interval rounded to whole wall minutes (>= 1); time rules: delay likewise, and the
     shared job's interval a tenth of the shortest wall delay, >= 1 wall minute; every cron's
     wake-up lag (``lag_min``, real-time minutes) becomes ``lag_min x speed`` simulated
-    minutes. Event rules and webhooks happen in the write and are left as they are. Speed 1
-    returns the policy unchanged."""
+    minutes, or ``wake_lag_s`` (wall seconds) x speed / 60 when the run was started in step
+    with Odoo's cron thread (``inject`` does: the lag is then that of the thread's passes, a
+    few seconds, not up to a minute). Event rules and webhooks happen in the write and are
+    left as they are. Speed 1 returns the policy unchanged."""
     if speed == 1.0:
         return policy, []
     from sim.policies.detection.time_rule import job_interval_min
 
     notes: list[str] = []
+
+    def lag(real_min: float) -> float:
+        return real_min * speed if wake_lag_s is None else wake_lag_s / 60.0 * speed
+
     cats = categories if categories is not None else list(policy.detection)
     timed = [
         d.time_rule
@@ -160,7 +169,7 @@ def at_speed(
                     f"scan {cat}: every {interval:g} simulated min, not {det.scan.interval_min:g}"
                 )
             update["scan"] = replace_model(
-                det.scan, interval_min=interval, lag_min=det.scan.lag_min * speed
+                det.scan, interval_min=interval, lag_min=lag(det.scan.lag_min)
             )
         if det.time_rule is not None:
             delay = wall_minutes(det.time_rule.delay_min, speed) * speed
@@ -173,7 +182,7 @@ def at_speed(
                 det.time_rule,
                 delay=int(delay),
                 unit="minutes",
-                lag_min=det.time_rule.lag_min * speed,
+                lag_min=lag(det.time_rule.lag_min),
                 job_interval_min=job_sim,
             )
         detection[cat] = replace_model(det, **update) if update else det
@@ -183,8 +192,12 @@ def at_speed(
     )
     if lags and lags[-1] > 0:
         notes.append(
-            f"scheduled jobs start up to {lags[-1] * speed:g} simulated min late "
-            f"(cron threads wake about every {lags[-1]:g} wall-clock min)"
+            f"scheduled jobs start up to {lag(lags[-1]):g} simulated min late "
+            + (
+                f"(cron threads wake about every {lags[-1]:g} wall-clock min)"
+                if wake_lag_s is None
+                else f"(in step with the cron thread: {wake_lag_s:g} wall-clock s)"
+            )
         )
     return replace_model(policy, detection=detection), notes
 
