@@ -185,3 +185,25 @@ def test_ramp_steps_get_the_cases_they_announce(t):
     assert [s.cases for s in steps] == [2, 4]
     assert [s.records for s in steps] == [2, 4]  # one partner, one transfer per case
     assert t.call("ir.model.data", "search_count", [["name", "=like", "case_%"]]) == 6
+
+
+def test_next_cron_wake_follows_the_threads_last_pass():
+    """The cron thread wakes every 60 s after its last pass (the latest lastcall); a phase
+    older than an hour is unknown."""
+    from datetime import datetime
+
+    from sim.odoo.deploy import next_cron_wake
+
+    class Lastcall:
+        def __init__(self, when):
+            self.when = when
+
+        def call(self, model, method, *args, **kwargs):
+            return [{"lastcall": self.when}] if self.when else []
+
+    now = datetime(2026, 12, 1, 16, 17, 31)
+    assert next_cron_wake(Lastcall("2026-12-01 16:15:53"), now) == datetime(2026, 12, 1, 16, 17, 53)
+    # less than lead_s ahead: the wake after
+    assert next_cron_wake(Lastcall("2026-12-01 16:15:33"), now) == datetime(2026, 12, 1, 16, 18, 33)
+    assert next_cron_wake(Lastcall("2026-12-01 14:00:00"), now) is None
+    assert next_cron_wake(Lastcall(None), now) is None
