@@ -231,7 +231,9 @@ def _run_dir(files: dict[str, Callable[[Path], Any]]) -> Callable[[Path], None]:
     return write
 
 
-def write_replay(out: Path, outcome: ReplayOutcome, sla_policy: Policy) -> Path:
+def write_replay(
+    out: Path, outcome: ReplayOutcome, sla_policy: Policy, force: bool = False
+) -> Path:
     """``out/as-is`` and ``out/<policy>`` run directories (events.parquet, summary.json,
     scenario.yaml, policy.yaml), all written or none."""
 
@@ -263,4 +265,4 @@ def write_replay(out: Path, outcome: ReplayOutcome, sla_policy: Policy) -> Path:
                 "policy.yaml": text(_dump(run.policy)),
             }
         )
-    return write_run_dir(out, dirs)
+    return write_run_dir(out, dirs, force=force)

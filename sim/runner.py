@@ -11,11 +11,11 @@ row group by row group, so the memory of the parent stays flat however many ther
 from __future__ import annotations
 
 import os
-import shutil
-import tempfile
+import signal
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor, as_completed
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,6 +24,7 @@ import pyarrow.parquet as pq
 
 from sim import eventlog
 from sim.engine import Simulation
+from sim.outdir import write_run_dir  # noqa: F401  (the shared run-directory writer)
 from sim.policies.schema import Policy
 from sim.scenarios.schema import Scenario
 
@@ -172,7 +173,7 @@ def run(
                 if progress:
                     progress(done / reps)
         else:
-            with ProcessPoolExecutor(max_workers=workers) as pool:
+            with process_pool(workers) as pool:
                 futures = {pool.submit(_one, job): r for r, job in enumerate(jobs)}
                 for fut in as_completed(futures):
                     tables[futures[fut]] = fut.result()
@@ -184,29 +185,31 @@ def run(
     return RunResult(table, meta, time.perf_counter() - t0)
 
 
-def write_run_dir(out: Path, files: dict[str, Callable[[Path], None]]) -> Path:
-    """Create ``out`` with the given files, all or nothing.
+def _worker_init() -> None:
+    """Workers leave Ctrl-C to the parent (which stops them) and die on SIGTERM at once."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
-    Every file is written into a temporary sibling directory that replaces ``out`` only when
-    all writers succeeded, so an interrupted or failed run never leaves a half-written result.
+
+@contextmanager
+def process_pool(workers: int) -> Iterator[ProcessPoolExecutor]:
+    """A pool of worker processes that is torn down at once when the block fails.
+
+    ``ProcessPoolExecutor``'s own exit waits for every queued run to finish, so an interrupted
+    experiment (Ctrl-C, SIGTERM, an error in one run) would go on for minutes. Here the pending
+    runs are cancelled and the workers terminated, so no process outlives the command.
     """
-    out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
-    umask = os.umask(0)
-    os.umask(umask)
-    tmp.chmod(0o777 & ~umask)  # mkdtemp makes it private; a run directory is not
+    pool = ProcessPoolExecutor(max_workers=workers, initializer=_worker_init)
     try:
-        for name, writer in files.items():
-            writer(tmp / name)
-        if out.exists():
-            old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old.", dir=out.parent))
-            os.replace(out, old / out.name)
-            os.replace(tmp, out)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            os.replace(tmp, out)
+        yield pool
     except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
+        procs = list((getattr(pool, "_processes", None) or {}).values())
+        pool.shutdown(wait=False, cancel_futures=True)
+        for proc in procs:
+            proc.terminate()
+        for proc in procs:
+            proc.join(timeout=5)
+            if proc.is_alive():
+                proc.kill()
         raise
-    return out
+    pool.shutdown(wait=True)

@@ -3,16 +3,108 @@
 Every verb loads its input through ``sim.config`` (one place that validates), so any bad input
 ends the same way: one line on stderr naming the file and field, exit code 2, nothing written.
 Verbs live in modules of this package, one per concern, each adding commands to ``app``.
+
+The app's command group (:class:`ExsimGroup`) is the last line of defence for what no verb
+can foresee: a full disk or another operating-system refusal, input nested too deeply, a number
+too large, an output exsim may not overwrite all become one line and exit 2; Ctrl-C ends with
+exit 130 and SIGTERM with exit 143, after the run's temporary files are removed and its worker
+processes stopped. Every float option refuses ``inf`` and ``nan``.
 """
 
 from __future__ import annotations
 
+import errno
+import math
+import signal
+import threading
 from contextlib import nullcontext
+from pathlib import Path
+from typing import Annotated, Any
 
+import click
 import typer
 from rich.console import Console
+from typer.core import TyperGroup
+
+from sim import outdir
+
+
+class Terminated(BaseException):
+    """SIGTERM arrived: unwind (cleaning up on the way) and exit 143."""
+
+
+def _on_sigterm(signum, frame) -> None:
+    raise Terminated()
+
+
+def _finite_floats(command: click.Command) -> None:
+    """Make ``command`` (and its subcommands) refuse ``inf``/``nan`` for any float option: a
+    horizon of ``inf`` days would run forever."""
+    original = command.invoke
+
+    def invoke(ctx: click.Context):
+        for name, value in ctx.params.items():
+            if isinstance(value, float) and not math.isfinite(value):
+                fail(f"--{name.replace('_', '-')}: must be a finite number (got {value})")
+        return original(ctx)
+
+    command.invoke = invoke  # type: ignore[method-assign]
+    for sub in getattr(command, "commands", {}).values():
+        _finite_floats(sub)
+
+
+class ExsimGroup(TyperGroup):
+    """The top-level command group: turns what escapes a verb into one line and an exit code."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for sub in self.commands.values():
+            _finite_floats(sub)
+
+    def main(self, *args: Any, **kwargs: Any):
+        if threading.current_thread() is not threading.main_thread():
+            return super().main(*args, **kwargs)
+        previous = signal.signal(signal.SIGTERM, _on_sigterm)
+        try:
+            return super().main(*args, **kwargs)
+        finally:
+            signal.signal(signal.SIGTERM, previous)
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except KeyboardInterrupt:
+            _error("interrupted; nothing was written")
+            raise click.exceptions.Exit(130) from None
+        except Terminated:
+            _error("terminated; nothing was written")
+            raise click.exceptions.Exit(143) from None
+        except outdir.OutputError as exc:
+            _error(str(exc))
+        except OSError as exc:
+            _error(os_error_line(exc))
+        except RecursionError:
+            _error("input nested too deeply (more levels than exsim reads)")
+        except OverflowError as exc:
+            _error(f"a number is too large: {exc}")
+        raise click.exceptions.Exit(2)
+
+
+def os_error_line(exc: OSError) -> str:
+    """An operating-system refusal as one line naming the file."""
+    where = f"{exc.filename}: " if exc.filename else ""
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        return f"{where}no space left on device; nothing was written"
+    reason = exc.strerror or (str(exc).splitlines() or [type(exc).__name__])[0]
+    return f"{where}{reason}"
+
+
+def _error(message: str) -> None:
+    err_console.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+
 
 app = typer.Typer(
+    cls=ExsimGroup,
     add_completion=False,
     no_args_is_help=True,
     help="Simulate exception management policies for Odoo-run distribution operations.",
@@ -25,6 +117,47 @@ err_console = Console(stderr=True)
 def fail(message: str, code: int = 2) -> None:
     err_console.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
     raise typer.Exit(code)
+
+
+ForceOpt = Annotated[
+    bool,
+    typer.Option(
+        "--force", help="Replace an existing output exsim did not write (after the run succeeds)."
+    ),
+]
+
+
+def checked_out_dir(out: Path, force: bool) -> None:
+    """Refuse (exit 2) a run-directory ``--out`` exsim may not replace; else make its folder."""
+    try:
+        outdir.check_dir(out, force)
+        Path(out).parent.mkdir(parents=True, exist_ok=True)
+    except outdir.OutputError as exc:
+        fail(str(exc))
+    except OSError as exc:
+        fail(f"{out}: cannot create its folder: {exc.strerror or exc}")
+    outdir.sweep_stale(Path(out).parent)
+
+
+def checked_out_file(out: Path, force: bool) -> None:
+    """Refuse (exit 2) an output file exsim may not overwrite."""
+    try:
+        outdir.check_file(out, force)
+    except outdir.OutputError as exc:
+        fail(str(exc))
+
+
+def check_seed(seed: int) -> None:
+    if seed < 0:
+        fail(f"--seed: must be >= 0 (got {seed})")
+
+
+def check_warmup(warmup_days: float, horizon_days: float) -> None:
+    if warmup_days >= horizon_days:
+        fail(
+            f"--warmup-days: must be less than the horizon ({horizon_days:g} days; "
+            f"got {warmup_days:g})"
+        )
 
 
 def progress_bar(label: str):

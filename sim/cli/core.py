@@ -10,12 +10,23 @@ from typing import Annotated
 
 import typer
 
-from sim.cli.common import app, err_console, fail, out_console, progress_bar
+from sim.cli.common import (
+    ForceOpt,
+    app,
+    check_seed,
+    check_warmup,
+    checked_out_dir,
+    err_console,
+    fail,
+    out_console,
+    progress_bar,
+)
 from sim.lazy import lazy
 
 # imported when a verb first uses them, not for ``exsim --help``
 config = lazy("sim.config")
 eventlog = lazy("sim.eventlog")
+outdir = lazy("sim.outdir")
 runner = lazy("sim.runner")
 run_summary = lazy("sim.summary")
 yaml = lazy("yaml")
@@ -34,6 +45,7 @@ def run(
     warmup_days: Annotated[float, typer.Option(min=0, help="Warm-up to delete.")] = 0.0,
     out: Annotated[Path | None, typer.Option(help="Output directory.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print summary JSON only.")] = False,
+    force: ForceOpt = False,
 ) -> None:
     """Run a scenario under a policy; write events.parquet and summary.json."""
     try:
@@ -44,9 +56,11 @@ def run(
         pol = config.load_policy(policy)
     except config.ConfigError as exc:
         fail(str(exc))
+    check_seed(seed)
+    check_warmup(warmup_days, scen.horizon_days)
     out = out or Path("runs") / f"{scen.name}--{pol.name}"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    stream = out.parent / f".{out.name}.events.parquet"
+    checked_out_dir(out, force)
+    stream = outdir.temp_sibling(out, "events.parquet")
     try:
         with progress_bar(f"{scen.name} x {pol.name}") as bar:
             result = runner.run(
@@ -65,7 +79,7 @@ def run(
             eventlog.write_table(result.table, path)
 
     try:
-        runner.write_run_dir(
+        outdir.write_run_dir(
             out,
             {
                 "events.parquet": write_events,
@@ -73,6 +87,7 @@ def run(
                 "scenario.yaml": lambda p: p.write_text(_dump(scen)),
                 "policy.yaml": lambda p: p.write_text(_dump(pol)),
             },
+            force=force,
         )
     finally:
         if stream is not None:

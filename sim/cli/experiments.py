@@ -19,7 +19,15 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from sim.cli.common import app, fail, out_console, progress_bar
+from sim.cli.common import (
+    ForceOpt,
+    app,
+    check_seed,
+    checked_out_dir,
+    fail,
+    out_console,
+    progress_bar,
+)
 from sim.lazy import lazy
 
 # imported when a verb first uses them, not for ``exsim --help``
@@ -114,6 +122,7 @@ def compare(
         Path | None, typer.Option(help="Write one run directory per policy + comparison.csv.")
     ] = None,
     as_json: JsonOpt = False,
+    force: ForceOpt = False,
 ) -> None:
     """Compare policies on the same exceptions: KPIs with 95% CIs and paired differences."""
     policies = policy or ["default"]
@@ -124,6 +133,9 @@ def compare(
         fail(str(exc))
     chosen = _backend(backend, dask)
     _checked(comparison.check_run_args, scen, reps, warmup_days * 1440.0)
+    check_seed(seed)
+    if out is not None:
+        checked_out_dir(out, force)
     with progress_bar(f"{len(pols) * reps} runs") as bar:
         res = comparison.compare(
             scen,
@@ -142,7 +154,7 @@ def compare(
         if k not in known:
             fail(f"--kpi {k}: no such KPI (e.g. sla.overall, queue_wait_min.p90, labour.cost)")
     if out is not None:
-        res.write(out)
+        res.write(out, force=force)
     if as_json:
         sys.stdout.write(json.dumps(res.to_json(), indent=2) + "\n")
         return
@@ -272,6 +284,7 @@ def sweep(
         fail(str(exc))
     _checked(sweeping.grid_points, scen, pol, params)
     _checked(comparison.check_run_args, scen, reps, warmup_days * 1440.0)
+    check_seed(seed)
     chosen = _backend(backend, dask)
     n = math.prod(len(v) for v in params.values()) * reps
     with progress_bar(f"{n} runs") as bar:
@@ -361,6 +374,7 @@ def check(
         fail(str(exc))
     chosen = _backend(backend, dask)
     _checked(comparison.check_run_args, scen, reps, warmup_days * 1440.0)
+    check_seed(seed)
     with progress_bar(f"{reps} runs") as bar:
         res = comparison.compare(
             scen,
@@ -449,6 +463,7 @@ def staff(
         fail(str(exc))
     chosen = _backend(backend, dask)
     _checked(comparison.check_run_args, scen, reps, warmup_days * 1440.0)
+    check_seed(seed)
     with progress_bar("staffing search") as bar:
         plan = _checked(
             staffing.recommend,

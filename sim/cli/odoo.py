@@ -9,7 +9,15 @@ from pathlib import Path
 
 import typer
 
-from sim.cli.common import app, err_console, fail, out_console, progress_bar
+from sim.cli.common import (
+    ForceOpt,
+    app,
+    checked_out_dir,
+    err_console,
+    fail,
+    out_console,
+    progress_bar,
+)
 from sim.lazy import lazy
 
 config = lazy("sim.config")  # imported when a verb first uses it
@@ -290,6 +298,7 @@ def observe(
     user: str = USER,
     password: str = PASSWORD,
     password_file: Path = PASSWORD_FILE,
+    force: ForceOpt = False,
 ) -> None:
     """Read back what Odoo did as an exsim run directory (events.parquet, summary.json):
     occurrence, detection and resolution of every case, and the technical metrics."""
@@ -304,6 +313,7 @@ def observe(
 
     if odoo_log is not None and not odoo_log.is_file():
         fail(f"{odoo_log}: no such file (--odoo-log, Odoo's log file)")
+    checked_out_dir(out, force)
     t = _connect(url, db, user, password, password_file, write=False)
 
     def go():
@@ -345,6 +355,7 @@ def observe(
                 "events.parquet": lambda p: eventlog.write_table(table, p),
                 "summary.json": lambda p: p.write_text(json.dumps(summary, indent=2, default=str)),
             },
+            force=force,
         )
         out_console.print(f"{df['case_id'].nunique()} cases observed -> {out}")
         if "sim_vs_live" in summary:

@@ -17,7 +17,17 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from rich.table import Table
 
-from sim.cli.common import app, err_console, fail, out_console, progress_bar
+from sim.cli.common import (
+    ForceOpt,
+    app,
+    check_seed,
+    checked_out_dir,
+    checked_out_file,
+    err_console,
+    fail,
+    out_console,
+    progress_bar,
+)
 from sim.lazy import lazy
 
 if TYPE_CHECKING:
@@ -152,8 +162,12 @@ def replay_cmd(
     ),
     since: Annotated[str | None, typer.Option(help="--odoo: first day (ISO date).")] = None,
     until: Annotated[str | None, typer.Option(help="--odoo: end (ISO date, exclusive).")] = None,
+    force: ForceOpt = False,
 ) -> None:
     """Put a recorded history through candidate policies, next to what actually happened."""
+    check_seed(seed)
+    if out is not None:
+        checked_out_dir(out, force)
     pols = _policies(policy or ["default"])
     sla = _policies([sla_policy])[0] if sla_policy else pols[0]
     history = _load(log, mapping, odoo, since, until)
@@ -161,7 +175,7 @@ def replay_cmd(
     with progress_bar(f"replay {name}") as bar:
         outcome = replaying.replay(history, pols, seed, reps, sla, progress=bar, name=name)
     out = out or Path("runs") / f"replay-{name}"
-    replaying.write_replay(out, outcome, sla)
+    replaying.write_replay(out, outcome, sla, force=force)
     summaries = outcome.summaries()
     if as_json:
         sys.stdout.write(json.dumps(summaries, indent=2) + "\n")
@@ -234,8 +248,11 @@ def calibrate_cmd(
     as_json: Annotated[bool, typer.Option("--json", help="Print fit and validation JSON.")] = (
         False
     ),
+    force: ForceOpt = False,
 ) -> None:
     """Fit an injected-mode scenario to a recorded log, then validate it by simulation."""
+    check_seed(seed)
+    checked_out_file(out, force)
     pol = _policies([policy])[0]
     history = _load(log, mapping, False, None, None)
     cal = calibration.calibrate(history, name=name or out.stem)

@@ -13,7 +13,7 @@ from typing import Annotated
 
 import typer
 
-from sim.cli.common import app, fail, out_console, progress_bar
+from sim.cli.common import ForceOpt, app, checked_out_file, fail, out_console, progress_bar
 
 
 @app.command()
@@ -29,6 +29,7 @@ def report(
     charts: Annotated[
         Path | None, typer.Option("--charts", help="Also save every chart here (PNG and SVG).")
     ] = None,
+    force: ForceOpt = False,
 ) -> None:
     """Write one self-contained HTML report (KPIs, comparison with CIs, charts, settings).
 
@@ -42,8 +43,7 @@ def report(
         runs = [load_run_dir(d) for d in dirs]
     except RunDirError as exc:
         fail(str(exc))
-    if out.exists() and out.is_dir():
-        fail(f"{out}: is a directory (give the HTML file to write)")
+    checked_out_file(out, force)
     with progress_bar("report") as bar:
         write_report(runs, out, charts_dir=charts, progress=bar)
     out_console.print(f"[dim]wrote {out}[/]", highlight=False)
@@ -57,6 +57,7 @@ def export(
         str | None,
         typer.Option("--format", "-f", help="csv, parquet, xes or ocel (default: by extension)."),
     ] = None,
+    force: ForceOpt = False,
 ) -> None:
     """Export an event log as CSV, Parquet, XES or OCEL 2.0 JSON for other tools."""
     from sim.eventlog import read_log
@@ -71,6 +72,7 @@ def export(
         fmt = fmt or format_of(out)
     except ValueError as exc:
         fail(str(exc))
+    checked_out_file(out, force)
     try:
         df = read_log(source)
     except Exception as exc:  # pyarrow raises many kinds for a file that is not Parquet

@@ -17,12 +17,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import as_completed
 from contextlib import ExitStack
 from typing import Any
 
 from sim.experiments.jobs import Outcome, Unit, run_unit
-from sim.runner import default_workers
+from sim.runner import default_workers, process_pool
 
 Progress = Callable[[float], None]
 BACKENDS = ("serial", "processes", "dask")
@@ -91,7 +91,7 @@ def _ticker(n: int, progress: Progress | None) -> Callable[[], None]:
 
 def _processes(units: list[Unit], workers: int, tick: Callable[[], None]) -> list[Outcome]:
     out: list[Outcome | None] = [None] * len(units)
-    with ProcessPoolExecutor(max_workers=workers) as pool:
+    with process_pool(workers) as pool:
         futures = {pool.submit(run_unit, unit): i for i, unit in enumerate(units)}
         for fut in as_completed(futures):
             out[futures[fut]] = fut.result()

@@ -86,18 +86,19 @@ class Comparison:
             events = self.logs[name].num_rows
         return {**head, **body, "events": int(events), "wall_s": round(self.wall_s, 3)}
 
-    def write(self, out_dir: str | Path) -> Path:
+    def write(self, out_dir: str | Path, force: bool = False) -> Path:
         """One run directory per policy plus ``comparison.csv`` and ``comparison.json``.
 
         Each ``out_dir/<policy>/`` holds what ``exsim run`` writes (``events.parquet`` only
-        when the logs were kept). All or nothing: a failure leaves no partial directory.
+        when the logs were kept). All or nothing: a failure leaves no partial directory; an
+        existing ``out_dir`` is replaced only if exsim wrote it, or with ``force``.
         """
         files: dict[str, Callable[[Path], None]] = {}
         for name in self.policies:
             files[_dirname(name)] = lambda p, name=name: self._write_policy(p, name)
         files["comparison.csv"] = lambda p: self.table.to_csv(p, index=False)
         files["comparison.json"] = lambda p: p.write_text(json.dumps(self.to_json(), indent=2))
-        return write_run_dir(Path(out_dir), files)
+        return write_run_dir(Path(out_dir), files, force=force)
 
     def _write_policy(self, path: Path, name: str) -> None:
         path.mkdir()

@@ -1,0 +1,163 @@
+"""exsim never destroys what it did not write: ``--out`` and ``-o`` over existing paths.
+
+Every refusal is exit 2 with one line naming the path, and leaves the folder exactly as it was.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from sim import outdir
+from sim.cli import app
+
+runner = CliRunner()
+REFUSAL = "exists and was not written by exsim; choose another --out or pass --force"
+
+
+def snapshot(folder: Path) -> dict[str, bytes | None]:
+    """Every path under ``folder`` with its bytes (None for directories)."""
+    out: dict[str, bytes | None] = {}
+    for p in sorted(folder.rglob("*")):
+        out[str(p.relative_to(folder))] = None if p.is_dir() else p.read_bytes()
+    return out
+
+
+def one_line_error(result) -> str:
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, result.stderr
+    assert "Traceback" not in result.output
+    return lines[0]
+
+
+def user_project(tmp_path: Path) -> Path:
+    d = tmp_path / "d"
+    (d / "src").mkdir(parents=True)
+    (d / "src" / "main.py").write_text("print('mine')\n")
+    return d
+
+
+@pytest.mark.parametrize(
+    "verb",
+    [
+        ["run", "--days", "0.5"],
+        ["compare", "--days", "0.5", "--reps", "2", "--workers", "1"],
+    ],
+)
+def test_out_over_a_users_directory_is_refused_and_left_alone(tmp_path, verb):
+    d = user_project(tmp_path)
+    before = snapshot(tmp_path)
+    result = runner.invoke(app, [*verb, "--out", str(d)])
+    assert result.exit_code == 2
+    assert f"{d}: {REFUSAL}" in one_line_error(result)
+    assert snapshot(tmp_path) == before
+
+
+def test_force_replaces_only_after_the_run_succeeded(tmp_path, monkeypatch):
+    d = user_project(tmp_path)
+
+    def boom(*a, **k):
+        raise RuntimeError("run failed")
+
+    monkeypatch.setattr("sim.cli.core._dump", boom)
+    before = snapshot(tmp_path)
+    with pytest.raises(RuntimeError):
+        runner.invoke(
+            app, ["run", "--days", "0.5", "--out", str(d), "--force"], catch_exceptions=False
+        )
+    assert snapshot(tmp_path) == before
+    monkeypatch.undo()
+    ok = runner.invoke(app, ["run", "--days", "0.5", "--out", str(d), "--force"])
+    assert ok.exit_code == 0, ok.output
+    assert not (d / "src").exists() and (d / "events.parquet").is_file()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["d"]
+
+
+def test_exsims_own_run_directory_is_replaced_but_not_with_a_users_file_in_it(tmp_path):
+    out = tmp_path / "run"
+    assert runner.invoke(app, ["run", "--days", "0.5", "--out", str(out)]).exit_code == 0
+    assert (out / outdir.MARKER).is_file()
+    again = runner.invoke(app, ["run", "--days", "0.5", "--seed", "2", "--out", str(out)])
+    assert again.exit_code == 0, again.output
+    (out / "notes.txt").write_text("my notes")
+    before = snapshot(tmp_path)
+    result = runner.invoke(app, ["run", "--days", "0.5", "--out", str(out)])
+    assert result.exit_code == 2
+    assert "holds notes.txt, which exsim did not write" in one_line_error(result)
+    assert snapshot(tmp_path) == before
+
+
+def test_compare_out_is_replaceable_by_compare(tmp_path):
+    out = tmp_path / "cmp"
+    args = ["compare", "--days", "0.5", "--reps", "2", "--workers", "1", "--out", str(out)]
+    assert runner.invoke(app, args).exit_code == 0
+    second = runner.invoke(app, args)
+    assert second.exit_code == 0, second.output
+
+
+def test_out_naming_a_file_or_the_current_directory(tmp_path, monkeypatch):
+    f = tmp_path / "some-file.txt"
+    f.write_text("keep me")
+    monkeypatch.chdir(tmp_path)
+    before = snapshot(tmp_path)
+    for target in (str(f), ".", str(tmp_path.parent)):
+        result = runner.invoke(app, ["run", "--days", "0.5", "--out", target])
+        assert result.exit_code == 2, (target, result.output)
+        assert target in one_line_error(result)
+    forced = runner.invoke(app, ["run", "--days", "0.5", "--out", ".", "--force"])
+    assert forced.exit_code == 2
+    assert snapshot(tmp_path) == before
+
+
+def test_report_and_export_refuse_to_overwrite_a_users_file(tmp_path):
+    run = tmp_path / "run"
+    assert runner.invoke(app, ["run", "--days", "0.5", "--out", str(run)]).exit_code == 0
+    for verb, name in (("report", "notes.html"), ("export", "data.csv"), ("export", "x.xes")):
+        target = tmp_path / name
+        target.write_text("the user's own file")
+        result = runner.invoke(app, [verb, str(run), "-o", str(target)])
+        assert result.exit_code == 2, result.output
+        assert f"{target}: {REFUSAL}" in one_line_error(result)
+        assert target.read_text() == "the user's own file"
+        # --force overwrites; then the file is exsim's and is overwritten without it
+        assert runner.invoke(app, [verb, str(run), "-o", str(target), "--force"]).exit_code == 0
+        assert outdir.written_by_exsim(target)
+        again = runner.invoke(app, [verb, str(run), "-o", str(target)])
+        assert again.exit_code == 0, again.output
+
+
+@pytest.mark.parametrize("fmt", ["csv", "parquet", "xes", "ocel.json"])
+def test_every_export_format_is_recognised_as_exsims(tmp_path, fmt):
+    run = tmp_path / "run"
+    assert runner.invoke(app, ["run", "--days", "0.5", "--out", str(run)]).exit_code == 0
+    target = tmp_path / f"log.{fmt}"
+    assert runner.invoke(app, ["export", str(run), "-o", str(target)]).exit_code == 0
+    assert outdir.written_by_exsim(target)
+    assert runner.invoke(app, ["export", str(run), "-o", str(target)]).exit_code == 0
+
+
+def test_a_killed_runs_leftovers_are_cleaned_by_the_next_run(tmp_path):
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    stale = outdir.temp_sibling(tmp_path / "a", "events.parquet")
+    stale = stale.with_name(stale.name.replace(f".{os.getpid()}.", f".{dead.pid}.") + ".partial")
+    stale.write_bytes(b"half a log")
+    alive = outdir.temp_sibling(tmp_path / "b", "events.parquet")  # this process: still running
+    alive.write_bytes(b"in progress")
+    foreign = tmp_path / ".a.events.parquet.partial"  # not exsim's naming: never touched
+    foreign.write_bytes(b"someone else's")
+    result = runner.invoke(app, ["run", "--days", "0.5", "--out", str(tmp_path / "c")])
+    assert result.exit_code == 0, result.output
+    assert not stale.exists() and alive.exists() and foreign.exists()
+    assert sorted(p.name for p in tmp_path.iterdir() if not p.name.startswith(".")) == ["c"]
+
+
+def test_a_streamed_run_leaves_no_hidden_file_behind(tmp_path):
+    out = tmp_path / "r"
+    assert runner.invoke(app, ["run", "--days", "0.5", "--out", str(out)]).exit_code == 0
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["r"]
