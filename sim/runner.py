@@ -11,7 +11,9 @@ row group by row group, so the memory of the parent stays flat however many ther
 from __future__ import annotations
 
 import os
+import shutil
 import signal
+import tempfile
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -110,7 +112,7 @@ def _run_to_files(scenario, policy, seed, reps, workers, progress, stream_to: Pa
                 if progress:
                     progress(done / reps)
         else:
-            with ProcessPoolExecutor(max_workers=workers) as pool:
+            with process_pool(workers) as pool:
                 futures = {pool.submit(_one_to, job): r for r, job in enumerate(jobs)}
                 for fut in as_completed(futures):
                     metas[futures[fut]] = fut.result()
