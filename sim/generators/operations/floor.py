@@ -31,7 +31,7 @@ from sim.generators.operations.demand import (
     SHRINK_LINE,
     TRANSIT,
 )
-from sim.generators.operations.keyed import one, substream
+from sim.generators.operations.keyed import one
 from sim.generators.operations.picking import Pickers
 from sim.generators.operations.state import CARRIER, CREDIT, DATA, NO_PRODUCTS, STOCK, Order
 from sim.policies.schema import _minutes
@@ -187,7 +187,7 @@ class Floor:
         tries = order.tries
         order.tries += 1
         # the first request's outcome is in the order's fate; a retry draws from its own key
-        retry = None if tries == 0 else substream(self.streams, "floor/label", order.id, tries)
+        retry = None if tries == 0 else world.keyed("floor/label", order.id, tries)
         u = order.fate[LABEL] if retry is None else float(retry.random())
         if down is None and u >= self.carriers[c].api_failure_prob:
             world.clear(order.cases.get("carrier_failure"))
@@ -203,8 +203,8 @@ class Floor:
                 order.wh,
                 f"label:{order.id}:{self.carriers[c].name}",
             )
-        wait = substream(self.streams, f"floor/retry/{self.carriers[c].name}", order.id, tries)
-        retry_at = (down if down is not None else now) + self.retry[c](wait)
+        wait = self.retry[c](world.keyed(f"floor/retry/{self.carriers[c].name}", order.id, tries))
+        retry_at = (down if down is not None else now) + wait
         world.env.timeout(retry_at - now, order).callbacks.append(self._retry)
 
     def _retry(self, event) -> None:

@@ -1,39 +1,101 @@
 """Master data: the customers, products, suppliers and carriers of one distributor.
 
-Made with Faker from a seed, so the same seed gives the same company. Each record carries what
-the exceptions depend on: a customer's tier, credit limit and payment habits; a product's value,
+Made from a seed, so the same seed gives the same company. Each record carries what the
+exceptions depend on: a customer's tier, credit limit and payment habits; a product's value,
 weight and ABC class (A items are a fifth of the range and most of the lines); a supplier's
 lead time and reliability. Some records are created with deliberate gaps (no address, no VAT
 number, no route, no weight) at the scenario's rates; such a gap blocks a document later and
 is an exception of its own until someone fixes the record.
+
+Names (company, city, product description) come from Faker, but only when read: the simulation
+never needs them, so each is made on first access from Faker seeded by the record, the same
+name for the same seed whenever it is read.
 """
 
 from __future__ import annotations
 
 import itertools
+from collections.abc import Sequence
 
 import numpy as np
-from faker import Faker
 
 from sim.generators.distributions import block_drawer
 from sim.scenarios.operations import Defects, MasterData
 from sim.streams import Streams
 
 
-class Customer:
-    __slots__ = ("id", "name", "city", "tier", "credit_limit", "exposure", "gaps", "site")
+class Names:
+    """Faker names of one master-data set, made on first read and kept."""
 
-    def __init__(self, id, name, city, tier, credit_limit, exposure, gaps, site):
-        self.id, self.name, self.city, self.tier = id, name, city, tier
+    def __init__(self, seed: int) -> None:
+        self.seed = seed
+        self.made: dict[tuple[str, int], str] = {}
+        self._fake = None
+
+    def get(self, kind: str, i: int) -> str:
+        name = self.made.get((kind, i))
+        if name is None:
+            if self._fake is None:
+                from faker import Faker  # imported when a name is first read
+
+                self._fake = Faker()
+            fake = self._fake
+            fake.seed_instance(f"{self.seed}:{kind}:{i}")
+            name = {
+                "company": fake.company,
+                "city": fake.city,
+                "product": lambda: fake.catch_phrase()[:40],
+                "supplier": fake.company,
+            }[kind]()
+            self.made[(kind, i)] = name
+        return name
+
+
+class SupplierNames(Sequence):
+    def __init__(self, names: Names, n: int) -> None:
+        self.names, self.n = names, n
+
+    def __len__(self) -> int:
+        return self.n
+
+    def __getitem__(self, i):
+        if isinstance(i, slice):
+            return [self[k] for k in range(*i.indices(self.n))]
+        if not -self.n <= i < self.n:
+            raise IndexError(i)
+        return self.names.get("supplier", i % self.n)
+
+
+class Customer:
+    __slots__ = ("id", "names", "tier", "credit_limit", "exposure", "gaps", "site")
+
+    def __init__(self, id, names, tier, credit_limit, exposure, gaps, site):
+        self.id, self.names, self.tier = id, names, tier
         self.credit_limit, self.exposure, self.gaps, self.site = credit_limit, exposure, gaps, site
+
+    @property
+    def name(self) -> str:
+        return self.names.get("company", self.id)
+
+    @property
+    def city(self) -> str:
+        return self.names.get("city", self.id)
 
 
 class Product:
-    __slots__ = ("id", "sku", "name", "value", "weight", "abc", "gaps", "supplier")
+    __slots__ = ("id", "names", "value", "weight", "abc", "gaps", "supplier")
 
-    def __init__(self, id, sku, name, value, weight, abc, gaps, supplier):
-        self.id, self.sku, self.name, self.value = id, sku, name, value
+    def __init__(self, id, names, value, weight, abc, gaps, supplier):
+        self.id, self.names, self.value = id, names, value
         self.weight, self.abc, self.gaps, self.supplier = weight, abc, gaps, supplier
+
+    @property
+    def sku(self) -> str:
+        return f"SKU-{self.id:05d}"
+
+    @property
+    def name(self) -> str:
+        return self.names.get("product", self.id)
 
 
 class MasterDataSet:
@@ -48,25 +110,18 @@ class MasterDataSet:
         defect_factor: float = 1.0,
     ) -> None:
         gen = streams.generator("masterdata")
-        fake = Faker()
-        fake.seed_instance(int(gen.integers(2**31)))
+        names = Names(int(gen.integers(2**31)))
         self.spec = spec
         tier_names = [t for t, _ in tiers]
         tier_p = np.array([w for _, w in tiers], dtype=float)
         tier_p /= tier_p.sum()
         n_c, n_p = spec.customers, spec.products
-        headroom = block_drawer(spec.credit_headroom, gen)(n_c)
-        tier_idx = gen.choice(len(tier_names), size=n_c, p=tier_p)
+        headroom = block_drawer(spec.credit_headroom, gen)(n_c).tolist()
+        tier_idx = gen.choice(len(tier_names), size=n_c, p=tier_p).tolist()
+        gaps = _gaps(gen, n_c, spec.defects, ("missing_address", "missing_vat"), defect_factor)
         self.customers = [
             Customer(
-                i,
-                fake.company(),
-                fake.city(),
-                tier_names[tier_idx[i]],
-                float(headroom[i]),
-                0.0,
-                self._gaps(gen, spec.defects, ("missing_address", "missing_vat"), defect_factor),
-                sites[i % len(sites)],
+                i, names, tier_names[tier_idx[i]], headroom[i], 0.0, gaps[i], sites[i % len(sites)]
             )
             for i in range(n_c)
         ]
@@ -75,29 +130,22 @@ class MasterDataSet:
         abc = list(
             itertools.chain.from_iterable([k] * n for k, n in zip(classes, counts, strict=True))
         )
-        values = block_drawer(spec.unit_value, gen)(n_p)
+        values = block_drawer(spec.unit_value, gen)(n_p).tolist()
         # supplier bases are skewed: a few suppliers carry most of the range (Zipf weights)
         zipf = 1.0 / np.arange(1, spec.suppliers + 1)
         supplier_of = gen.choice(spec.suppliers, size=n_p, p=zipf / zipf.sum())
+        weight = gen.gamma(2.0, 2.0, n_p).tolist()
+        gaps = _gaps(gen, n_p, spec.defects, ("missing_route", "missing_weight"), defect_factor)
+        # suppliers ranked by how many products they carry: supplier 0 is the biggest
+        load = np.bincount(supplier_of, minlength=spec.suppliers)
+        rank = np.empty(spec.suppliers, dtype=np.int64)
+        rank[np.argsort(-load, kind="stable")] = np.arange(spec.suppliers)
+        supplier = rank[supplier_of].tolist()
         self.products = [
-            Product(
-                i,
-                f"SKU-{i:05d}",
-                fake.catch_phrase()[:40],
-                float(values[i]),
-                float(gen.gamma(2.0, 2.0)),
-                abc[i],
-                self._gaps(gen, spec.defects, ("missing_route", "missing_weight"), defect_factor),
-                int(supplier_of[i]),
-            )
+            Product(i, names, values[i], weight[i], abc[i], gaps[i], supplier[i])
             for i in range(n_p)
         ]
-        # suppliers ranked by how many products they carry: supplier 0 is the biggest
-        load = np.bincount([p.supplier for p in self.products], minlength=spec.suppliers)
-        rank = {s: r for r, s in enumerate(np.argsort(-load, kind="stable"))}
-        for p in self.products:
-            p.supplier = int(rank[p.supplier])
-        self.supplier_names = [fake.company() for _ in range(spec.suppliers)]
+        self.supplier_names = SupplierNames(names, spec.suppliers)
         self.any_product_gaps = any(p.gaps for p in self.products)  # a fast path when clean
         # demand weight of each product: its class's share of lines spread over the class
         weights = np.array(
@@ -106,9 +154,17 @@ class MasterDataSet:
         self.product_p = weights / weights.sum()
         self.by_class = {k: [p.id for p in self.products if p.abc == k] for k in classes}
 
-    @staticmethod
-    def _gaps(gen, defects: Defects, kinds: tuple[str, ...], factor: float) -> set[str]:
-        return {k for k in kinds if gen.random() < min(1.0, getattr(defects, k) * factor)}
+
+def _gaps(
+    gen: np.random.Generator, n: int, defects: Defects, kinds: tuple[str, ...], factor: float
+) -> list[set[str]]:
+    """Each of ``n`` records' gaps: each kind independently at its (scaled) rate."""
+    u = gen.random((len(kinds), n))
+    out: list[set[str]] = [set() for _ in range(n)]
+    for row, kind in zip(u, kinds, strict=True):
+        for i in np.flatnonzero(row < min(1.0, getattr(defects, kind) * factor)).tolist():
+            out[i].add(kind)
+    return out
 
 
 def _split(n: int, shares: list[float]) -> list[int]:

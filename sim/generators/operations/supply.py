@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections import deque
 from typing import TYPE_CHECKING
 
-from sim.generators.operations.keyed import one, substream
+from sim.generators.operations.keyed import one
 from sim.generators.operations.state import NO_PRODUCTS, STOCK, Order, PurchaseOrder
 
 if TYPE_CHECKING:
@@ -139,7 +139,7 @@ class Supply:
         # receipt whether it comes partial (and how much) and whether it fails inspection
         k = self.raised.get((w, p), 0)
         self.raised[(w, p)] = k + 1
-        gen = substream(self.streams, "supply/receipt", w, p, k)
+        gen = world.keyed("supply/receipt", w, p, k)
         u_delay, u_partial, u_share, u_quality = gen.random(4).tolist()
         lead = (self.lead(gen) if lead_days is None else lead_days) * 1440.0
         planned = now + lead

@@ -19,6 +19,7 @@ the order flow; ``supply.py`` and ``floor.py`` hold the inbound and outbound sid
 from __future__ import annotations
 
 import bisect
+import gc
 import heapq
 import math
 from datetime import date
@@ -29,7 +30,7 @@ from sim.generators.arrivals import ArrivalClock
 from sim.generators.distributions import block_drawer
 from sim.generators.operations.demand import OrderDraws
 from sim.generators.operations.floor import Floor
-from sim.generators.operations.keyed import BLOCK, one, substream, text_key
+from sim.generators.operations.keyed import BLOCK, Keyed, one
 from sim.generators.operations.masterdata import MasterDataSet
 from sim.generators.operations.outcomes import Outcomes
 from sim.generators.operations.state import CREDIT, DATA, NO_CASES, STOCK, Order, Stock
@@ -52,6 +53,26 @@ def operations_world(sim: Simulation) -> None:
     for category in sim.scenario.categories:
         sim.watchers(category)
     world.start()
+    _quiet_gc(sim)
+
+
+def _quiet_gc(sim: Simulation) -> None:
+    """Keep the cyclic garbage collector out of the run's way; as it was after the run.
+
+    A run allocates millions of small objects (orders, their lines, events) that die young and
+    form no cycles; with the default first-generation threshold (700) the collector would
+    traverse the world's long-lived records hundreds of times a simulated day. The records
+    built so far are frozen (never traversed) and the threshold raised for the run.
+    """
+    old = gc.get_threshold()
+    gc.freeze()
+    gc.set_threshold(max(old[0], 100_000), *old[1:])
+
+    def restore() -> None:
+        gc.set_threshold(*old)
+        gc.unfreeze()
+
+    sim.finalizers.append(restore)
 
 
 class OperationsWorld:
@@ -68,6 +89,7 @@ class OperationsWorld:
         self.md = MasterDataSet(md, scenario.tiers(), sorted(set(self.sites)), streams)
         self.defect_wave = wave
         self.stock = Stock(len(self.warehouses), md.products)
+        self.keyed = Keyed(streams)
         #: work content per category, drawn per case keyed by (cause, time)
         self.handling = {name: one(cat.handling_min) for name, cat in scenario.categories.items()}
         self.orders: dict[int, Order] = {}  # open orders (not yet delivered)
@@ -100,13 +122,17 @@ class OperationsWorld:
         opening = block_drawer(fin.opening_balance, streams.generator("finance/opening"))(
             len(md.customers)
         )
-        gen = streams.generator("finance/opening-due")
-        for c, share in zip(md.customers, opening, strict=True):
+        due = streams.generator("finance/opening-due").uniform(
+            0, fin.payment_days.mean * 1440.0 * 1.2, (len(md.customers), 10)
+        )
+        payments = self.floor.payments
+        for c, share, dues in zip(md.customers, opening.tolist(), due.tolist(), strict=True):
             c.credit_limit = c.credit_limit * usual  # headroom x usual balance
-            c.exposure = float(share) * usual
-            for k in range(10):  # the opening balance falls due over the first terms
-                due = float(gen.uniform(0, fin.payment_days.mean * 1440.0 * 1.2))
-                heapq.heappush(self.floor.payments, (due, -1 - k, c.id, c.exposure / 10))
+            c.exposure = share * usual
+            tenth = c.exposure / 10
+            # the opening balance falls due over the first terms
+            payments.extend((d, -1 - k, c.id, tenth) for k, d in enumerate(dues))
+        heapq.heapify(payments)
 
     # -- helpers ---------------------------------------------------------------------------
     def wants(self, category: str) -> bool:
@@ -130,9 +156,7 @@ class OperationsWorld:
         if order is not None and tier is None:
             tier = self.md.customers[order.customer].tier
         now = self.env.now
-        work = self.handling[category](
-            substream(self.sim.streams, f"handling/{category}", *text_key(f"{cause}@{now!r}"))
-        )
+        work = self.handling[category](self.keyed(f"handling/{category}", cause, repr(now)))
         case = self.sim.occur(
             category,
             now,
