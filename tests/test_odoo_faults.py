@@ -74,7 +74,7 @@ def test_a_restart_is_ridden_through_within_the_retry_budget(fake_odoo, t):
     """Odoo down for longer than the attempts alone would cover (here 12 refused connections
     in a row): the budget of waiting time keeps the run going, and nothing is duplicated."""
     sleeps: list[float] = []
-    injector = _injector(t, sleeps, budget_s=60.0)
+    injector = _injector(t, sleeps, budget_s=600.0)  # waits are recorded, not slept
     injector.backoff.base_s = 2.0
     fake_odoo.faults.extend([{"kind": "reset", "method": "create"}] * 12)
     stats = injector.run(CASES, lambda cs: [cs])
