@@ -124,19 +124,55 @@ def mark_test_db(
 @odoo_app.command()
 def seed(
     scenario: str = typer.Argument("default"),
+    customers: int = typer.Option(200, "--customers", help="customers (tiers by tier_mix)"),
+    products: int = typer.Option(300, "--products", help="products (ABC classes)"),
+    suppliers: int = typer.Option(20, "--suppliers"),
+    carriers: int = typer.Option(5, "--carriers"),
+    gap_share: float = typer.Option(0.05, "--gap-share", help="share with master-data gaps"),
+    seed_: int = typer.Option(0, "--seed", help="seed of the generated names and numbers"),
     url: str = URL,
     db: str = DB,
     user: str = USER,
     password: str = PASSWORD,
     password_file: Path = PASSWORD_FILE,
 ) -> None:
-    """Create the scenario's master data (idempotent)."""
+    """Create the scenario's master data at scale, in batches (idempotent; cleanup removes it)."""
+    from sim.odoo.masterdata import SeedSize
     from sim.odoo.seed import seed as run_seed
 
     sc, _ = _load(scenario, "default", None)
+    for flag, value in (
+        ("--customers", customers),
+        ("--products", products),
+        ("--suppliers", suppliers),
+        ("--carriers", carriers),
+    ):
+        if value < 0:
+            fail(f"{flag}: must be >= 0, got {value}")
+    if not 0.0 <= gap_share <= 1.0:
+        fail(f"--gap-share: must be between 0 and 1, got {gap_share}")
+    size = SeedSize(customers, products, suppliers, carriers, gap_share, seed=seed_)
     t = _connect(url, db, user, password, password_file)
-    data = _guarded(lambda: run_seed(t, sc))
-    out_console.print(f"created {len(data.created)} records: {', '.join(data.created) or '-'}")
+    done = [0]
+    with progress_bar("seeding") as bar:
+
+        def advance(n: int) -> None:
+            done[0] += n
+            if bar is not None:
+                bar(min(1.0, done[0] / max(1, size.total())))
+
+        data = _guarded(lambda: run_seed(t, sc, size, advance))
+    bulk = data.bulk
+    out_console.print(f"created {len(data.created)} core records: {', '.join(data.created) or '-'}")
+    if bulk is not None:
+        tiers = ", ".join(f"{k} {len(v)}" for k, v in sorted(bulk.customers.items()))
+        classes = ", ".join(f"{k} {len(v)}" for k, v in sorted(bulk.products.items()))
+        out_console.print(
+            f"master data: created {bulk.created}; customers {tiers}; products {classes}; "
+            f"suppliers {len(bulk.suppliers)}; carriers {len(bulk.carriers)}; "
+            f"warehouses {len(bulk.warehouses)}; deliberate gaps: "
+            f"{bulk.gaps['customers']} customers, {bulk.gaps['products']} products"
+        )
 
 
 @odoo_app.command()

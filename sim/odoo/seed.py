@@ -6,14 +6,18 @@ fails on real Odoo 17 servers for some records), so seeding is idempotent: a sec
 every id and creates nothing. One customer per tier with a generous credit limit, one
 customer with a tiny limit (credit holds), a supplier, a carrier (as a partner), a stocked
 product with plenty on hand in the main warehouse and a product with none (shortages).
-Scenario warehouses all map onto the database's first warehouse.
+``inject`` maps scenario warehouses onto the database's first warehouse. ``exsim odoo seed``
+adds the scenario's master data at scale (customers by tier, ABC products, suppliers,
+carriers, warehouses; ``masterdata.py``).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from sim.odoo.capabilities import detect
+from sim.odoo.masterdata import Seeded, SeedSize, ensure
 from sim.odoo.transport import Transport
 from sim.scenarios.schema import Scenario
 
@@ -35,6 +39,7 @@ class MasterData:
     out_type: int = 0
     in_type: int = 0
     created: list[str] = field(default_factory=list)
+    bulk: Seeded | None = None  # the scenario's master data at scale (``masterdata``)
 
 
 def xmlids(transport: Transport, names: list[str], module: str = MODULE) -> dict[str, int]:
@@ -72,8 +77,16 @@ PARTNERS = {
 ADDRESS = {"street": "1 Exception Street", "city": "Simtown", "is_company": True}
 
 
-def seed(transport: Transport, scenario: Scenario | None = None) -> MasterData:
-    """Create what is missing (idempotent) and return the ids of everything."""
+def seed(
+    transport: Transport,
+    scenario: Scenario | None = None,
+    size: SeedSize | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> MasterData:
+    """Create what is missing (idempotent) and return the ids of everything.
+
+    The core records above are what ``inject`` needs; with a ``size`` (``exsim odoo seed``)
+    the scenario's master data at that scale is made too (``masterdata``)."""
     data = MasterData()
     have = xmlids(transport, [*PARTNERS, "product_stocked", "product_unstocked"])
     missing = [n for n in PARTNERS if n not in have]
@@ -128,4 +141,6 @@ def seed(transport: Transport, scenario: Scenario | None = None) -> MasterData:
             )
             transport.call("stock.quant", "action_apply_inventory", quant)
     data.stocked, data.unstocked = have["product_stocked"], have["product_unstocked"]
+    if size is not None and scenario is not None:
+        data.bulk = ensure(transport, scenario, size, data.stock_location, progress)
     return data

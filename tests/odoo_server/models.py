@@ -266,12 +266,64 @@ class Location(Model):
 
 @register("stock.warehouse")
 class Warehouse(Model):
+    """A new warehouse gets, as in Odoo, its view location (named by its code), a Stock
+    location under it, and its Receipts and Delivery Orders operation types."""
+
     _order = "sequence,id"
+    _defaults = {
+        "company_id": 1,
+        "reception_steps": "one_step",
+        "delivery_steps": "ship_only",
+        "sequence": 10,
+    }
+
+    def _prepare_create(self, row: dict, vals: dict) -> None:
+        locations = self.env["stock.location"]
+        if not row.get("view_location_id"):
+            row["view_location_id"] = locations.create_many(
+                [{"name": row["code"], "usage": "view", "location_id": 1}]
+            )[0]
+        if not row.get("lot_stock_id"):
+            row["lot_stock_id"] = locations.create_many(
+                [{"name": "Stock", "usage": "internal", "location_id": row["view_location_id"]}]
+            )[0]
+
+    def _post_create(self, ids: list[int]) -> None:
+        types = self.env["stock.picking.type"]
+        for wid in ids:
+            row = self.table[wid]
+            self.env["stock.location"].write(
+                [row["view_location_id"], row["lot_stock_id"]], {"warehouse_id": wid}
+            )
+            in_type, out_type = types.create_many(
+                [
+                    {
+                        "name": "Receipts",
+                        "code": "incoming",
+                        "sequence_code": "IN",
+                        "company_id": row["company_id"],
+                        "warehouse_id": wid,
+                        "default_location_src_id": 4,  # Vendors
+                        "default_location_dest_id": row["lot_stock_id"],
+                    },
+                    {
+                        "name": "Delivery Orders",
+                        "code": "outgoing",
+                        "sequence_code": "OUT",
+                        "company_id": row["company_id"],
+                        "warehouse_id": wid,
+                        "default_location_src_id": row["lot_stock_id"],
+                        "default_location_dest_id": 5,  # Customers
+                    },
+                ]
+            )
+            self.store(wid, {"in_type_id": in_type, "out_type_id": out_type})
 
 
 @register("stock.picking.type")
 class PickingType(Model):
     _order = "sequence, id"
+    _defaults = {"create_backorder": "ask", "reservation_method": "at_confirm", "sequence": 1}
 
     def display_name(self, row: dict) -> str:
         wh = self.env.row("stock.warehouse", row.get("warehouse_id"))
