@@ -11,6 +11,7 @@ message names the file and the field (the CLI exits with code 2).
 from __future__ import annotations
 
 import os
+from datetime import datetime
 from pathlib import Path
 
 import pandas as pd
@@ -21,6 +22,7 @@ from replay.mapping import Mapping, load_mapping, parse_mapping
 from replay.native import from_exsim
 from replay.normalize import normalize
 from replay.report import ReplayReport
+from replay.window import Window, select_cases
 
 __all__ = [
     "Mapping",
@@ -54,26 +56,43 @@ _PROCESS_MINING_COLUMNS = {
 def load_log(
     path: str | os.PathLike,
     mapping: Mapping | str | os.PathLike | None = None,
+    since: str | datetime | None = None,
+    until: str | datetime | None = None,
 ) -> tuple[pd.DataFrame, ReplayReport]:
-    """Read a log file into an exsim event log; ``mapping`` is a Mapping or a YAML path."""
+    """Read a log file into an exsim event log; ``mapping`` is a Mapping or a YAML path.
+
+    ``since``/``until`` (ISO dates or datetimes) keep the whole cases whose first recorded
+    row lies in ``[since, until)`` (see :mod:`replay.window`).
+    """
     path = Path(path)
+    window = _window(since, until)
     if mapping is not None and not isinstance(mapping, Mapping):
         mapping = load_mapping(mapping)
     raw = read(path, mapping.case_object_type if mapping else "case")
-    return _replay(raw, mapping, path.name, str(path))
+    return _replay(raw, mapping, path.name, str(path), window)
 
 
 def map_frame(
-    frame: pd.DataFrame, mapping: Mapping | str | os.PathLike, name: str = "frame"
+    frame: pd.DataFrame,
+    mapping: Mapping | str | os.PathLike,
+    name: str = "frame",
+    since: str | datetime | None = None,
+    until: str | datetime | None = None,
 ) -> tuple[pd.DataFrame, ReplayReport]:
     """Map a raw DataFrame already in memory (e.g. from a database query) like a file."""
     if not isinstance(mapping, Mapping):
         mapping = load_mapping(mapping)
-    return _replay(RawLog(frame, "frame"), mapping, name, name)
+    return _replay(RawLog(frame, "frame"), mapping, name, name, _window(since, until))
+
+
+def _window(since, until) -> Window:
+    if isinstance(since, datetime) or isinstance(until, datetime):
+        return Window(since, until)  # type: ignore[arg-type]
+    return Window.parse(since, until)
 
 
 def _replay(
-    raw: RawLog, mapping: Mapping | None, name: str, where: str
+    raw: RawLog, mapping: Mapping | None, name: str, where: str, window: Window
 ) -> tuple[pd.DataFrame, ReplayReport]:
     report = ReplayReport(path=where, format=raw.format)
     report.rows_read = len(raw.frame) + sum(n for n, _ in raw.lost.values())
@@ -82,9 +101,11 @@ def _replay(
     if mapping is None and raw.native:
         report.native = True
         df = from_exsim(raw, report, name)
+        if window.active and len(df):
+            df = select_cases(df, window, report)
     else:
         mapping = mapping or _default_mapping(raw, name)
-        df = normalize(raw, mapping, report, name)
+        df = normalize(raw, mapping, report, name, window)
     if report.rows_kept == 0 or len(df) == 0:
         reasons = ", ".join(f"{r}: {n}" for r, n in report.dropped.items()) or "no rows"
         raise ReplayInputError(f"{name}: no usable rows ({report.rows_read} read; {reasons})")

@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from replay.fit import Fit, fit_positive, poisson_rate_ci, share_ci
-from replay.history import History
+from replay.history import History, local_start
 from replay.profiles import fit_profile, rate_given
 from sim.eventlog import EVENT_CODE, LogMeta
 from sim.metrics.cases import event_codes
@@ -51,16 +51,8 @@ class Calibration:
 
 
 def scenario_start(meta: LogMeta) -> datetime:
-    """Minute 0 of the log on the operation's local clock (for profiles and shifts).
-
-    A mapped log's anchor is UTC; its mapping's time zone (kept in the meta) gives the
-    wall clock the shifts and the hour-of-day profile should speak.
-    """
-    start = pd.Timestamp(meta.start)
-    zone = ((meta.extra or {}).get("replay") or {}).get("timezone")
-    if zone and start.tzinfo is not None:
-        start = start.tz_convert(zone)
-    return start.to_pydatetime()
+    """Minute 0 on the operation's local clock (see :func:`replay.history.local_start`)."""
+    return local_start(meta)
 
 
 def handling_fits(history: History) -> tuple[dict[str, Fit | None], Fit | None]:

@@ -9,23 +9,29 @@ compared against.
 
 - Occurrence: the ``occurred`` event; a mapped log that starts later in the lifecycle (many
   exports begin at "ticket created") uses the case's first event and says so.
-- Effort: hands-on minutes from ``work_started`` to ``approval_requested`` (the hand-off to
-  an approver) or else ``resolved``, as ``sim.metrics.handling`` measures labour. Unknown when
-  the log never shows work starting, or the case was still being worked at the end.
+- Effort: hands-on minutes summed over the case's work intervals (``replay.effort``: work
+  started or resumed -> on hold, handed over, to approval, resolved), inside the desk's
+  working hours when the mapping gives them. Unknown when the log never shows work starting,
+  or the case was still being worked at the end; never the elapsed time.
+- Recorded severity: the last severity the log gives the case (a service desk's priority or
+  impact), which policy rules can read (``recorded_severity`` conditions).
 - Cleared by itself: resolved by ``system`` with detail ``cleared`` (exsim's own marker for a
   transient condition): that case keeps its clearing delay, which is a fact of the world.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import datetime
 
 import numpy as np
 import pandas as pd
 
+from replay.effort import Efforts, work_efforts
 from sim.eventlog import EVENT_CODE, LogMeta
 from sim.metrics import case_table
 from sim.metrics.cases import codes_of, event_codes, log_meta
+from sim.policies.schema import Shift
 
 #: Details that mark a case the world resolved without anyone's work.
 CLEARED_DETAILS = ("cleared",)
@@ -46,6 +52,12 @@ class History:
     meta: LogMeta
     occurred_from_first_event: int  # cases whose log has no 'occurred' event
     reps_in_log: int
+    work: Efforts | None = field(default=None, repr=False)
+
+    @property
+    def replay_info(self) -> dict:
+        """What the mapping recorded about the source (time zone, working hours...)."""
+        return (self.meta.extra or {}).get("replay") or {}
 
     @property
     def categories(self) -> list[str]:
@@ -77,10 +89,11 @@ def history_of(log: pd.DataFrame, rep: int | None = None) -> History:
     promise = one.groupby("case_id", sort=True)["promise_ts"].first()
     cases["promise"] = cases["case_id"].map(promise).to_numpy(dtype=float)
 
-    started = cases["work_started"].to_numpy(float)
-    ended = cases["approval_requested"].fillna(cases["resolved"]).to_numpy(float)
-    effort = ended - started
+    hours = [Shift(**w) for w in ((meta.extra or {}).get("replay") or {}).get("working_hours", [])]
+    efforts = work_efforts(one, local_start(meta), hours)
+    effort = cases["case_id"].map(efforts.minutes).to_numpy(float)
     cases["effort"] = np.where(np.isfinite(effort) & (effort >= 0), effort, np.nan)
+    cases["recorded_severity"] = cases["severity"].astype(object)
 
     ev = event_codes(one)
     detail = codes_of(one["detail"])
@@ -92,4 +105,18 @@ def history_of(log: pd.DataFrame, rep: int | None = None) -> History:
     cases["cleared_after"] = cleared - cases["occurred"].to_numpy(float)
     cases["category"] = cases["category"].astype(str)
     cases = cases.sort_values(["occurred", "case_id"], kind="stable", ignore_index=True)
-    return History(cases, one, meta, int(no_occ.sum()), len(reps))
+    from_first = int(((meta.extra or {}).get("replay") or {}).get("occurred_from_first_row", 0))
+    return History(cases, one, meta, int(no_occ.sum()) + from_first, len(reps), efforts)
+
+
+def local_start(meta: LogMeta) -> datetime:
+    """Minute 0 of the log on the operation's local clock (for profiles, shifts, hours).
+
+    A mapped log's anchor is UTC; its mapping's time zone (kept in the meta) gives the
+    wall clock the shifts and the hour-of-day profile should speak.
+    """
+    start = pd.Timestamp(meta.start)
+    zone = ((meta.extra or {}).get("replay") or {}).get("timezone")
+    if zone and start.tzinfo is not None:
+        start = start.tz_convert(zone)
+    return start.to_pydatetime()

@@ -17,6 +17,26 @@ which and which activity names are which exsim events::
 
 Column names are matched ignoring case, surrounding spaces and ``_``/``-``/space
 differences. Activity names that already are exsim events map to themselves.
+
+Service-desk exports speak in statuses, and need a little more::
+
+    columns:
+      activity: [Status, Sub Status]   # composed: "Wait / Customer" (else "Wait" alone)
+      level: Support Level             # a change of level is a hand-over, not an activity
+      severity: Impact                 # the recorded impact: the case's recorded severity
+    activities:
+      Queued: assigned
+      In Progress: work_started
+      Wait / Customer: on_hold
+      Resolved: resolved
+      Reopened: reopened
+    levels: [L1, L2, L3]               # a move up the list is an escalation, else a reassignment
+    source_detects: true               # ticket creation is both occurrence and detection
+    working_hours:                     # hands-on effort counts only inside these hours
+      - {days: [mon, tue, wed, thu, fri], start: "08:00", end: "18:00"}
+
+A case starts at its first recorded row, whatever that row's activity (an ignored status
+too): when no row maps to ``occurred``, an ``occurred`` event is derived there.
 """
 
 from __future__ import annotations
@@ -40,6 +60,21 @@ from pydantic import (
 
 from replay.errors import ReplayInputError
 from sim.eventlog import EVENTS, SEVERITIES
+from sim.policies.schema import Shift
+
+#: Priority and impact names service desks use, understood without a ``severity_map``.
+COMMON_SEVERITIES: dict[str, str] = {
+    "p1": "critical",
+    "p2": "high",
+    "p3": "medium",
+    "p4": "low",
+    "p5": "low",
+    "urgent": "critical",
+    "major": "high",
+    "normal": "medium",
+    "moderate": "medium",
+    "minor": "low",
+}
 
 
 class Columns(BaseModel):
@@ -54,7 +89,10 @@ class Columns(BaseModel):
 
     case_id: str
     timestamp: str
-    activity: str
+    #: one column, or several whose values are joined with ``activity_separator``
+    activity: str | list[str]
+    #: support level / tier of the owning team; a change is a reassignment or escalation
+    level: str | None = None
     rep: str | None = None
     category: str | None = None
     severity: str | None = None
@@ -72,9 +110,25 @@ class Columns(BaseModel):
     site: str | None = None
     parent: str | None = None
 
+    @field_validator("activity")
+    @classmethod
+    def _some(cls, value: str | list[str]) -> str | list[str]:
+        if isinstance(value, list) and not value:
+            raise ValueError("needs at least one column")
+        return value
+
     def used(self) -> dict[str, str]:
-        """exsim field -> source column, for the fields that are mapped."""
-        return {k: v for k, v in self.model_dump().items() if v is not None}
+        """exsim field -> source column, for the fields that are mapped.
+
+        A composed activity's parts are ``activity``, ``activity:1``, ``activity:2``...
+        """
+        out = {}
+        for k, v in self.model_dump().items():
+            if isinstance(v, list):
+                out.update({k if i == 0 else f"{k}:{i}": c for i, c in enumerate(v)})
+            elif v is not None:
+                out[k] = v
+        return out
 
 
 class Mapping(BaseModel):
@@ -92,12 +146,25 @@ class Mapping(BaseModel):
     dedupe: bool = True
     #: OCEL only: the object type whose objects are the cases.
     case_object_type: str = "case"
+    #: joins the parts of a composed activity ("Wait" + "Customer" -> "Wait / Customer")
+    activity_separator: str = " / "
+    #: support levels, lowest first: a case moving up this list is escalated, else reassigned
+    levels: list[str] = Field(default_factory=list)
+    #: the source system itself detects: a case's first row is its occurrence and detection
+    source_detects: bool = False
+    #: the desk's working hours (local time): hands-on effort counts only inside them
+    working_hours: list[Shift] = Field(default_factory=list)
     #: Where the mapping came from, for error messages.
     _source: str = PrivateAttr("mapping")
 
     @property
     def source(self) -> str:
         return self._source
+
+    @field_validator("levels", mode="before")
+    @classmethod
+    def _level_names(cls, value: object) -> object:
+        return [str(v) for v in value] if isinstance(value, list) else value
 
     @field_validator("activities", "severity_map", "category_from_activity", mode="before")
     @classmethod

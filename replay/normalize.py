@@ -22,10 +22,11 @@ import pandas as pd
 from replay import coerce
 from replay.errors import ReplayInputError
 from replay.formats import RawLog
-from replay.mapping import Mapping, key
+from replay.mapping import COMMON_SEVERITIES, Mapping, key
 from replay.report import ReplayReport, examples_of
 from replay.table import finish
 from replay.timestamps import minutes_since, parse_utc
+from replay.window import Window
 from sim.eventlog import SEVERITIES, LogMeta
 
 _CASE_TEXT = ("customer_tier", "warehouse", "site")
@@ -50,7 +51,13 @@ def resolve_columns(frame: pd.DataFrame, mapping: Mapping, log_name: str) -> dic
     return out
 
 
-def normalize(raw: RawLog, mapping: Mapping, report: ReplayReport, log_name: str) -> pd.DataFrame:
+def normalize(
+    raw: RawLog,
+    mapping: Mapping,
+    report: ReplayReport,
+    log_name: str,
+    window: Window | None = None,
+) -> pd.DataFrame:
     frame = raw.frame.reset_index(drop=True)
     if frame.empty:
         return frame
@@ -66,21 +73,27 @@ def normalize(raw: RawLog, mapping: Mapping, report: ReplayReport, log_name: str
         rep = np.where(rep_ok, rep, 0)
     else:
         rep, rep_ok = np.zeros(len(src), dtype=np.int64), np.ones(len(src), dtype=bool)
-    activity = coerce.text(src["activity"])
-    table = mapping.event_of()
-    looked = [table.get(key(a), "?") if a is not None else "?" for a in activity]
-    event = np.array([None if e == "?" else e for e in looked], dtype=object)
-    unknown = np.array([e == "?" for e in looked], dtype=bool)
+    activity = composed_activity(src, mapping)
+    event, unknown = _events(src, activity, mapping)
     ignored = ~unknown & np.array([e is None for e in event], dtype=bool)
     stamps = parse_utc(
         src["timestamp"], mapping.timezone, mapping.timestamp_format, mapping.dayfirst
     )
     bad_time = stamps.isna().to_numpy()
+    no_case = np.array([c is None for c in case], dtype=bool)
+    # a case starts at its first recorded row, whatever its activity: the start is fixed
+    # before any row is dropped for its activity
+    seen = ~no_case & rep_ok & ~bad_time
+    first_seen = _first_seen(rep, case, stamps, seen)
+    outside = np.zeros(len(src), dtype=bool)
+    if window is not None and window.active:
+        outside = ~no_case & rep_ok & ~window.holds(first_seen, mapping.timezone)
 
     keep = np.ones(len(src), dtype=bool)
     for reason, bad, show in (
-        ("missing case id", np.array([c is None for c in case], dtype=bool), ["case_id"]),
+        ("missing case id", no_case, ["case_id"]),
         ("bad rep", ~rep_ok, ["rep"]),
+        ("case outside --since/--until", outside, ["timestamp"]),
         ("unknown activity", unknown, ["activity"]),
         ("ignored activity", ignored, ["activity"]),
         ("unparseable timestamp", bad_time, ["timestamp"]),
@@ -91,13 +104,16 @@ def normalize(raw: RawLog, mapping: Mapping, report: ReplayReport, log_name: str
     if not keep.any():
         return frame.iloc[0:0]
 
-    anchor = _anchor(mapping, stamps[keep])
+    start_of_case = first_seen
+    anchor = _anchor(mapping, start_of_case[keep], window)
     ts = minutes_since(stamps, anchor)
+    case_start = minutes_since(start_of_case, anchor)
     early = keep & (ts < 0)
     report.drop("before start", int(early.sum()), examples_of(src, early, ["case_id", "timestamp"]))
     keep &= ~early
 
     src, case, rep, event, ts = src[keep], case[keep], rep[keep], event[keep], ts[keep]
+    case_start, activity = case_start[keep], activity[keep]
     src = src.reset_index(drop=True)
     cand = pd.DataFrame(
         {"_row": src["_row"].to_numpy(), "rep": rep.astype(np.int64), "ts": ts, "event": event}
@@ -107,21 +123,38 @@ def normalize(raw: RawLog, mapping: Mapping, report: ReplayReport, log_name: str
     cand["severity"] = _severity(src, mapping, report)
     for name in _EVENT_TEXT:
         cand[name] = coerce.text(src[name]) if name in src else None
+    level = coerce.text(src["level"]) if "level" in src else None
+    if level is not None and "team" not in src:
+        cand["team"] = level  # the level is who owns the case
     cand["due_ts"] = _due(src, mapping, anchor, report)
     cand["trigger_ts"] = _due(src, mapping, anchor, report, field="trigger")
     cand["promise_ts"] = _due(src, mapping, anchor, report, field="promise")
-    _case_attributes(
-        cand, src, activity_of=coerce.text(src["activity"]), ids=ids, mapping=mapping, report=report
-    )
+    _case_attributes(cand, src, activity_of=activity, ids=ids, mapping=mapping, report=report)
+    derived = derive_events(cand, case_start, level, mapping)
+    for kind, n in derived["event"].value_counts(sort=False).items():
+        report.derive(str(kind), int(n))
+    cand = pd.concat([cand, derived], ignore_index=True)
 
+    replay_info = {
+        "path": log_name,
+        "format": raw.format,
+        "mapping": mapping.source,
+        "timezone": mapping.timezone,
+        "source_detects": mapping.source_detects,
+        "occurred_from_first_row": int((derived["event"] == "occurred").sum()),
+    }
+    if mapping.working_hours:
+        replay_info["working_hours"] = [w.model_dump() for w in mapping.working_hours]
+    if window is not None and window.active:
+        replay_info["window"] = window.describe()
     meta = LogMeta(
         start=anchor.isoformat(),
-        horizon_min=float(np.max(ts)),
+        horizon_min=float(cand["ts"].max()),
         scenario=log_name,
         reps=int(len(np.unique(rep))),
         source="replay",
         extra={
-            "replay": {"path": log_name, "format": raw.format, "mapping": mapping.source},
+            "replay": replay_info,
             "source_case_ids": {
                 str(r): g["source_case_id"].tolist() for r, g in ids.groupby("rep", sort=True)
             },
@@ -130,11 +163,128 @@ def normalize(raw: RawLog, mapping: Mapping, report: ReplayReport, log_name: str
     return finish(cand, meta, report, dedupe=mapping.dedupe)
 
 
-def _anchor(mapping: Mapping, stamps: pd.Series) -> pd.Timestamp:
+def composed_activity(src: pd.DataFrame, mapping: Mapping) -> np.ndarray:
+    """The activity of each row: one column, or several joined by the separator (blank parts
+    left out), as text (None where every part is blank)."""
+    parts = [
+        coerce.text(src[c]) for c in src.columns if c == "activity" or c.startswith("activity:")
+    ]
+    if len(parts) == 1:
+        return parts[0]
+    sep = mapping.activity_separator
+    joined = [sep.join(p for p in row if p is not None) or None for row in zip(*parts, strict=True)]
+    return np.array(joined, dtype=object)
+
+
+def _events(
+    src: pd.DataFrame, activity: np.ndarray, mapping: Mapping
+) -> tuple[np.ndarray, np.ndarray]:
+    """(exsim event or None, unknown mask). A composed activity the mapping does not name
+    falls back to its first part alone ("In Progress / Working" -> "In Progress")."""
+    table = mapping.event_of()
+    first = coerce.text(src["activity"])
+    looked = []
+    for a, head in zip(activity, first, strict=True):
+        e = table.get(key(a), "?") if a is not None else "?"
+        if e == "?" and head is not None and head != a:
+            e = table.get(key(head), "?")
+        looked.append(e)
+    event = np.array([None if e == "?" else e for e in looked], dtype=object)
+    return event, np.array([e == "?" for e in looked], dtype=bool)
+
+
+def _first_seen(
+    rep: np.ndarray, case: np.ndarray, stamps: pd.Series, seen: np.ndarray
+) -> pd.Series:
+    """Per row, the (UTC) time of its case's first readable row; NaT where it has no case."""
+    out = pd.Series(pd.NaT, index=stamps.index, dtype=stamps.dtype)
+    if not seen.any():
+        return out
+    group = pd.Series([f"{r}\x1f{c}" for r, c in zip(rep, case, strict=True)], dtype=object)
+    first = stamps[seen].groupby(group[seen].to_numpy(), sort=False).min()
+    found = group.map(first)
+    out[found.notna().to_numpy()] = found[found.notna()]
+    return out
+
+
+#: Event of each derived row kind (see ``derive_events``).
+_LEVEL_UP, _LEVEL_OTHER = "escalated", "reassigned"
+
+
+def derive_events(
+    cand: pd.DataFrame, case_start: np.ndarray, level: np.ndarray | None, mapping: Mapping
+) -> pd.DataFrame:
+    """Events the log implies without a row of their own (``_row`` < 0 marks them):
+
+    - ``occurred`` at the case's first recorded row, when no row maps to ``occurred``;
+    - ``detected`` there too, when the source system is the detector (``source_detects``)
+      and no row maps to ``detected``;
+    - ``escalated`` / ``reassigned`` where the level (or, without a level column, the team)
+      changes: up the ``levels`` list is an escalation, anything else a reassignment.
+    """
+    order = np.lexsort((cand["_row"].to_numpy(), cand["ts"].to_numpy()))
+    rows = cand.iloc[order]
+    starts = pd.Series(case_start[order], index=rows.index)
+    group = rows["rep"].astype(str) + ":" + rows["case_id"].astype(str)
+    head = ~group.duplicated()
+    out = []
+    events = rows.groupby(group, sort=False)["event"].agg(set)
+
+    def add(base: pd.DataFrame, event: str, ts, actor, detail) -> None:
+        if len(base) == 0:
+            return
+        new = base.copy()
+        new["event"], new["ts"], new["actor"], new["detail"] = event, ts, actor, detail
+        out.append(new)
+
+    firsts = rows[head.to_numpy()]
+    fkeys = group[head.to_numpy()]
+    no_occ = np.array(["occurred" not in events[k] for k in fkeys], dtype=bool)
+    base = firsts[no_occ].assign(team=None)
+    add(base, "occurred", starts[base.index].to_numpy(float), None, "first recorded row")
+    if mapping.source_detects:
+        no_det = np.array(["detected" not in events[k] for k in fkeys], dtype=bool)
+        base = firsts[no_det].assign(team=None)
+        add(base, "detected", starts[base.index].to_numpy(float), "source system", "created")
+
+    owner = level[order] if level is not None else rows["team"].to_numpy(dtype=object)
+    owner = pd.Series(owner, index=rows.index, dtype=object)
+    known = owner.notna().to_numpy()
+    if known.any():
+        sub, who, g = rows[known], owner[known], group[known]
+        before = who.groupby(g.to_numpy(), sort=False).shift(1)
+        moved = (before.notna() & (who != before)).to_numpy()
+        rank = {key(name): i for i, name in enumerate(mapping.levels)}
+        old, new = before[moved].astype(str), who[moved].astype(str)
+        up = np.array(
+            [
+                rank.get(key(a), -1) < rank.get(key(b), -1) and key(b) in rank
+                for a, b in zip(old, new, strict=True)
+            ],
+            dtype=bool,
+        )
+        detail = np.array(
+            [f"level: {a} -> {b}" for a, b in zip(old, new, strict=True)], dtype=object
+        )
+        base = sub[moved]
+        for mask, event in ((up, _LEVEL_UP), (~up, _LEVEL_OTHER)):
+            add(base[mask], event, base["ts"].to_numpy(float)[mask], None, detail[mask])
+    if not out:
+        return cand.iloc[0:0].copy()
+    derived = pd.concat(out, ignore_index=True)
+    derived["_row"] = -1 - np.arange(len(derived))
+    return derived
+
+
+def _anchor(mapping: Mapping, stamps: pd.Series, window: Window | None) -> pd.Timestamp:
+    """Minute 0: the mapping's ``start``, else ``--since``, else the first case's midnight on
+    the source's own clock (the mapping's time zone)."""
     if mapping.start is not None:
         start = pd.Timestamp(mapping.start)
         return start.tz_localize(mapping.timezone) if start.tzinfo is None else start
-    return stamps.min().floor("D")
+    if window is not None and window.since is not None:
+        return window.bound(window.since, mapping.timezone)
+    return stamps.min().tz_convert(mapping.timezone).normalize().tz_convert("UTC")
 
 
 def _natural(ids: list[str]) -> list[str]:
@@ -164,6 +314,7 @@ def _severity(src: pd.DataFrame, mapping: Mapping, report: ReplayReport) -> np.n
     if "severity" not in src:
         return np.full(len(src), None, dtype=object)
     table = {key(s): s for s in SEVERITIES}
+    table.update(COMMON_SEVERITIES)
     table.update({key(k): v for k, v in mapping.severity_map.items()})
     raw = coerce.text(src["severity"])
     out = np.array([None if v is None else table.get(key(v), "?") for v in raw], dtype=object)

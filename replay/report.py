@@ -26,6 +26,9 @@ class ReplayReport:
     rows_kept: int = 0
     dropped: dict[str, int] = field(default_factory=dict)
     warnings: dict[str, int] = field(default_factory=dict)
+    #: events the log implies without a row of their own (first-row occurrence, level
+    #: changes...), by event; they are in the output but not in ``rows_kept``
+    derived: dict[str, int] = field(default_factory=dict)
     examples: dict[str, list[dict]] = field(default_factory=dict)
     #: source case id of each output case: columns rep, case_id, source_case_id
     case_ids: pd.DataFrame | None = None
@@ -39,6 +42,11 @@ class ReplayReport:
         if count:
             self.dropped[reason] = self.dropped.get(reason, 0) + int(count)
             self._examples(reason, examples or [])
+
+    def derive(self, event: str, count: int) -> None:
+        """Count ``count`` derived ``event`` rows added to the output."""
+        if count:
+            self.derived[event] = self.derived.get(event, 0) + int(count)
 
     def warn(self, reason: str, count: int, examples: list[dict] | None = None) -> None:
         """Count ``count`` values that were blanked (the rows themselves are kept)."""
@@ -61,6 +69,8 @@ class ReplayReport:
             for reason, n in sorted(counts.items(), key=lambda kv: -kv[1]):
                 shown = "; ".join(map(str, self.examples.get(reason, [])[:3]))
                 lines.append(f"  {title}: {reason}: {n} (e.g. {shown})")
+        for event, n in sorted(self.derived.items()):
+            lines.append(f"  derived: {n} '{event}' events the log implies (no row of their own)")
         return "\n".join(lines)
 
 

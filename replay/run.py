@@ -24,11 +24,12 @@ import pyarrow as pa
 import yaml
 
 from replay.calibrate import calibrate, handling_distributions
+from replay.desk import desk_stats
 from replay.history import History
 from replay.world import history_world
 from sim import eventlog
 from sim.engine import Simulation
-from sim.metrics import summarize_reps
+from sim.metrics import case_table, summarize_reps
 from sim.policies.schema import Policy
 from sim.runner import RunResult, write_run_dir
 from sim.scenarios.schema import Scenario
@@ -59,32 +60,89 @@ class ReplayOutcome:
         return {AS_IS: self.as_is, **{name: run.summary for name, run in self.runs.items()}}
 
 
+def replay_horizon(history: History) -> float:
+    """Minutes the replay runs: the log's horizon, and past its last case's occurrence.
+
+    A CSV or a mapped export has no horizon of its own: it ends at its last event, which may
+    be the occurrence of a case with no other row. The engine runs up to (not including) its
+    horizon, so that case needs one more minute to be replayed at all.
+    """
+    last = float(history.cases["occurred"].max()) if len(history.cases) else 0.0
+    return max(history.horizon_min, last + 1.0)
+
+
 def replay_scenario(history: History, name: str = "history") -> Scenario:
     """The scenario a replay runs in: the log's start, horizon and fitted categories."""
     scenario = calibrate(history, name=name).scenario
-    days = history.horizon_min / 1440.0
+    days = replay_horizon(history) / 1440.0
     return scenario.model_copy(update={"horizon_days": days, "description": "replayed history"})
+
+
+#: The lifecycle order the as-is log must respect: each stage's first time is not later than
+#: the first time of any stage after it.
+LIFECYCLE = ("occurred", "detected", "assigned", "work_started", "resolved")
+
+
+def order_repairs(cases: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, int]]:
+    """Rows implied by an inconsistent order, and how many cases needed each.
+
+    A log may show work starting before the case was queued (an agent picked it up directly
+    and the queue status was set afterwards), or a resolution before any work. Measured as
+    recorded, such a case has a negative queue wait. Instead the earlier stage is taken to
+    have happened when the later one was first recorded (a zero wait), and the cases this
+    touched are counted and reported.
+    """
+    rows, counts = [], {}
+    later = np.full(len(cases), np.inf)
+    for stage in reversed(LIFECYCLE):
+        first = cases[stage].to_numpy(float)
+        bad = np.isfinite(first) & (first > later)
+        if bad.any():
+            counts[f"{stage} after a later stage"] = int(bad.sum())
+            rows.append(
+                pd.DataFrame(
+                    {"case_id": cases["case_id"].to_numpy()[bad], "event": stage, "ts": later[bad]}
+                )
+            )
+        later = np.fmin(later, np.where(np.isfinite(first), first, np.inf))
+    if not rows:
+        return pd.DataFrame(columns=["case_id", "event", "ts"]), counts
+    return pd.concat(rows, ignore_index=True), counts
 
 
 def assumptions_of(history: History, sla_policy: Policy, source: dict[str, str]) -> list[str]:
     cases = history.cases
     known = int(cases["effort"].notna().sum())
     due_given = bool(history.log["due_ts"].notna().any())
+    hours = history.replay_info.get("working_hours")
+    within = " inside the desk's working hours" if hours else ""
     out = [
         "The world is fixed: every historical case occurs at its recorded time with its recorded"
-        " category, attributes, trigger and promise dates and parent; only the policy is"
-        " re-simulated.",
-        f"Hands-on effort is the recorded work_started -> approval_requested/resolved time for"
-        f" {known} of {len(cases)} cases; the others draw from their category's fitted"
-        " distribution (" + "; ".join(f"{c}: {s}" for c, s in sorted(source.items())) + ").",
+        " category, attributes, trigger and promise dates, recorded severity and parent; only"
+        " the policy is re-simulated.",
+        f"Hands-on effort is the recorded time in working states (work started or resumed ->"
+        f" on hold, handed over, to approval, resolved){within} for {known} of {len(cases)}"
+        " cases; elapsed time is never taken as effort. The others draw from their category's"
+        " fitted distribution (" + "; ".join(f"{c}: {s}" for c, s in sorted(source.items())) + ").",
         "Cases recorded as cleared by themselves clear again after the same delay; no other"
         " case is transient.",
         "Replicated runs differ only in the drawn efforts and in the policy's own randomness.",
     ]
+    if history.work is not None and history.work.never_started:
+        out.append(
+            f"{history.work.never_started} cases never show work starting in the log and"
+            f" {history.work.unfinished} were still being worked at its end: the log cannot"
+            " tell their effort."
+        )
     if history.occurred_from_first_event:
         out.append(
             f"{history.occurred_from_first_event} cases have no 'occurred' event; their first"
-            " recorded event is taken as the occurrence."
+            " recorded row (whatever its activity) is taken as the occurrence."
+        )
+    if history.replay_info.get("source_detects"):
+        out.append(
+            "The source system is the detector: a case is detected when it is created, so the"
+            " as-is has no missed detections by construction."
         )
     if history.reps_in_log > 1:
         out.append(
@@ -122,6 +180,13 @@ def as_is_log(history: History, sla_policy: Policy) -> pd.DataFrame:
             first[col] = None
         first["event"] = "occurred"
         df = pd.concat([first, df], ignore_index=True)
+    implied, _ = order_repairs(case_table(df_typed(df, history.meta)))
+    if len(implied):
+        base = df.sort_values("ts", kind="stable").drop_duplicates("case_id").set_index("case_id")
+        extra = base.loc[implied["case_id"].to_numpy()].reset_index()
+        extra["event"], extra["ts"] = implied["event"].to_numpy(), implied["ts"].to_numpy(float)
+        extra["actor"], extra["detail"] = None, "implied by a later stage"
+        df = pd.concat([df, extra[df.columns]], ignore_index=True)
     if not log["due_ts"].notna().any():
         sev = cases["severity"].astype(object)
         target = [
@@ -131,7 +196,14 @@ def as_is_log(history: History, sla_policy: Policy) -> pd.DataFrame:
         due = pd.Series(cases["occurred"].to_numpy(float) + np.array(target), cases["case_id"])
         df["due_ts"] = df["case_id"].map(due).to_numpy(float)
     df = df.sort_values(["case_id", "ts"], kind="stable", ignore_index=True)
-    return eventlog.to_pandas(_table(df, history.meta))
+    meta = eventlog.LogMeta(**{**history.meta.__dict__})
+    meta.horizon_min = replay_horizon(history)
+    return eventlog.to_pandas(_table(df, meta))
+
+
+def df_typed(df: pd.DataFrame, meta: eventlog.LogMeta) -> pd.DataFrame:
+    """A plain frame of log rows as a typed exsim log (for the case table)."""
+    return eventlog.to_pandas(_table(df, meta))
 
 
 def _table(df: pd.DataFrame, meta: eventlog.LogMeta) -> pa.Table:
@@ -145,6 +217,13 @@ def _table(df: pd.DataFrame, meta: eventlog.LogMeta) -> pa.Table:
 def as_is_summary(history: History, scenario: Scenario, log: pd.DataFrame) -> dict[str, Any]:
     metrics = summarize_reps(log)
     metrics.pop("reps", None)
+    effort = history.cases["effort"].to_numpy(float)
+    labour = metrics.setdefault("labour", {})
+    # hands-on hours are the measured work intervals, not work_started -> resolved
+    labour["work_hours"] = float(np.nansum(effort)) / 60.0
+    if not history.meta.capacity_min:  # no staffing record: unknown, not zero
+        labour.update({"agent_hours": None, "cost": None, "utilisation": None})
+        metrics["alerts_per_agent_hour"] = None
     head = {
         "scenario": scenario.name,
         "policy": AS_IS,
@@ -182,7 +261,19 @@ def replay(
     world = history_world(history.cases, handling)
     asis_log = as_is_log(history, sla_policy)
     as_is = as_is_summary(history, scenario, asis_log)
-    as_is["replay"] = {**info, "sla_from": "log" if _has_due(history) else sla_policy.name}
+    _, repairs = order_repairs(case_table(history.log))
+    if repairs:
+        notes.append(
+            "The log's order of events is inconsistent for some cases ("
+            + "; ".join(f"{k}: {n}" for k, n in repairs.items())
+            + "); the earlier stage is taken to happen when the later one was recorded."
+        )
+    info["inconsistent_order"] = repairs
+    as_is["replay"] = {
+        **info,
+        "desk": desk_stats(history),
+        "sla_from": "log" if _has_due(history) else sla_policy.name,
+    }
     outcome = ReplayOutcome(history, scenario, as_is, asis_log, assumptions=notes)
     total = len(policies) * reps
     done = 0

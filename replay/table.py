@@ -32,14 +32,16 @@ def finish(cand: pd.DataFrame, meta: LogMeta, report: ReplayReport, dedupe: bool
         )
     )
     cand = cand.iloc[order].reset_index(drop=True)
+    source = cand["_row"].to_numpy() >= 0  # derived rows (negative) are not the source's
     if dedupe and len(cand):
-        dup = cand.drop(columns="_row").astype(object).duplicated().to_numpy()
+        dup = cand.drop(columns="_row").astype(object).duplicated().to_numpy() & source
         if dup.any():
             report.drop(
                 "duplicate event", int(dup.sum()), examples_of(cand, dup, ["case_id", "event"])
             )
+            source = source[~dup]
             cand = cand[~dup].reset_index(drop=True)
-    report.rows_kept = len(cand)
+    report.rows_kept = int(source.sum())
     table = pa.Table.from_arrays([_column(cand, f) for f in SCHEMA], schema=SCHEMA)
     return to_pandas(table.replace_schema_metadata(schema_metadata(meta)))
 

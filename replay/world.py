@@ -6,8 +6,9 @@ attributes, trigger date, promise date and parent case. Its hands-on effort is t
 one where the log has it; otherwise a draw from the category's fitted handling distribution,
 from the named stream ``replay/effort/<category>`` (so every policy replayed on the same seed
 faces the same drawn efforts: common random numbers). A case the world cleared by itself keeps
-its clearing delay. Nothing else is taken from the log: detection, routing, queueing,
-escalation and approvals are the policy's.
+its clearing delay. Its recorded severity (a service desk's priority or impact) goes with
+it, for policy rules that read ``recorded_severity``. Nothing else is taken from the log:
+detection, routing, queueing, escalation and approvals are the policy's.
 """
 
 from __future__ import annotations
@@ -30,6 +31,12 @@ def _opt(value: object) -> str | None:
     return None if value is None or (isinstance(value, float) and math.isnan(value)) else value
 
 
+def _recorded(rows: pd.DataFrame) -> list:
+    if "recorded_severity" not in rows:
+        return [None] * len(rows)
+    return [None if pd.isna(v) else str(v) for v in rows["recorded_severity"].astype(object)]
+
+
 def history_world(cases: pd.DataFrame, handling: dict[str, Distribution]) -> World:
     """A world (``Simulation(world=...)``) replaying ``cases`` (see ``replay.history``).
 
@@ -50,6 +57,7 @@ def history_world(cases: pd.DataFrame, handling: dict[str, Distribution]) -> Wor
             rows["promise"].to_numpy(float).tolist(),
             rows["cleared_after"].to_numpy(float).tolist(),
             rows["parent_case_id"].astype("Float64").to_numpy(float, na_value=np.nan).tolist(),
+            [_opt(v) for v in _recorded(rows)],
             strict=True,
         )
     )
@@ -71,7 +79,9 @@ def _walk(sim: Simulation, records: list[tuple], draws: dict[str, Sampler]):
     env, horizon = sim.env, sim.horizon
     opened: dict[int, Case] = {}
     for record in records:
-        cid, t, category, effort, value, tier, wh, site, trigger, promise, cleared, parent = record
+        cid, t, category, effort, value, tier, wh, site, trigger, promise, cleared, parent, sev = (
+            record
+        )
         if t >= horizon:
             break
         if t > env.now:
@@ -92,5 +102,6 @@ def _walk(sim: Simulation, records: list[tuple], draws: dict[str, Sampler]):
             cleared if math.isfinite(cleared) else None,
             opened.get(int(parent)) if math.isfinite(parent) else None,
             promise=promise,
+            recorded_severity=sev,
         )
         opened[cid] = case

@@ -38,6 +38,7 @@ class Case:
         "decision",
         "ref",
         "promise",
+        "recorded_severity",
     )
 
     def __init__(
@@ -76,3 +77,5 @@ class Case:
         self.decision = None
         self.ref: object = None  # the operational record behind it (operations world)
         self.promise = math.nan  # date promised to the customer (minutes), if any
+        # the severity a recorded history gave the case (replay: priority/impact), if any
+        self.recorded_severity: str | None = None

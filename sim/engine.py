@@ -167,13 +167,15 @@ class Simulation:
         parent: Case | None = None,
         cause: str | None = None,
         promise: float = math.nan,
+        recorded_severity: str | None = None,
     ) -> Case:
         """An exception occurs in the world at ``t`` (now): log it and let the rules watch it.
 
         The entry point of every world: injected arrivals, an operations model, a replayed
         history. ``work`` is its hands-on minutes; ``clears_after`` makes it transient;
         ``cause`` names the operational record behind it (logged as the occurred row's detail);
-        ``promise`` is the date promised to the customer, if one is at stake.
+        ``promise`` is the date promised to the customer, if one is at stake;
+        ``recorded_severity`` the severity a recorded history gave it (replay), for rules.
         """
         trigger = t if trigger is None else trigger
         cid = self.log.open_case(
@@ -190,6 +192,7 @@ class Simulation:
         due = t + self._category_target(category)
         case = Case(cid, category, t, work, value, tier, warehouse, site, due, trigger, parent)
         case.promise = promise
+        case.recorded_severity = recorded_severity
         self.log.record(t, cid, OCCURRED, -1, 0, 0, 0, due)
         if clears_after is not None:
             case.transient = True

@@ -8,10 +8,13 @@ exsim wrote it (then it carries exsim's columns and needs no mapping) and its Lo
 
 from __future__ import annotations
 
+import gzip
 import os
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import IO
 
 import pandas as pd
 
@@ -38,6 +41,11 @@ _SUFFIXES = {
     ".csv": "csv",
     ".tsv": "csv",
     ".txt": "csv",
+    ".csv.gz": "csv",
+    ".tsv.gz": "csv",
+    ".txt.gz": "csv",
+    ".jsonocel.gz": "ocel",
+    ".json.gz": "ocel",
     ".parquet": "parquet",
     ".pq": "parquet",
     ".xes": "xes",
@@ -46,6 +54,17 @@ _SUFFIXES = {
     ".ocel.json": "ocel",
     ".json": "ocel",
 }
+
+
+def open_text(path: Path, **options) -> IO[str]:
+    """A text handle on ``path``, through gzip when the name ends in ``.gz``."""
+    if path.name.lower().endswith(".gz"):
+        return gzip.open(path, "rt", **options)
+    return open(path, **options)
+
+
+#: What reading a damaged compressed file raises.
+GZIP_ERRORS = (gzip.BadGzipFile, EOFError, zlib.error)
 
 
 def format_of(path: Path) -> str:
@@ -72,4 +91,7 @@ def read(path: str | os.PathLike, case_object_type: str = "case") -> RawLog:
         "xes": xes.read_xes,
         "ocel": lambda p: ocel.read_ocel(p, case_object_type),
     }
-    return readers[fmt](path)
+    try:
+        return readers[fmt](path)
+    except GZIP_ERRORS as exc:
+        raise ReplayInputError(f"{path.name}: damaged gzip file: {exc}") from None

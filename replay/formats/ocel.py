@@ -18,7 +18,7 @@ from pathlib import Path
 import pandas as pd
 
 from replay.errors import ReplayInputError
-from replay.formats import RawLog
+from replay.formats import RawLog, open_text
 from replay.timestamps import minutes_since, parse_utc
 from sim.eventlog import LogMeta
 from sim.exports.clock import start_of
@@ -27,7 +27,7 @@ from sim.exports.ocel import META_KEY
 
 def read_ocel(path: Path, case_object_type: str = "case") -> RawLog:
     try:
-        with open(path, encoding="utf-8-sig") as fh:
+        with open_text(path, encoding="utf-8-sig") as fh:
             doc = json.load(fh)
     except (json.JSONDecodeError, UnicodeError) as exc:
         raise ReplayInputError(f"{path.name}: not valid JSON: {exc}") from None

@@ -17,7 +17,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from replay.errors import ReplayInputError
-from replay.formats import RawLog
+from replay.formats import RawLog, open_text
 from replay.mapping import key
 from sim.eventlog import SCHEMA, LogMeta
 
@@ -43,7 +43,7 @@ def sniff_delimiter(sample: str) -> str:
 
 
 def read_csv(path: Path) -> RawLog:
-    with open(path, encoding="utf-8-sig", errors="replace") as fh:
+    with open_text(path, encoding="utf-8-sig", errors="replace") as fh:
         sample = fh.read(64 * 1024)
     if not sample.strip():
         raise ReplayInputError(f"{path.name}: the file is empty")

@@ -64,10 +64,18 @@ KPIS: tuple[tuple[str, str, str], ...] = (
 )
 
 LogArg = Annotated[
-    Path | None, typer.Argument(help="Event log: .csv, .parquet, .xes, .jsonocel/.json.")
+    Path | None,
+    typer.Argument(help="Event log: .csv(.gz), .parquet, .xes(.gz), .jsonocel/.json(.gz)."),
 ]
 MappingOpt = Annotated[
     Path | None, typer.Option("--mapping", "-m", help="Mapping YAML for a foreign log.")
+]
+SinceOpt = Annotated[
+    str | None,
+    typer.Option(help="Only the whole cases whose first row is on or after this (ISO date)."),
+]
+UntilOpt = Annotated[
+    str | None, typer.Option(help="Only the whole cases whose first row is before this.")
 ]
 
 
@@ -81,7 +89,7 @@ def _load(log: Path | None, mapping: Path | None, odoo: bool, since, until) -> H
         else:
             if log is None:
                 fail("missing LOG (an event log file), or --odoo --since ... --until ...")
-            df, report = replay_pkg.load_log(log, mapping)
+            df, report = replay_pkg.load_log(log, mapping, since, until)
             if report.rows_dropped or report.warnings:
                 err_console.print(report.summary(), highlight=False, soft_wrap=True)
     except replay_pkg.ReplayInputError as exc:
@@ -160,8 +168,8 @@ def replay_cmd(
     odoo: Annotated[bool, typer.Option("--odoo", help="Pull the history from EXSIM_ODOO_*.")] = (
         False
     ),
-    since: Annotated[str | None, typer.Option(help="--odoo: first day (ISO date).")] = None,
-    until: Annotated[str | None, typer.Option(help="--odoo: end (ISO date, exclusive).")] = None,
+    since: SinceOpt = None,
+    until: UntilOpt = None,
     force: ForceOpt = False,
 ) -> None:
     """Put a recorded history through candidate policies, next to what actually happened."""
@@ -248,13 +256,15 @@ def calibrate_cmd(
     as_json: Annotated[bool, typer.Option("--json", help="Print fit and validation JSON.")] = (
         False
     ),
+    since: SinceOpt = None,
+    until: UntilOpt = None,
     force: ForceOpt = False,
 ) -> None:
     """Fit an injected-mode scenario to a recorded log, then validate it by simulation."""
     check_seed(seed)
     checked_out_file(out, force)
     pol = _policies([policy])[0]
-    history = _load(log, mapping, False, None, None)
+    history = _load(log, mapping, False, since, until)
     cal = calibration.calibrate(history, name=name or out.stem)
     with progress_bar("validating") as bar:
         report = validating.validate(cal, history, pol, seed=seed, reps=reps, progress=bar)

@@ -154,6 +154,9 @@ class Condition(Strict):
     hours_to_promise_max: float | None = None
     # at triage: minutes left before the SLA deadline runs out (the SLA exposure)
     sla_minutes_left_max: float | None = None
+    # replay: the severity the history recorded for the case (a service desk's priority or
+    # impact column); a case without one never matches
+    recorded_severity: list[Severity] | None = None
 
 
 class SeverityRule(Strict):

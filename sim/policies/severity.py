@@ -24,6 +24,8 @@ def matches(cond: Condition, case: Case, now: float = 0.0) -> bool:
         return False
     if cond.warehouse is not None and case.warehouse not in cond.warehouse:
         return False
+    if cond.recorded_severity is not None and case.recorded_severity not in cond.recorded_severity:
+        return False
     if cond.order_value_min is not None and not case.value >= cond.order_value_min:
         return False
     if cond.order_value_max is not None and not case.value <= cond.order_value_max:

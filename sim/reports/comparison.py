@@ -44,6 +44,8 @@ KPIS: tuple[Kpi, ...] = (
     Kpi("labour.cost", "labour cost", "currency", "lower"),
 )
 HEADLINE = KPIS[0]
+#: KPIs a log can only tell with a staffing record (a replay's as-is has none).
+_NEED_STAFFING = ("labour.cost", "alerts_per_agent_hour")
 
 
 @dataclass
@@ -90,6 +92,8 @@ def rep_values(run: RunDir) -> dict[str, list[float]]:
                 v = get_path(summary, kpi.path)
             except KeyError:
                 v = None
+            if kpi.path in _NEED_STAFFING and not run.meta.capacity_min:
+                v = None  # a recorded history without a staffing record: unknown, not 0
             values[kpi.path].append(math.nan if v is None else float(v))
     return values
 
@@ -108,8 +112,13 @@ def compare(runs: list[RunDir]) -> Comparison:
     labels = labels_of(runs)
     base = runs[0].summary
     warnings = []
+    # replays of one history share their exceptions by construction: the recorded as-is run
+    # (one replication, no seed) pairs with every replication of each policy
+    replayed = all("replay" in r.summary for r in runs)
     for run, label in zip(runs[1:], labels[1:], strict=True):
         s = run.summary
+        if replayed and (_is_record(s) or _is_record(base)):
+            continue
         for key, what in (("scenario", "scenario"), ("seed", "seed"), ("reps", "replications")):
             if s.get(key) != base.get(key):
                 warnings.append(
@@ -127,12 +136,28 @@ def compare(runs: list[RunDir]) -> Comparison:
             cell = Cell(ci.mean, ci.lo, ci.hi, n=ci.n)
             if i > 0:
                 a, b = v[kpi.path], values[0][kpi.path]
+                if replayed:  # the record is one fixed replication: pair it with each
+                    a, b = _align(a, b)
                 d = stats.paired_diff(a, b) if paired else _welch(a, b)
                 cell.diff, cell.diff_lo, cell.diff_hi = d.mean, d.lo, d.hi
                 cell.p_value, cell.significant = d.p_value, bool(d.significant)
             row.append(cell)
         cells[kpi.path] = row
     return Comparison(labels, cells, paired, warnings)
+
+
+def _is_record(summary: dict) -> bool:
+    """A replay's as-is column: the recorded history, not a simulation."""
+    return summary.get("seed") is None and "replay" in summary
+
+
+def _align(a: list[float], b: list[float]) -> tuple[list[float], list[float]]:
+    """Repeat a single recorded value to pair with every replication of the other run."""
+    if len(a) == 1 and len(b) > 1:
+        return a * len(b), b
+    if len(b) == 1 and len(a) > 1:
+        return a, b * len(a)
+    return a, b
 
 
 def _welch(a: list[float], b: list[float], confidence: float = 0.95) -> stats.PairedDiff:

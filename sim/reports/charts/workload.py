@@ -106,7 +106,9 @@ def funnel_counts(df: pd.DataFrame) -> pd.Series:
 
     out = {"detected": cases(ev == EVENT_CODE["detected"])}
     esc = ev == EVENT_CODE["escalated"]
-    tiers = as_category(df["detail"]).astype(str).str.split(":").str[0].to_numpy()
+    # an all-null detail column (a mapped log) has no string values for .str to split
+    detail = as_category(df["detail"]).astype(object).fillna("").astype(str)
+    tiers = detail.str.split(":").str[0].to_numpy()
     for tier in sorted(set(tiers[esc])):
         out[f"escalated: {tier}"] = cases(esc & (tiers == tier))
     for name in ("approval_requested", "approved", "rejected"):
