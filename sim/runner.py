@@ -92,19 +92,33 @@ def _one(args: tuple[Scenario, Policy, int, int, int]) -> pa.Table:
     return simulate(*args)
 
 
-def simulate_to(path: Path, scenario: Scenario, policy: Policy, seed: int, rep: int, reps: int):
-    """One replication streamed to the Parquet file ``path``; returns its final metadata."""
+def simulate_to(
+    path: Path,
+    scenario: Scenario,
+    policy: Policy,
+    seed: int,
+    rep: int,
+    reps: int,
+    progress: Progress | None = None,
+) -> eventlog.LogMeta:
+    """One replication streamed to the Parquet file ``path``; returns its final metadata.
+
+    The simulated world is freed before returning (a full collection: it is cyclic), so what
+    comes next, another replication or the summary, does not stack on top of it."""
     sim = Simulation(scenario, policy, seed=seed, rep=rep, reps=reps)
     sink = eventlog.ParquetSink(path, sim.meta)
     sim.log.sink = sink
     try:
         with collector_tuned():
-            sim.run()
+            sim.run(progress=progress)
     except BaseException:
         sink.abort()
         raise
-    sink.close(sim.meta)
-    return sim.meta
+    meta = sim.meta
+    sink.close(meta)
+    del sim
+    gc.collect()
+    return meta
 
 
 def _one_to(args: tuple[Path, Scenario, Policy, int, int, int]) -> eventlog.LogMeta:
@@ -174,17 +188,8 @@ def run(
     t0 = time.perf_counter()
     workers = min(workers or default_workers(), reps)
     if reps == 1 and stream_to is not None:
-        sim = Simulation(scenario, policy, seed=seed, rep=0, reps=1)
-        sink = eventlog.ParquetSink(stream_to, sim.meta)
-        sim.log.sink = sink
-        try:
-            with collector_tuned():
-                sim.run(progress=progress)
-        except BaseException:
-            sink.abort()
-            raise
-        sink.close(sim.meta)
-        return RunResult(None, sim.meta, time.perf_counter() - t0, Path(stream_to))
+        meta = simulate_to(Path(stream_to), scenario, policy, seed, 0, 1, progress)
+        return RunResult(None, meta, time.perf_counter() - t0, Path(stream_to))
     if stream_to is not None:
         meta = _run_to_files(scenario, policy, seed, reps, workers, progress, Path(stream_to))
         return RunResult(None, meta, time.perf_counter() - t0, Path(stream_to))

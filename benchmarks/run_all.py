@@ -1,0 +1,166 @@
+"""Every row of the speed table (issue 18), each as a ratio to a baseline measured in this run.
+
+    python benchmarks/run_all.py [--days 365] [--reps-days 7] [--repeat 3] [--quick]
+
+Rows, in the order of the table:
+
+1. exsim's engine configured as an M/M/c ÷ a bare SimPy M/M/c loop (customers/s);
+2. the default injected scenario over ``--days`` ÷ bare SimPy;
+3. operations mode at 10,000 orders/day, orders/s ÷ bare SimPy customers/s
+   (``bench_operations.py``), and the world build (Faker master data) in seconds;
+4. peak RSS of a whole ``exsim run`` (simulation, streamed log, summary) of ``--days`` at
+   10,000 orders/day, ÷ the 1 GiB goal, and ÷ the same run over a tenth of the horizon (flat
+   in the horizon means ≈ 1);
+5. peak RSS of ``exsim run --reps 4`` ÷ ``--reps 1`` (one worker, so the parent holds
+   whatever it keeps: flat in R means ≈ 1);
+6. ``exsim --help`` CPU time ÷ ``python -c pass``, and its absolute seconds;
+7. the pytest plugin's import cost: ``import pytest, sim.testing`` ÷ ``import pytest`` (CPU).
+
+The whole-run rows start ``python -m sim`` in a child process and read its peak RSS from
+``os.wait4``; start-up rows compare CPU time, as the machine may be shared. ``--quick``
+shortens every horizon (for a smoke run; the figures are then not the table's).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from bench_engine import LAM_PER_HOUR, SERVERS, SERVICE_MIN, bare_simpy, best_rate  # noqa: E402
+from bench_operations import desk, orders_per_second, reference  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+GIB = 1024**3
+
+
+def _env() -> dict[str, str]:
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
+    return env
+
+
+def _child(args: list[str]) -> tuple[float, float, int]:
+    """(wall s, CPU s, peak RSS bytes) of ``python args`` in a fresh child process."""
+    with tempfile.TemporaryFile() as err:
+        t0 = time.perf_counter()
+        pid = subprocess.Popen(
+            [sys.executable, *args], env=_env(), stdout=subprocess.DEVNULL, stderr=err
+        ).pid
+        _, status, usage = os.wait4(pid, 0)
+        wall = time.perf_counter() - t0
+        if os.waitstatus_to_exitcode(status) != 0:
+            err.seek(0)
+            raise SystemExit(f"failed: python {' '.join(args)}\n{err.read().decode()}")
+    return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss * 1024
+
+
+def _best_cpu(args: list[str], repeat: int) -> float:
+    """Least CPU seconds of ``repeat`` runs (the machine may be shared; wall time would lie)."""
+    return min(_child(args)[1] for _ in range(repeat))
+
+
+def _dump(model, path: Path) -> Path:
+    import yaml
+
+    path.write_text(yaml.safe_dump(model.model_dump(mode="json"), sort_keys=False))
+    return path
+
+
+def _exsim_run(tmp: Path, days: float, reps: int = 1) -> tuple[float, float, int]:
+    scen = _dump(reference(days), tmp / "scenario.yaml")
+    pol = _dump(desk(), tmp / "policy.yaml")
+    out = tmp / f"run-{days:g}-{reps}"
+    args = ["-m", "sim", "run", str(scen), "--policy", str(pol), "--out", str(out), "--json"]
+    return _child([*args, "--reps", str(reps), "--workers", "1"])
+
+
+def row(case: str, ratio: float, detail: str) -> None:
+    print(f"{case:<58} {ratio:>7.2f}x  {detail}", flush=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--days", type=float, default=365.0)
+    parser.add_argument("--reps-days", type=float, default=7.0)
+    parser.add_argument("--ops-days", type=float, default=5.0)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--quick", action="store_true", help="short horizons (smoke run)")
+    args = parser.parse_args()
+    if args.quick:
+        args.days, args.reps_days, args.ops_days, args.repeat = 20.0, 1.0, 1.0, 1
+
+    from sim.config import load_policy, load_scenario
+    from sim.engine import Simulation
+    from sim.reference import mmc
+    from sim.runner import collector_tuned
+
+    def cases_per_s(scen, pol) -> int:
+        sim = Simulation(scen, pol, seed=1)
+        with collector_tuned():
+            return sim.run().n_cases
+
+    print(f"{'case':<58} {'ratio':>8}  detail")
+    bare = best_rate(lambda: bare_simpy(60.0), args.repeat)
+    scen, pol = mmc(LAM_PER_HOUR, SERVICE_MIN, SERVERS, 60.0)
+    engine = best_rate(lambda: cases_per_s(scen, pol), args.repeat)
+    row("engine as M/M/c ÷ bare SimPy M/M/c", engine / bare, f"{engine:,.0f} vs {bare:,.0f} /s")
+    default = load_scenario("default", {"horizon_days": args.days})
+    default_rate = best_rate(lambda: cases_per_s(default, load_policy("default")), args.repeat)
+    row(
+        f"default injected scenario, {args.days:g} d ÷ bare SimPy",
+        default_rate / bare,
+        f"{default_rate:,.0f} cases/s",
+    )
+    ops, build = max(orders_per_second(args.ops_days) for _ in range(min(args.repeat, 2)))
+    row(
+        "operations, 10,000 orders/day: orders/s ÷ bare SimPy",
+        ops / bare,
+        f"{ops:,.0f} orders/s ({1e6 / ops:.0f} µs per order)",
+    )
+    row("world build (5,000 customers and products) ÷ 0.5 s goal", build / 0.5, f"{build:.2f} s")
+
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        wall, cpu, rss = _exsim_run(tmp, args.days)
+        _, _, rss_short = _exsim_run(tmp, args.days / 10)
+        row(
+            f"exsim run {args.days:g} d at 10k orders/day: peak RSS ÷ 1 GiB",
+            rss / GIB,
+            f"{rss / 2**20:,.0f} MiB, {wall:,.0f} s wall, {cpu:,.0f} s CPU",
+        )
+        row(
+            f"  the same ÷ a run of {args.days / 10:g} d (flat in horizon: ≈ 1)",
+            rss / rss_short,
+            f"{rss_short / 2**20:,.0f} MiB",
+        )
+        _, _, one = _exsim_run(tmp, args.reps_days, reps=1)
+        _, _, four = _exsim_run(tmp, args.reps_days, reps=4)
+        row(
+            f"exsim run --reps 4 ÷ --reps 1 ({args.reps_days:g} d): peak RSS",
+            four / one,
+            f"{four / 2**20:,.0f} vs {one / 2**20:,.0f} MiB",
+        )
+
+    bare_start = _best_cpu(["-c", "pass"], args.repeat + 2)
+    help_s = _best_cpu(["-m", "sim", "--help"], args.repeat + 2)
+    row("exsim --help ÷ python -c pass", help_s / bare_start, f"{help_s:.2f} s (goal < 0.5 s)")
+    pytest_s = _best_cpu(["-c", "import pytest"], args.repeat + 2)
+    plugin_s = _best_cpu(["-c", "import pytest, sim.testing"], args.repeat + 2)
+    row(
+        "import pytest + the exsim plugin ÷ import pytest",
+        plugin_s / pytest_s,
+        f"plugin adds {max(plugin_s - pytest_s, 0):.3f} s (goal < 0.2 s)",
+    )
+    print(f"peak RSS of this process: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss:,} KiB")
+
+
+if __name__ == "__main__":
+    main()
