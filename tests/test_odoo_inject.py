@@ -187,23 +187,35 @@ def test_ramp_steps_get_the_cases_they_announce(t):
     assert t.call("ir.model.data", "search_count", [["name", "=like", "case_%"]]) == 6
 
 
-def test_next_cron_wake_follows_the_threads_last_pass():
-    """The cron thread wakes every 60 s after its last pass (the latest lastcall); a phase
-    older than an hour is unknown."""
+def test_probe_catches_a_pass_of_the_cron_thread():
+    """The probe makes a deployed job due and reports the ``lastcall`` of the pass that ran
+    it; with no job deployed, or no pass within the timeout, the phase is unknown."""
     from datetime import datetime
 
-    from sim.odoo.deploy import next_cron_wake
+    from sim.odoo.deploy import probe_cron_wake
 
-    class Lastcall:
-        def __init__(self, when):
-            self.when = when
+    class Odoo:
+        def __init__(self, jobs, runs_after):
+            self.jobs, self.runs_after, self.reads, self.written = jobs, runs_after, 0, None
 
         def call(self, model, method, *args, **kwargs):
-            return [{"lastcall": self.when}] if self.when else []
+            if model == "ir.model.data":
+                return self.jobs if args[0][0][2] == "exsim" else []
+            if method == "write":
+                self.written = args[1]["nextcall"]
+                return True
+            self.reads += 1
+            ran = self.written and self.reads > self.runs_after
+            return [{"lastcall": "2026-12-01 16:25:11" if ran else "2026-12-01 16:03:07"}]
 
-    now = datetime(2026, 12, 1, 16, 17, 31)
-    assert next_cron_wake(Lastcall("2026-12-01 16:15:53"), now) == datetime(2026, 12, 1, 16, 17, 53)
-    # less than lead_s ahead: the wake after
-    assert next_cron_wake(Lastcall("2026-12-01 16:15:33"), now) == datetime(2026, 12, 1, 16, 18, 33)
-    assert next_cron_wake(Lastcall("2026-12-01 14:00:00"), now) is None
-    assert next_cron_wake(Lastcall(None), now) is None
+    clock = [datetime(2026, 12, 1, 16, 25, 8)]
+
+    def sleep(s):
+        clock[0] += timedelta(seconds=s)
+
+    scan = [{"name": "scan_picking_sla", "model": "ir.cron", "res_id": 5}]
+    odoo = Odoo(scan, runs_after=3)
+    assert probe_cron_wake(odoo, lambda: clock[0], sleep) == datetime(2026, 12, 1, 16, 25, 11)
+    assert odoo.written == "2026-12-01 16:25:08"  # the job was made due at once
+    assert probe_cron_wake(Odoo([], 0), lambda: clock[0], sleep) is None
+    assert probe_cron_wake(Odoo(scan, 10**6), lambda: clock[0], sleep, timeout_s=5) is None

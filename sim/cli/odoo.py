@@ -201,10 +201,16 @@ def inject(
     password_file: Path = PASSWORD_FILE,
 ) -> None:
     """Play the scenario's cases into Odoo as real records, in time order."""
+    import time
     from collections import Counter
 
     from sim.odoo import inject as inj
-    from sim.odoo.deploy import SYNCED_WAKE_LAG_S, align_schedules, next_cron_wake
+    from sim.odoo.deploy import (
+        CRON_PERIOD_S,
+        SYNCED_WAKE_LAG_S,
+        align_schedules,
+        probe_cron_wake,
+    )
     from sim.odoo.deploy import deployed as deployed_in
     from sim.odoo.mapping import pattern_for
     from sim.odoo.plan import TimeMap, at_speed, build_plan, deployed_only
@@ -251,7 +257,14 @@ def inject(
         fresh = run is None
         if fresh:
             now = inj.utc_now()
-            wake = next_cron_wake(t, now) if sync_cron and not rate and speed != 1 else None
+            wake = None
+            if sync_cron and not rate and speed != 1:
+                err_console.print("waiting for a pass of Odoo's cron thread (up to 75 s)")
+                woke = probe_cron_wake(t, inj.utc_now, time.sleep)
+                if woke is not None:  # the next pass, a minute on; be due just before it
+                    wake = woke + timedelta(seconds=CRON_PERIOD_S)
+                else:
+                    err_console.print("no pass seen: the run is not in step", style="yellow")
             run = {
                 # in step with Odoo's cron thread: jobs due at the anchor run as it wakes
                 "anchor": (wake - timedelta(seconds=1) if wake else now).isoformat(),

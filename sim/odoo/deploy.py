@@ -415,27 +415,36 @@ CRON_PERIOD_S = 60.0  # Odoo's cron thread sleeps SLEEP_INTERVAL (60 s) between 
 SYNCED_WAKE_LAG_S = 10.0
 
 
-def next_cron_wake(transport: Transport, now: datetime, lead_s: float = 5.0) -> datetime | None:
-    """When Odoo's cron thread will next wake, at least ``lead_s`` from ``now``.
+def probe_cron_wake(
+    transport: Transport,
+    now,
+    sleep,
+    timeout_s: float = 75.0,
+) -> datetime | None:
+    """Catch a pass of Odoo's cron thread: make a deployed job due and wait until it ran.
 
-    The thread runs due jobs right after it wakes, so the most recent ``lastcall`` of any
-    job marks a wake-up; it then wakes every 60 s (plus the time its pass took, a fraction of
-    a second). None when no job ran in the last hour (the phase is unknown)."""
-    rows = transport.call(
-        "ir.cron",
-        "search_read",
-        [["lastcall", "!=", False]],
-        fields=["lastcall"],
-        order="lastcall desc",
-        limit=1,
-    )
-    if not rows:
+    Its new ``lastcall`` is when the thread woke (to the second). The thread's phase drifts
+    and jumps (a write to a job can wake it), so a run started in step with it is timed from
+    a fresh pass, not from an old ``lastcall``. The job is the shared time-rule job when time
+    rules are deployed, else one of exsim's scans. None when there is none, or no pass came
+    within ``timeout_s``."""
+    ids = [r["res_id"] for r in deployed(transport) if r["model"] == "ir.cron"]
+    check = xmlids(transport, ["ir_cron_data_base_automation_check"], module="base_automation")
+    if any(r["name"].startswith("time_rule_") for r in deployed(transport)):
+        ids = [check.get("ir_cron_data_base_automation_check"), *ids]
+    ids = [i for i in ids if i]
+    if not ids:
         return None
-    last = datetime.fromisoformat(rows[0]["lastcall"])
-    if (now - last).total_seconds() > 3600:
-        return None
-    k = max(1, int(((now - last).total_seconds() + lead_s) // CRON_PERIOD_S) + 1)
-    return last + timedelta(seconds=k * CRON_PERIOD_S)
+    job = ids[0]
+    before = transport.call("ir.cron", "read", [job], ["lastcall"])[0]["lastcall"]
+    start = now()
+    transport.call("ir.cron", "write", [job], {"nextcall": start.strftime(ODOO_DATETIME)})
+    while (now() - start).total_seconds() < timeout_s:
+        sleep(1.0)
+        last = transport.call("ir.cron", "read", [job], ["lastcall"])[0]["lastcall"]
+        if last and last != before:
+            return datetime.fromisoformat(last)
+    return None
 
 
 def deployed(transport: Transport) -> list[dict]:
