@@ -320,9 +320,9 @@ def run_watched(name: str, policy: str, days: float, seed: int = 3):
     world, shipped, received = sim.world, set(), set()
     ship, arrive = world.outcomes.shipped, world.supply._arrive
 
-    def shipped_(order, now):
-        shipped.add(order.id)
-        ship(order, now)
+    def shipped_(orders, now):
+        shipped.update(o.id for o in orders)
+        ship(orders, now)
 
     def arrive_(event):
         if not event.value.received:

@@ -30,9 +30,10 @@ _CHECKS = 7  # uniforms SHRINK..POD
 class OrderBlock:
     """Keyed draws for orders ``j * BLOCK`` to ``(j + 1) * BLOCK - 1``.
 
-    Order ``base + i`` has lines ``starts[i]:starts[i + 1]`` of ``products``/``qty``/
+    Order ``base + i`` has drawn lines ``starts[i]:starts[i + 1]`` of ``products``/``qty``/
     ``promo_u``/``pool_u``, customer and warehouse uniforms ``customer_u[i]``/``wh_u[i]``,
-    and floor fate ``fates[i]``.
+    and floor fate ``fates[i]``. Outside promotions its order lines (one per product, drawn
+    lines of the same product added up) are ``merged[i]`` and its value ``value[i]``.
     """
 
     __slots__ = (
@@ -45,6 +46,8 @@ class OrderBlock:
         "customer_u",
         "wh_u",
         "fates",
+        "merged",
+        "value",
     )
 
 
@@ -59,6 +62,7 @@ class OrderDraws:
         self.transit = [(c.name, drawer(c.transit_days)) for c in ops.carriers]
         self.n_products = len(world.md.products)
         self.product_p = world.md.product_p
+        self.unit_value = np.array([p.value for p in world.md.products])
 
     def block(self, j: int) -> OrderBlock:
         def gen(purpose: str) -> np.random.Generator:
@@ -70,8 +74,18 @@ class OrderDraws:
         n = np.maximum(1, np.rint(self.lines(content, BLOCK))).astype(np.int64)
         total = int(n.sum())
         b.starts = np.concatenate(([0], np.cumsum(n))).tolist()
-        b.products = content.choice(self.n_products, size=total, p=self.product_p).tolist()
-        b.qty = np.maximum(1.0, np.rint(self.qty(content, total))).tolist()
+        products = content.choice(self.n_products, size=total, p=self.product_p)
+        qty = np.maximum(1.0, np.rint(self.qty(content, total)))
+        b.products, b.qty = products.tolist(), qty.tolist()
+        # order lines: one per (order, product), sorted by product within the order
+        raw = np.repeat(np.arange(BLOCK), n) * self.n_products + products
+        key, inverse = np.unique(raw, return_inverse=True)
+        summed = np.bincount(inverse, weights=qty)
+        owner, product = np.divmod(key, self.n_products)
+        b.value = np.bincount(owner, self.unit_value[product] * summed, BLOCK).tolist()
+        bounds = np.searchsorted(owner, np.arange(BLOCK + 1)).tolist()
+        pairs = [[p, q] for p, q in zip(product.tolist(), summed.tolist(), strict=True)]
+        b.merged = [pairs[bounds[i] : bounds[i + 1]] for i in range(BLOCK)]
         b.promo_u = content.random(total).tolist()
         b.pool_u = content.random(total).tolist()
         who = gen("customer").random((2, BLOCK))

@@ -64,7 +64,8 @@ class Floor:
         self.shrink = ops.inventory.shrink_prob
         self.labelled: list[list[tuple[float, Order]]] = [[] for _ in self.carriers]
         self.sla_watch = world.wants("picking_sla")
-        self.payments: list[tuple[float, int, int, float]] = []
+        # invoices by the day they are paid on: (customer, amount) due in ((k-1) d, k d]
+        self.payments: dict[int, list[tuple[int, float]]] = {}
         self.credit_held: dict[int, list[Order]] = {}
         weights = [w.weight for w in sim.scenario.warehouses]
         top = max(weights)
@@ -238,6 +239,11 @@ class Floor:
         batch, later = self.labelled[carrier], []
         self.labelled[carrier] = later
         spec = self.carriers[carrier]
+        invoice_block = world.ops.finance.invoice_block_prob
+        customs, pod = spec.customs_prob, spec.pod_dispute_prob
+        watch_late = world.wants("delivery_delay")
+        transit = TRANSIT + carrier
+        shipped: list[Order] = []
         for labelled, order in batch:
             if labelled > now:  # still being picked: the next cutoff
                 later.append((labelled, order))
@@ -245,23 +251,24 @@ class Floor:
             if order.cancelled:
                 continue
             order.shipped = now
-            world.outcomes.shipped(order, now)
+            shipped.append(order)
             fate = order.fate
-            if fate[CUSTOMS] < spec.customs_prob:
+            if fate[CUSTOMS] < customs:
                 world.open_case("pod_dispute", order.value, order, order.wh, f"customs:{order.id}")
-            if fate[INVOICE] < world.ops.finance.invoice_block_prob:
+            if fate[INVOICE] < invoice_block:
                 world.open_case(
                     "invoice_block", order.value, order, order.wh, f"invoice:{order.id}"
                 )
-            arrive = now + fate[TRANSIT + carrier] * 1440.0
+            arrive = now + fate[transit] * 1440.0
             order.delivered = arrive
-            disputed = fate[POD] < spec.pod_dispute_prob
+            disputed = fate[POD] < pod
             if arrive > order.promise or disputed:
-                if arrive > order.promise and world.wants("delivery_delay"):
+                if arrive > order.promise and watch_late:
                     env.timeout(max(0.0, order.promise - now), order).callbacks.append(self._late)
                 env.timeout(arrive - now, (order, disputed)).callbacks.append(self._delivered)
             else:  # an uneventful delivery: settle it now, no event needed
                 self._settle_delivery(order, arrive)
+        world.outcomes.shipped(shipped, now)
 
     def _late(self, event) -> None:
         order: Order = event.value
@@ -286,8 +293,18 @@ class Floor:
         """Delivered at ``arrive``: outcome counted, invoice due after the payment terms."""
         self.world.outcomes.delivered(order)
         due = arrive + order.fate[PAYMENT] * 1440.0
-        heapq.heappush(self.payments, (due, order.id, order.customer, order.value))
+        self.owe(due, order.customer, order.value)
         self.world.orders.pop(order.id, None)
+
+    def owe(self, due: float, customer: int, amount: float) -> None:
+        """``customer`` pays ``amount`` at ``due``: counted at the first daily settlement on or
+        after it."""
+        day = max(1, math.ceil(due / 1440.0))
+        bucket = self.payments.get(day)
+        if bucket is None:
+            self.payments[day] = [(customer, amount)]
+        else:
+            bucket.append((customer, amount))
 
     # -- finance -----------------------------------------------------------------------------
     def _settle(self):
@@ -296,10 +313,8 @@ class Floor:
         customers = world.md.customers
         while True:
             yield env.timeout(1440.0)
-            now = env.now
             touched = set()
-            while self.payments and self.payments[0][0] <= now:
-                _, _, cid, value = heapq.heappop(self.payments)
+            for cid, value in self.payments.pop(round(env.now / 1440.0), ()):
                 customers[cid].exposure -= value
                 touched.add(cid)
             for cid in touched:

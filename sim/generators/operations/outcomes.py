@@ -59,16 +59,20 @@ class Outcomes:
             self.blocked_ids.discard(order.id)
             self.blocked_value -= order.value
 
-    def shipped(self, order: Order, now: float) -> None:
-        """Counted at the cutoff; shipped more than a day after picking means it missed one."""
+    def shipped(self, orders: list[Order], now: float) -> None:
+        """``orders`` left at the cutoff ``now``; picked more than a day before means they
+        missed one."""
         counts = self.counts
-        counts["shipped"] += 1
-        if order.partial:
-            counts["partial"] += 1
-        if now - order.picked > 1440.0:
-            counts["missed_cutoffs"] += 1
-        if order.id in self.blocked_ids:
-            self.blocked(order, False)
+        counts["shipped"] += len(orders)
+        partial = missed = 0
+        blocked = self.blocked_ids
+        for order in orders:
+            partial += order.partial
+            missed += now - order.picked > 1440.0
+            if order.id in blocked:
+                self.blocked(order, False)
+        counts["partial"] += partial
+        counts["missed_cutoffs"] += missed
 
     def delivered(self, order: Order) -> None:
         if order.delivered <= order.promise:

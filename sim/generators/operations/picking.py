@@ -57,9 +57,16 @@ class Pickers:
     def push(self, order) -> None:
         """``order`` is ready to pick (again, with a better priority, when re-pushed)."""
         now = self.env.now
+        busy = self.busy
+        if busy and busy[0][0] <= now:
+            self._free(now)
         self.seq += 1
+        if not self.queue and self.idle:  # someone is free: start it now
+            picker = self.idle.pop()
+            picker.busy = True
+            heapq.heappush(busy, (now + self.start(order, now), self.seq, picker))
+            return
         heapq.heappush(self.queue, (order.prio, self.seq, order))
-        self._free(now)
         self._dispatch(now)
 
     def _free(self, now: float) -> None:

@@ -121,10 +121,12 @@ class Stock:
     def issue(self, order: Order) -> None:
         """Goods leave: the reservation is consumed."""
         wh = order.wh
+        reserved, on_hand, physical = self.reserved[wh], self.on_hand[wh], self.physical[wh]
         for p, q in order.lines:
-            self.reserved[wh][p] -= q
-            self.on_hand[wh][p] -= q
-            self.physical[wh][p] = max(0.0, self.physical[wh][p] - q)
+            reserved[p] -= q
+            on_hand[p] -= q
+            left = physical[p] - q
+            physical[p] = left if left > 0.0 else 0.0
 
     def receive(self, wh: int, p: int, qty: float, held: bool = False) -> None:
         self.on_hand[wh][p] += qty

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import bisect
 import gc
-import heapq
 import math
 from datetime import date
 from typing import TYPE_CHECKING
@@ -90,6 +89,10 @@ class OperationsWorld:
         self.defect_wave = wave
         self.stock = Stock(len(self.warehouses), md.products)
         self.keyed = Keyed(streams)
+        self.promise_min = {
+            tier: days * 1440.0 for tier, days in self.ops.demand.promise_days.items()
+        }
+        self._pools: dict[tuple[str, ...], list[int]] = {}  # promoted products by classes
         #: work content per category, drawn per case keyed by (cause, time)
         self.handling = {name: one(cat.handling_min) for name, cat in scenario.categories.items()}
         self.orders: dict[int, Order] = {}  # open orders (not yet delivered)
@@ -125,14 +128,13 @@ class OperationsWorld:
         due = streams.generator("finance/opening-due").uniform(
             0, fin.payment_days.mean * 1440.0 * 1.2, (len(md.customers), 10)
         )
-        payments = self.floor.payments
+        owe = self.floor.owe
         for c, share, dues in zip(md.customers, opening.tolist(), due.tolist(), strict=True):
             c.credit_limit = c.credit_limit * usual  # headroom x usual balance
             c.exposure = share * usual
             tenth = c.exposure / 10
-            # the opening balance falls due over the first terms
-            payments.extend((d, -1 - k, c.id, tenth) for k, d in enumerate(dues))
-        heapq.heapify(payments)
+            for d in dues:  # the opening balance falls due over the first terms
+                owe(d, c.id, tenth)
 
     # -- helpers ---------------------------------------------------------------------------
     def wants(self, category: str) -> bool:
@@ -248,22 +250,29 @@ class OperationsWorld:
                 if i >= BLOCK:
                     block = draws.block(next_id // BLOCK)
                     i = 0
-                order_lines: dict[int, float] = {}  # one line per product
-                products, qty = block.products, block.qty
-                for k in range(block.starts[i], block.starts[i + 1]):
-                    if promo is not None and block.promo_u[k] < promo[0]:
-                        pool = promo[1]
-                        p = pool[int(block.pool_u[k] * len(pool))]
-                    else:
-                        p = products[k]
-                    order_lines[p] = order_lines.get(p, 0.0) + qty[k]
+                if promo is None:
+                    lines, value = block.merged[i], block.value[i]
+                else:
+                    lines, value = self._promo_lines(block, i, promo)
                 customer = customers[int(block.customer_u[i] * n_customers)]
                 idx, cum = self._site_wh[customer.site]
                 wh = idx[bisect.bisect(cum, block.wh_u[i] * cum[-1])] if len(idx) > 1 else idx[0]
-                lines = [[p, q] for p, q in order_lines.items()]
-                self.confirm(next_id, t, customer, wh, lines, block.fates[i])
+                self.confirm(next_id, t, customer, wh, lines, value, block.fates[i])
                 next_id += 1
             t = clock.next_after(t)
+
+    def _promo_lines(self, block, i: int, promo) -> tuple[list[list], float]:
+        """Order ``i``'s lines during a promotion (a share of them from the promoted pool)."""
+        share, pool = promo
+        lines: dict[int, float] = {}  # one line per product
+        products, qty = block.products, block.qty
+        for k in range(block.starts[i], block.starts[i + 1]):
+            promoted = block.promo_u[k] < share
+            p = pool[int(block.pool_u[k] * len(pool))] if promoted else products[k]
+            lines[p] = lines.get(p, 0.0) + qty[k]
+        records = self.md.products
+        value = sum(records[p].value * q for p, q in lines.items())
+        return [[p, q] for p, q in lines.items()], value
 
     def _demand_factor(self, t: float) -> tuple[float, tuple[float, list[int]] | None]:
         """Demand multiplier at ``t`` and, during a promotion, (share of promo lines, pool)."""
@@ -274,7 +283,7 @@ class OperationsWorld:
                 factor += peak.factor - 1.0
                 if peak.abc:
                     promo_extra += peak.factor - 1.0
-                    pool = [p for k in peak.abc for p in self.md.by_class[k]]
+                    pool = self._pool(tuple(peak.abc))
         fin = self.ops.finance
         if fin.month_end_days:
             start = self.sim.scenario.start
@@ -285,29 +294,32 @@ class OperationsWorld:
         promo = (promo_extra / factor, pool) if promo_extra and pool else None
         return factor, promo
 
+    def _pool(self, classes: tuple[str, ...]) -> list[int]:
+        pool = self._pools.get(classes)
+        if pool is None:
+            pool = self._pools[classes] = [p for k in classes for p in self.md.by_class[k]]
+        return pool
+
     def confirm(
-        self, oid: int, t: float, customer, wh: int, lines: list[list], fate: tuple
+        self, oid: int, t: float, customer, wh: int, lines: list[list], value: float, fate: tuple
     ) -> None:
         products = self.md.products
-        value = 0.0
-        for p, q in lines:
-            value += products[p].value * q
-        promise = t + self.ops.demand.promise_days.get(customer.tier, 2.0) * 1440.0
+        promise = t + self.promise_min.get(customer.tier, 2880.0)
         order = Order(oid, t, customer.id, wh, lines, value, promise, fate)
         order.scheduled = self.floor.schedule(t)
         self.orders[oid] = order
-        self.outcomes.created(order)
+        self.outcomes.counts["orders"] += 1
         gaps = customer.gaps
         if self.md.any_product_gaps:
             for p, _ in lines:
                 if products[p].gaps:
                     gaps = gaps | products[p].gaps
-        if gaps and self.wants("master_data_gap"):
+        if gaps and "master_data_gap" in self.handling:
             order.blocks |= DATA
             self.open_case(
                 "master_data_gap", value, order, wh, f"order:{oid}:{'+'.join(sorted(gaps))}"
             )
-        if customer.exposure + value > customer.credit_limit and self.wants("credit_hold"):
+        if customer.exposure + value > customer.credit_limit and "credit_hold" in self.handling:
             order.blocks |= CREDIT
             self.open_case("credit_hold", value, order, wh, f"order:{oid}:customer:{customer.id}")
             self.floor.credit_held.setdefault(customer.id, []).append(order)
