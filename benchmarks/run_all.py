@@ -100,12 +100,9 @@ def main() -> None:
     from sim.config import load_policy, load_scenario
     from sim.engine import Simulation
     from sim.reference import mmc
-    from sim.runner import collector_tuned
 
     def cases_per_s(scen, pol) -> int:
-        sim = Simulation(scen, pol, seed=1)
-        with collector_tuned():
-            return sim.run().n_cases
+        return Simulation(scen, pol, seed=1).run().n_cases
 
     print(f"{'case':<58} {'ratio':>8}  detail")
     bare = best_rate(lambda: bare_simpy(60.0), args.repeat)

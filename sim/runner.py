@@ -58,34 +58,9 @@ class RunResult:
         return eventlog.read_log(self.path)
 
 
-@contextmanager
-def collector_tuned() -> Iterator[None]:
-    """Python's cycle collector, set for a run and restored after it.
-
-    A run makes millions of short-lived objects (SimPy events, cases, orders) and almost no
-    cyclic garbage, while the collector's default first-generation threshold (700 allocations)
-    makes it walk the young objects thousands of times a simulated day, and every older
-    collection walks the whole world built before the run. Frozen (``gc.freeze``) that world
-    leaves the collector's view, and a larger threshold makes the walks rare: 15-25% less CPU
-    in operations mode, the same event log.
-    """
-    old = gc.get_threshold()
-    gc.collect()
-    gc.freeze()
-    gc.set_threshold(20_000, 50, 100)
-    try:
-        yield
-    finally:
-        gc.set_threshold(*old)
-        gc.unfreeze()
-
-
 def simulate(scenario: Scenario, policy: Policy, seed: int = 0, rep: int = 0, reps: int = 1):
     """One replication as an Arrow table (in memory)."""
-    sim = Simulation(scenario, policy, seed=seed, rep=rep, reps=reps)
-    with collector_tuned():
-        sim.run()
-    return sim.log.table()
+    return Simulation(scenario, policy, seed=seed, rep=rep, reps=reps).run().table()
 
 
 def _one(args: tuple[Scenario, Policy, int, int, int]) -> pa.Table:
@@ -109,8 +84,7 @@ def simulate_to(
     sink = eventlog.ParquetSink(path, sim.meta)
     sim.log.sink = sink
     try:
-        with collector_tuned():
-            sim.run(progress=progress)
+        sim.run(progress=progress)
     except BaseException:
         sink.abort()
         raise
@@ -195,9 +169,7 @@ def run(
         return RunResult(None, meta, time.perf_counter() - t0, Path(stream_to))
     if reps == 1:
         sim = Simulation(scenario, policy, seed=seed, rep=0, reps=1)
-        with collector_tuned():
-            sim.run(progress=progress)
-        table = sim.log.table()
+        table = sim.run(progress=progress).table()
         meta = sim.meta
     else:
         tables: list[pa.Table | None] = [None] * reps

@@ -20,7 +20,6 @@ from sim import eventlog
 from sim.engine import Simulation
 from sim.metrics import summarize
 from sim.policies.schema import Policy
-from sim.runner import collector_tuned
 from sim.scenarios.schema import Scenario
 
 
@@ -54,9 +53,7 @@ def run_unit(unit: Unit) -> Outcome:
     """Simulate one replication and summarise it where it ran."""
     t0 = time.perf_counter()
     sim = Simulation(unit.scenario, unit.policy, seed=unit.seed, rep=unit.rep, reps=unit.reps)
-    with collector_tuned():
-        sim.run()
-    table = sim.log.table()
+    table = sim.run().table()
     summary = summarize(eventlog.to_pandas(table), warmup_min=unit.warmup_min)
     return Outcome(
         key=unit.key,
