@@ -14,6 +14,7 @@ from rich.console import Console
 from rich.table import Table
 
 from sim.metrics import summarize_reps
+from sim.metrics.kpis import BUSINESS, kpi
 from sim.metrics.stream import summarize_file
 from sim.policies.schema import Policy
 from sim.runner import RunResult
@@ -49,6 +50,8 @@ def _fmt(value: Any, unit: str = "") -> str:
     if isinstance(value, float):
         if unit == "%":
             return f"{100 * value:.1f}%"
+        if value.is_integer() and unit != " min":
+            return f"{value:,.0f}{unit}"
         return f"{value:,.1f}{unit}"
     return f"{value:,}{unit}"
 
@@ -59,14 +62,24 @@ def _ci(summary: dict, *path: str, unit: str = "") -> str:
         node = node.get(p) if isinstance(node, dict) else None
     if not isinstance(node, list | tuple) or node[0] is None:
         return ""
-    return f"[{_fmt(node[0], unit)} – {_fmt(node[1], unit)}]"
+    lo, hi = kpi(".".join(path)).clip(float(node[0]), float(node[1]))
+    return f"[{_fmt(lo, unit)} – {_fmt(hi, unit)}]"
+
+
+def _get(summary: dict, path: str) -> Any:
+    node: Any = summary
+    for p in path.split("."):
+        node = node.get(p) if isinstance(node, dict) else None
+    return node
 
 
 def render_summary(console: Console, s: dict[str, Any]) -> None:
-    """The KPI table a supervisor reads."""
+    """The KPI table a supervisor reads: service, detection, load and, for an operations-mode
+    scenario, the business outcomes (late orders, blocked value, expedite cost)."""
     reps = s.get("reps", 1)
-    title = f"{s['scenario']} × {s['policy']} — {s['days']:g} days, seed {s['seed']}" + (
-        f", {reps} replications (mean [95% CI])" if reps > 1 else ""
+    title = (
+        f"scenario {s['scenario']}, policy {s['policy']} — {s['days']:g} days, seed {s['seed']}"
+        + (f", {reps} replications (mean [95% CI])" if reps > 1 else "")
     )
     table = Table(title=title, title_justify="left")
     table.add_column("KPI")
@@ -80,16 +93,31 @@ def render_summary(console: Console, s: dict[str, Any]) -> None:
             cells.append(_ci(s, *path, unit=unit))
         table.add_row(*cells)
 
+    def section(name: str) -> None:
+        table.add_section()
+        table.add_row(f"[bold]{name}[/]", *([""] * (2 if reps > 1 else 1)))
+
     cases = s["cases"]
     row("cases generated", cases["generated"], "cases", "generated")
     row("resolved", cases["resolved"], "cases", "resolved")
     row("open at horizon", cases["open"], "cases", "open")
     row("SLA attainment", s["sla"]["overall"], "sla", "overall", unit="%")
+    section("detection")
+    missed = s.get("missed_detections")
+    generated = cases["generated"] or 0
+    share = f" ({missed / generated:.1%} of cases)" if missed and generated else ""
+    table.add_row(
+        "missed detections" + share,
+        _fmt(missed),
+        *([_ci(s, "missed_detections")] if reps > 1 else []),
+    )
     for key, label in (
         ("detection_latency_min", "detection latency"),
         ("queue_wait_min", "queue wait"),
         ("time_to_resolve_min", "time to resolve"),
     ):
+        if key == "queue_wait_min":
+            section("handling")
         stats = s[key]
         row(f"{label} mean (min)", stats["mean"], key, "mean")
         row(f"{label} p90 (min)", stats["p90"], key, "p90")
@@ -98,6 +126,13 @@ def render_summary(console: Console, s: dict[str, Any]) -> None:
     row("backlog max", s["backlog"]["max"], "backlog", "max")
     row("escalations", s["escalations"], "escalations")
     row("alerts per agent-hour", s["alerts_per_agent_hour"], "alerts_per_agent_hour")
+    if s.get("operations"):
+        section("business outcomes")
+        for k in BUSINESS:
+            value = _get(s, k.path)
+            if value is not None:
+                unit = "%" if k.unit == "%" else ""
+                row(k.label, value, *k.path.split("."), unit=unit)
     console.print(table)
 
     by_cat = s["sla"]["by_category"]

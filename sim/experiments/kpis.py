@@ -4,7 +4,8 @@ A run summary is a tree (``sla.by_category.picking_sla``); tables of experiments
 column or row per KPI, so :func:`flatten` turns the numeric leaves into dotted names that
 ``sim.metrics.get_path`` reads back. :func:`fold` turns the per-replication summaries the
 workers sent back into the shape ``summarize_reps`` gives (means, a ``ci95`` tree, ``reps``).
-:func:`better` says which way is good for a KPI, so a comparison can say who wins.
+:func:`better` says which way is good for a KPI, so a comparison can say who wins; labels,
+units, directions and ranges come from the one catalogue, :mod:`sim.metrics.kpis`.
 """
 
 from __future__ import annotations
@@ -12,45 +13,13 @@ from __future__ import annotations
 from typing import Any
 
 from sim import stats
+from sim.metrics.kpis import HEADLINE
+from sim.metrics.kpis import kpi as kpi_of
 from sim.metrics.summary import jsonable
 
-_SKIP = ("ci95", "reps")
-_HIGHER = ("sla.overall", "sla.by_category.", "sla.by_severity.", "sla.met", "cases.resolved")
-_LOWER = (
-    "sla.breached",
-    "cases.open",
-    "detection_latency_min.",
-    "time_to_acknowledge_min.",
-    "queue_wait_min.",
-    "time_to_resolve_min.",
-    "waited_fraction",
-    "backlog.",
-    "aging_open.",
-    "escalations",
-    "alerts",
-    "missed_detections",
-    "duplicates",
-    "labour.cost",
-    "labour.agent_hours",
-)
-_COUNTS = (".n",)  # sample sizes: neither better nor worse
+__all__ = ["HEADLINE", "better", "flatten", "fold"]
 
-#: The KPIs a person reads first, with a label and a unit ('%' for shares).
-HEADLINE: tuple[tuple[str, str, str], ...] = (
-    ("sla.overall", "SLA attainment", "%"),
-    ("cases.open", "open at horizon", ""),
-    ("detection_latency_min.mean", "detection latency mean (min)", ""),
-    ("queue_wait_min.mean", "queue wait mean (min)", ""),
-    ("queue_wait_min.p90", "queue wait p90 (min)", ""),
-    ("time_to_resolve_min.mean", "time to resolve mean (min)", ""),
-    ("time_to_resolve_min.p90", "time to resolve p90 (min)", ""),
-    ("backlog.mean", "backlog mean", ""),
-    ("escalations", "escalations", ""),
-    ("alerts_per_agent_hour", "alerts per agent-hour", ""),
-    ("missed_detections", "missed detections", ""),
-    ("labour.cost", "labour cost", ""),
-    ("labour.utilisation", "utilisation", "%"),
-)
+_SKIP = ("ci95", "reps")
 
 
 def flatten(summary: dict, prefix: str = "") -> dict[str, float | None]:
@@ -69,13 +38,7 @@ def flatten(summary: dict, prefix: str = "") -> dict[str, float | None]:
 
 def better(kpi: str) -> int:
     """+1 when more is better, -1 when less is better, 0 when neither (counts, utilisation)."""
-    if kpi.endswith(_COUNTS):
-        return 0
-    if kpi.startswith(_HIGHER) or kpi in _HIGHER:
-        return 1
-    if kpi.startswith(_LOWER):
-        return -1
-    return 0
+    return kpi_of(kpi).sign
 
 
 def fold(runs: list[dict]) -> dict[str, Any]:

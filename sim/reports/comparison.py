@@ -18,39 +18,26 @@ import numpy as np
 from scipy import stats as sps
 
 from sim import stats
-from sim.metrics import get_path, summarize
+from sim.metrics import summarize
+from sim.metrics.kpis import BUSINESS, Kpi, kpi
+from sim.metrics.kpis import HEADLINE as HEADLINE_KPIS
 from sim.reports.rundir import RunDir
 
-
-@dataclass(frozen=True)
-class Kpi:
-    path: str  # dotted path in a summary
-    label: str
-    unit: str  # "%" for shares (shown x100, differences in points)
-    better: str  # "higher" | "lower"
-
-
-#: The KPIs a report compares, the headline one first.
-KPIS: tuple[Kpi, ...] = (
-    Kpi("sla.overall", "SLA attainment", "%", "higher"),
-    Kpi("detection_latency_min.mean", "detection latency, mean", "min", "lower"),
-    Kpi("time_to_acknowledge_min.mean", "time to acknowledge, mean", "min", "lower"),
-    Kpi("time_to_resolve_min.mean", "time to resolve, mean", "min", "lower"),
-    Kpi("time_to_resolve_min.p90", "time to resolve, p90", "min", "lower"),
-    Kpi("backlog.mean", "backlog, time-average", "cases", "lower"),
-    Kpi("missed_detections", "missed detections", "cases", "lower"),
-    Kpi("escalations", "escalations", "count", "lower"),
-    Kpi("alerts_per_agent_hour", "alerts per agent-hour", "1/h", "lower"),
-    Kpi("labour.cost", "labour cost", "currency", "lower"),
-)
+#: The KPIs a report compares, the headline one (SLA attainment) first.
+KPIS: tuple[Kpi, ...] = HEADLINE_KPIS
 HEADLINE = KPIS[0]
+#: Segments of the headline whose own SLA can move against it.
+SEGMENTS = ("sla.by_category.", "sla.by_severity.")
+#: A segment is named in the verdict when it moves significantly and by at least this much.
+SEGMENT_MIN_PTS = 0.02
 #: KPIs a log can only tell with a staffing record (a replay's as-is has none).
 _NEED_STAFFING = ("labour.cost", "alerts_per_agent_hour")
 
 
 @dataclass
 class Cell:
-    """One KPI of one run: mean and 95% CI over replications; vs the baseline, the difference."""
+    """One KPI of one run: mean and 95% CI over replications; against the reference (first)
+    run, the difference."""
 
     mean: float
     lo: float
@@ -65,37 +52,79 @@ class Cell:
 
 @dataclass
 class Comparison:
-    labels: list[str]  # one per run, the first is the baseline
-    cells: dict[str, list[Cell]]  # KPI path -> one cell per run
+    labels: list[str]  # one per run, the first is the reference
+    cells: dict[str, list[Cell]]  # KPI path -> one cell per run (KPIS and the SLA segments)
     paired: bool
     warnings: list[str] = field(default_factory=list)
+    #: business outcomes (operations mode) per KPI path: each run's mean from its summary
+    business: dict[str, list[float]] = field(default_factory=dict)
 
     def better(self, kpi: Kpi, i: int) -> bool | None:
-        """True if run i is significantly better than the baseline on ``kpi``, False if
+        """True if run i is significantly better than the reference (first run) on ``kpi``, False if
         significantly worse, None if the difference is not significant."""
         c = self.cells[kpi.path][i]
-        if not c.significant or not math.isfinite(c.diff):
+        if not kpi.sign or not c.significant or not math.isfinite(c.diff):
             return None
-        return (c.diff > 0) == (kpi.better == "higher")
+        return (c.diff > 0) == (kpi.sign > 0)
+
+    def against(self, i: int) -> list[tuple[Kpi, Cell, Cell]]:
+        """SLA segments (categories, severities) of run i that moved significantly, by at
+        least :data:`SEGMENT_MIN_PTS`, the other way from its headline difference (all that
+        fell when the headline rose or did not move; all that rose when it fell), largest
+        move first, as (segment KPI, baseline cell, run i's cell)."""
+        head = self.cells[HEADLINE.path][i]
+        falling = not (head.significant and head.diff < 0)
+        out = []
+        for path, row in self.cells.items():
+            if not path.startswith(SEGMENTS):
+                continue
+            c = row[i]
+            if not c.significant or not math.isfinite(c.diff) or abs(c.diff) < SEGMENT_MIN_PTS:
+                continue
+            if (c.diff < 0) == falling:
+                out.append((kpi(path), row[0], c))
+        return sorted(out, key=lambda t: -abs(t[2].diff))
+
+    def biggest_business_change(self, i: int) -> tuple[Kpi, float, float] | None:
+        """The business outcome (operations mode) that changed most, relative to the
+        baseline, in run i: (KPI, reference mean, run i's mean); None without outcomes."""
+        best, size = None, 0.0
+        for path, means in self.business.items():
+            a, b = means[0], means[i]
+            if not (math.isfinite(a) and math.isfinite(b)) or a == b:
+                continue
+            rel = abs(b - a) / abs(a) if a else math.inf
+            if best is None or rel > size:
+                best, size = (kpi(path), a, b), rel
+        return best
+
+
+def _leaves(tree: dict, prefix: str = "") -> dict[str, float]:
+    out: dict[str, float] = {}
+    for key, value in tree.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, dict):
+            out.update(_leaves(value, name + "."))
+        elif value is None or (isinstance(value, int | float) and not isinstance(value, bool)):
+            out[name] = math.nan if value is None else float(value)
+    return out
 
 
 def rep_values(run: RunDir) -> dict[str, list[float]]:
-    """Per replication (in rep order), the value of each KPI of :data:`KPIS`."""
+    """Per replication (in rep order), the value of each KPI of :data:`KPIS` and of each SLA
+    segment (category, severity); NaN where a replication has no value."""
     df = run.log
-    values: dict[str, list[float]] = {k.path: [] for k in KPIS}
+    reps = []
     for _rep, rows in sorted(df.groupby("rep", sort=True).indices.items()):
         one = df.take(rows)
         one.attrs = df.attrs
-        summary = summarize(one, warmup_min=run.warmup_min)
-        for kpi in KPIS:
-            try:
-                v = get_path(summary, kpi.path)
-            except KeyError:
-                v = None
-            if kpi.path in _NEED_STAFFING and not run.meta.capacity_min:
-                v = None  # a recorded history without a staffing record: unknown, not 0
-            values[kpi.path].append(math.nan if v is None else float(v))
-    return values
+        reps.append(_leaves(summarize(one, warmup_min=run.warmup_min)))
+    if not run.meta.capacity_min:  # a recorded history without a staffing record:
+        for r in reps:  # unknown, not 0
+            r.update(dict.fromkeys(_NEED_STAFFING, math.nan))
+    paths = [k.path for k in KPIS]
+    paths += sorted({p for r in reps for p in r if p.startswith(SEGMENTS)})
+    return {p: [r.get(p, math.nan) for r in reps] for p in paths}
 
 
 def labels_of(runs: list[RunDir]) -> list[str]:
@@ -122,28 +151,36 @@ def compare(runs: list[RunDir]) -> Comparison:
         for key, what in (("scenario", "scenario"), ("seed", "seed"), ("reps", "replications")):
             if s.get(key) != base.get(key):
                 warnings.append(
-                    f"{label} ran with {what} {s.get(key)!r}, the baseline {labels[0]} with "
+                    f"{label} ran with {what} {s.get(key)!r}, the reference {labels[0]} with "
                     f"{base.get(key)!r}: the runs do not replay the same exceptions, so the "
                     "differences are unpaired (Welch) and less precise."
                 )
     paired = not warnings
     values = [rep_values(r) for r in runs]
+    paths = list(dict.fromkeys(p for v in values for p in v))
     cells: dict[str, list[Cell]] = {}
-    for kpi in KPIS:
+    for path in paths:
         row = []
         for i, v in enumerate(values):
-            ci = stats.mean_ci(v[kpi.path])
-            cell = Cell(ci.mean, ci.lo, ci.hi, n=ci.n)
+            reps = v.get(path) or [math.nan] * len(next(iter(v.values()), []))
+            ci = stats.mean_ci(reps)
+            cell = Cell(ci.mean, *kpi(path).clip(ci.lo, ci.hi), n=ci.n)
             if i > 0:
-                a, b = v[kpi.path], values[0][kpi.path]
+                base = values[0].get(path) or [math.nan] * len(values[0][HEADLINE.path])
                 if replayed:  # the record is one fixed replication: pair it with each
-                    a, b = _align(a, b)
-                d = stats.paired_diff(a, b) if paired else _welch(a, b)
-                cell.diff, cell.diff_lo, cell.diff_hi = d.mean, d.lo, d.hi
+                    reps, base = _align(reps, base)
+                d = stats.paired_diff(reps, base) if paired else _welch(reps, base)
+                cell.diff = d.mean
+                cell.diff_lo, cell.diff_hi = kpi(path).clip_diff(d.lo, d.hi)
                 cell.p_value, cell.significant = d.p_value, bool(d.significant)
             row.append(cell)
-        cells[kpi.path] = row
-    return Comparison(labels, cells, paired, warnings)
+        cells[path] = row
+    business = {}
+    for k in BUSINESS:
+        means = [_summary_value(r.summary, k.path) for r in runs]
+        if any(math.isfinite(m) for m in means):
+            business[k.path] = means
+    return Comparison(labels, cells, paired, warnings, business)
 
 
 def _is_record(summary: dict) -> bool:
@@ -158,6 +195,13 @@ def _align(a: list[float], b: list[float]) -> tuple[list[float], list[float]]:
     if len(b) == 1 and len(a) > 1:
         return a, b * len(a)
     return a, b
+
+
+def _summary_value(summary: dict, path: str) -> float:
+    node = summary
+    for part in path.split("."):
+        node = node.get(part) if isinstance(node, dict) else None
+    return float(node) if isinstance(node, int | float) and not isinstance(node, bool) else math.nan
 
 
 def _welch(a: list[float], b: list[float], confidence: float = 0.95) -> stats.PairedDiff:
@@ -181,13 +225,19 @@ def fmt(value: float, unit: str, signed: bool = False) -> str:
     sign = "+" if signed else ""
     if unit == "%":
         return f"{100 * value:{sign}.1f} pts" if signed else f"{100 * value:.1f}%"
-    suffix = "" if unit in ("count", "cases", "currency") else f" {unit}"
-    digits = 0 if unit == "currency" else 2 if abs(value) < 10 else 1
+    suffix = "" if unit in ("count", "currency", "") else f" {unit}"
+    whole = unit == "count" and float(value).is_integer()
+    digits = 0 if unit == "currency" or whole else 2 if abs(value) < 10 else 1
     return f"{value:{sign},.{digits}f}{suffix}"
 
 
 def verdict(cmp: Comparison) -> list[str]:
-    """Plain-language sentences: who wins on the headline KPI, by how much, at what cost."""
+    """Plain-language sentences: who wins on the headline KPI, by how much, at what cost.
+
+    A win on the overall SLA can hide a collapse in one category or severity (a policy that
+    starves one desk to serve the others), so each sentence names the segments whose SLA moved
+    significantly against the headline, and the business outcome that changed most.
+    """
     if len(cmp.labels) < 2:
         return []
     kpi = HEADLINE
@@ -201,12 +251,11 @@ def verdict(cmp: Comparison) -> list[str]:
     losers = [i for i in range(1, len(cells)) if cmp.better(kpi, i) is False]
     if winners:
         best = max(winners, key=lambda i: cells[i].diff)
-        lines.append(
-            f"{cmp.labels[best]} wins on {kpi.label}: {_diff_text(kpi, cells[best], how)}."
-        )
+        head = f"{cmp.labels[best]} wins on {kpi.label}: {_diff_text(kpi, cells[best], how)}"
+        lines.append(head + _but(cmp, best) + ".")
     elif losers and len(losers) == len(cells) - 1:
         lines.append(
-            f"The baseline {base} wins on {kpi.label}: every alternative is significantly worse."
+            f"The reference {base} wins on {kpi.label}: every alternative is significantly worse."
         )
     else:
         lines.append(f"No policy is significantly better than {base} on {kpi.label}.")
@@ -217,12 +266,49 @@ def verdict(cmp: Comparison) -> list[str]:
         text = f"{cmp.labels[i]} vs {base}: {kpi.label} {fmt(c.mean, kpi.unit)} against "
         text += f"{fmt(cells[0].mean, kpi.unit)}, {_diff_text(kpi, c, how)}"
         text += ", a significant difference." if c.significant else ", not significant."
+        moved = cmp.against(i)
+        if moved:
+            text += " Against the headline: " + _segments(moved) + "."
         if ups:
-            text += f" Significantly better on {', '.join(ups)}."
+            text += f" Significantly better on {'; '.join(ups)}."
         if downs:
-            text += f" Significantly worse on {', '.join(downs)}."
+            text += f" Significantly worse on {'; '.join(downs)}."
+        change = _business(cmp, i)
+        if change:
+            text += f" Biggest business-outcome change: {change}."
         lines.append(text)
     return lines
+
+
+def _segment(k: Kpi, base: Cell, c: Cell) -> str:
+    verb = "falls" if c.diff < 0 else "rises"
+    return f"{k.label} {verb} from {fmt(base.mean, k.unit)} to {fmt(c.mean, k.unit)}"
+
+
+def _segments(moved: list[tuple[Kpi, Cell, Cell]], most: int = 3) -> str:
+    text = "; ".join(_segment(*m) for m in moved[:most])
+    if len(moved) > most:
+        text += f" (and {len(moved) - most} more)"
+    return text
+
+
+def _business(cmp: Comparison, i: int) -> str:
+    change = cmp.biggest_business_change(i)
+    if change is None:
+        return ""
+    k, a, b = change
+    rel = f" ({(b - a) / abs(a):+.0%})" if a and k.unit != "%" else ""
+    return f"{k.label} {fmt(a, k.unit)} → {fmt(b, k.unit)}{rel}"
+
+
+def _but(cmp: Comparison, i: int) -> str:
+    """What the headline win hides: ', but picking_sla falls from 96% to 39%; ...'."""
+    moved = cmp.against(i)
+    change = _business(cmp, i)
+    text = f", but {_segments(moved)}" if moved else ""
+    if change:
+        text += f"; biggest business-outcome change: {change}"
+    return text
 
 
 def _diff_text(kpi: Kpi, c: Cell, how: str) -> str:

@@ -4,7 +4,7 @@ Everything is inside the file: charts are PNGs embedded as ``data:`` URIs, style
 there is no script and no link to anything on the network, so it opens the same in a mail
 client, offline, or years later. It holds, in reading order: the verdict (which policy wins
 on SLA attainment and by how much, with its 95% confidence interval), warnings, the KPI table
-(mean and CI per run), the paired differences against the baseline (the first run), the
+(mean and CI per run), the paired differences against the reference policy (the first run), the
 charts, and each run's identity with the scenario and policy YAML it used.
 """
 
@@ -20,6 +20,7 @@ from pathlib import Path
 from matplotlib.figure import Figure
 
 from sim.exports.atomic import atomic_text
+from sim.metrics.kpis import kpi as kpi_of
 from sim.reports import charts
 from sim.reports.comparison import KPIS, Comparison, compare, fmt, verdict
 from sim.reports.rundir import RunDir
@@ -81,6 +82,40 @@ def kpi_table(cmp: Comparison) -> str:
     )
 
 
+def business_table(cmp: Comparison, runs: list[RunDir]) -> str:
+    """Business outcomes of operations-mode runs (orders late, blocked value, expedite cost):
+    each run's mean and 95% CI as its summary gives them."""
+    head = "".join(f"<th>{_e(label)}</th>" for label in cmp.labels)
+    rows = []
+    for path, means in cmp.business.items():
+        k = kpi_of(path)
+        cells = []
+        for run, mean in zip(runs, means, strict=True):
+            lo, hi = _summary_ci(run.summary, path)
+            lo, hi = k.clip(lo, hi)
+            cells.append(
+                f"<td>{_e(fmt(mean, k.unit))} <span class='muted'>{_e(_ci(lo, hi, k.unit))}"
+                "</span></td>"
+            )
+        rows.append(
+            f"<tr><td>{_e(k.label)} <span class='muted'>({k.better} is better)</span></td>"
+            f"{''.join(cells)}</tr>"
+        )
+    return (
+        "<table class='business'><thead><tr><th>outcome (mean [95% CI])</th>"
+        f"{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
+    )
+
+
+def _summary_ci(summary: dict, path: str) -> tuple[float, float]:
+    node = summary.get("ci95")
+    for part in path.split("."):
+        node = node.get(part) if isinstance(node, dict) else None
+    if isinstance(node, list | tuple) and len(node) == 2 and None not in node:
+        return float(node[0]), float(node[1])
+    return math.nan, math.nan
+
+
 def difference_table(cmp: Comparison) -> str:
     base = cmp.labels[0]
     rows = []
@@ -103,7 +138,7 @@ def difference_table(cmp: Comparison) -> str:
     return (
         f"<p>Differences <em>policy − {_e(base)}</em>, {kind}, 95% confidence intervals.</p>"
         "<table class='differences'><thead><tr><th>policy</th><th>KPI</th><th>difference</th>"
-        "<th>95% CI</th><th>p</th><th>vs baseline</th></tr></thead>"
+        "<th>95% CI</th><th>p</th><th>vs reference</th></tr></thead>"
         f"<tbody>{''.join(rows)}</tbody></table>"
     )
 
@@ -163,7 +198,7 @@ def chart_specs(runs: list[RunDir], labels: list[str]) -> list[ChartSpec]:
                 f"{slug}_backlog",
                 f"Backlog by category, {label}",
                 lambda run=run, label=label: charts.backlog_chart(
-                    run.log, run.policy, title=f"Backlog by category — {label}"
+                    run.log, run.policy, title=f"Backlog by category — policy {label}"
                 ),
                 f"{label}: open cases over time; shaded where staffing is thin or absent.",
             ),
@@ -171,7 +206,7 @@ def chart_specs(runs: list[RunDir], labels: list[str]) -> list[ChartSpec]:
                 f"{slug}_aging",
                 f"Ageing of open cases, {label}",
                 lambda run=run, label=label: charts.aging_chart(
-                    run.log, run.policy, title=f"Ageing of open cases — {label}"
+                    run.log, run.policy, title=f"Ageing of open cases — policy {label}"
                 ),
                 f"{label}: open cases by time since they occurred.",
             ),
@@ -179,7 +214,7 @@ def chart_specs(runs: list[RunDir], labels: list[str]) -> list[ChartSpec]:
                 f"{slug}_alerts",
                 f"Alert load per team and hour, {label}",
                 lambda run=run, label=label: charts.alert_load_chart(
-                    run.log, run.policy, title=f"Alert load by team and hour — {label}"
+                    run.log, run.policy, title=f"Alert load by team and hour — policy {label}"
                 ),
                 f"{label}: notifications and escalations per team and hour of day.",
             ),
@@ -187,12 +222,19 @@ def chart_specs(runs: list[RunDir], labels: list[str]) -> list[ChartSpec]:
     return specs
 
 
+def _policies_text(labels: list[str]) -> str:
+    """'policy: default' or 'policies: default (reference) vs lean-desk'."""
+    if len(labels) == 1:
+        return f"policy: {labels[0]}"
+    return f"policies: {labels[0]} (reference) vs " + " vs ".join(labels[1:])
+
+
 def render_report(
     runs: list[RunDir],
     charts_dir: str | os.PathLike | None = None,
     progress: Progress | None = None,
 ) -> str:
-    """The report page for ``runs`` (the first is the baseline) as an HTML string.
+    """The report page for ``runs`` (the first is the reference) as an HTML string.
 
     With ``charts_dir``, each chart is also saved there as PNG and SVG.
     """
@@ -211,14 +253,15 @@ def render_report(
             progress(k / total)
 
     scen = runs[0].summary.get("scenario", "")
-    title = f"exsim report — {scen}: " + " vs ".join(cmp.labels)
+    title = f"exsim report — scenario: {scen} — " + _policies_text(cmp.labels)
     parts = [
         "<!DOCTYPE html>",
         '<html lang="en"><head><meta charset="utf-8">',
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
         f"<title>{_e(title)}</title><style>{_CSS}</style></head><body>",
         f"<h1>{_e(title)}</h1>",
-        f"<p class='muted'>{len(runs)} run(s); baseline: {_e(cmp.labels[0])}. Every number is "
+        f"<p class='muted'>{len(runs)} run(s); reference policy: {_e(cmp.labels[0])} (the "
+        "others are compared with it). Every number is "
         "computed from the runs' event logs; intervals are 95% Student t intervals over "
         "replications.</p>",
     ]
@@ -230,8 +273,10 @@ def render_report(
     for warning in cmp.warnings:
         parts.append(f"<p class='warning'>Warning: {_e(warning)}</p>")
     parts += ["<h2>Key performance indicators</h2>", kpi_table(cmp)]
+    if cmp.business:
+        parts += ["<h2>Business outcomes</h2>", business_table(cmp, runs)]
     if len(runs) > 1:
-        parts += ["<h2>Differences against the baseline</h2>", difference_table(cmp)]
+        parts += ["<h2>Differences against the reference policy</h2>", difference_table(cmp)]
     parts += ["<h2>Charts</h2>", *figures, "<h2>Runs</h2>"]
     parts += [_identity(r, label) for r, label in zip(runs, cmp.labels, strict=True)]
     parts.append("</body></html>\n")

@@ -37,6 +37,7 @@ def _bars(ax: Axes, summaries: Mapping[str, dict], group: str, keys: list[str]) 
         ci = [_leaf(summary, "ci95", "sla", group, k) for k in keys]
         lo = np.array([c[0] if c and c[0] is not None else np.nan for c in ci], dtype=float)
         hi = np.array([c[1] if c and c[1] is not None else np.nan for c in ci], dtype=float)
+        lo, hi = np.clip(lo, 0.0, 1.0), np.clip(hi, 0.0, 1.0)  # a share stays within 0-100%
         err = np.vstack([np.clip(values - lo, 0, None), np.clip(hi - values, 0, None)])
         pos = y - 0.4 + height * (i + 0.5)
         ax.barh(pos, np.nan_to_num(values), height=height * 0.92, color=color(i), label=label)
@@ -53,7 +54,8 @@ def _bars(ax: Axes, summaries: Mapping[str, dict], group: str, keys: list[str]) 
 def sla_chart(summaries: Mapping[str, dict], title: str | None = None) -> Figure:
     """SLA attainment by category and by severity, one bar per run (summary.json dicts).
 
-    Whiskers are the 95% confidence intervals over replications when the run had several.
+    Whiskers are the 95% confidence intervals over replications when the run had several,
+    clipped to 0-100% (a share cannot leave it, however few the replications).
     """
     cats = sorted({k for s in summaries.values() for k in (_leaf(s, "sla", "by_category") or {})})
     present = {k for s in summaries.values() for k in (_leaf(s, "sla", "by_severity") or {})}
@@ -66,8 +68,9 @@ def sla_chart(summaries: Mapping[str, dict], title: str | None = None) -> Figure
     _bars(right, summaries, "by_severity", sevs)
     right.set_title("by severity (final)")
     right.set_ylabel("severity")
-    if len(summaries) > 1:
-        right.legend(loc="lower left", title="policy")
+    if len(summaries) > 1:  # below the panels, where it covers no bar
+        handles, labels = left.get_legend_handles_labels()
+        fig.legend(handles, labels, loc="outside lower center", ncols=len(labels), title="policy")
     fig.suptitle(title or "SLA attainment (resolved by the deadline)", fontweight="bold")
     return fig
 

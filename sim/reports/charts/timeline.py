@@ -37,6 +37,11 @@ def agents_on_duty(policy: Policy, meta: LogMeta, step_min: float = STAFF_STEP_M
     return grid, on
 
 
+def _who(meta: LogMeta) -> str:
+    """'scenario default, policy lean-desk': which name is which, said in words."""
+    return f"scenario {meta.scenario}" + (f", policy {meta.policy}" if meta.policy else "")
+
+
 def _runs(mask: np.ndarray) -> list[tuple[int, int]]:
     """[i, j) index ranges where ``mask`` holds."""
     edges = np.diff(np.r_[0, mask.astype(np.int8), 0])
@@ -44,23 +49,28 @@ def _runs(mask: np.ndarray) -> list[tuple[int, int]]:
 
 
 def shade_staffing(ax: Axes, policy: Policy, meta: LogMeta) -> list[Patch]:
-    """Shade when nobody is on duty (darker) and when fewer than half the peak staff are.
+    """Shade when nobody is on duty (solid grey) and hatch when fewer than half the peak staff
+    are (diagonal lines), so the two read apart in colour, in greyscale and on paper.
 
     Returns legend handles for what was shaded.
     """
     grid, on = agents_on_duty(policy, meta)
     peak = on.max() if on.size else 0.0
     handles = []
-    for mask, alpha, label in (
-        (on == 0, 0.28, "nobody on duty"),
-        ((on > 0) & (on < 0.5 * peak), 0.12, "under half of peak staff"),
+    for mask, look, label in (
+        (on == 0, {"facecolor": OFF_DUTY, "alpha": 0.35}, "nobody on duty"),
+        (
+            (on > 0) & (on < 0.5 * peak),
+            {"facecolor": "none", "edgecolor": OFF_DUTY, "hatch": "///", "alpha": 0.8},
+            "under half of peak staff",
+        ),
     ):
         spans = _runs(mask)
         for i, j in spans:
             t0, t1 = grid[i], min(grid[j] if j < grid.size else grid[-1], meta.horizon_min)
-            ax.axvspan(*dates(np.array([t0, t1]), meta), color=OFF_DUTY, alpha=alpha, lw=0)
+            ax.axvspan(*dates(np.array([t0, t1]), meta), lw=0, **look)
         if spans:
-            handles.append(Patch(color=OFF_DUTY, alpha=alpha, label=label))
+            handles.append(Patch(label=label, lw=0, **look))
     return handles
 
 
@@ -104,8 +114,7 @@ def backlog_chart(
     ax.set_ylim(bottom=0)
     date_axis(ax)
     ax.set_ylabel("open cases (count, mean over replications)")
-    who = f"{meta.scenario} × {meta.policy}" if meta.policy else meta.scenario
-    ax.set_title(title or f"Backlog by category — {who}")
+    ax.set_title(title or f"Backlog by category — {_who(meta)}")
     items, names = ax.get_legend_handles_labels()
     ax.legend(
         items + handles,
@@ -170,8 +179,7 @@ def aging_chart(
     ax.set_ylim(bottom=0)
     date_axis(ax)
     ax.set_ylabel("open cases (count, mean over replications)")
-    who = f"{meta.scenario} × {meta.policy}" if meta.policy else meta.scenario
-    ax.set_title(title or f"Ageing of open cases — {who}")
+    ax.set_title(title or f"Ageing of open cases — {_who(meta)}")
     items, names = ax.get_legend_handles_labels()
     ax.legend(
         items[::-1] + handles,

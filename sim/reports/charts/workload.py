@@ -20,6 +20,7 @@ from sim.reports.style import color, figure, styled
 from sim.shifts import Calendar
 
 ALERTS = (EVENT_CODE["notified"], EVENT_CODE["escalated"])
+APPROVAL_STAGES = ("approval requested", "approved", "rejected")
 
 
 def _minute_of_day0(df: pd.DataFrame) -> float:
@@ -56,6 +57,13 @@ def agent_hours_by_hour(policy: Policy, df: pd.DataFrame, step_min: float = 5.0)
     return pd.DataFrame(out, index=range(24)).T
 
 
+#: Short colour-bar labels (the panel titles say the rest), so two bars never collide.
+PANELS = (
+    ("alerts per hour, mean per day", "alerts / h"),
+    ("alerts per agent-hour on duty", "alerts / agent-h"),
+)
+
+
 @styled
 def alert_load_chart(
     df: pd.DataFrame, policy: Policy | None = None, title: str | None = None
@@ -63,18 +71,23 @@ def alert_load_chart(
     """Heat map of alerts per team and hour of day; with a ``policy``, also per agent on duty.
 
     The second panel divides by the agents its shift calendars put on duty in that hour: the
-    interruptions each person absorbs. Blank cells had nobody on duty (or the recipient is not
-    a staffed team, e.g. a team lead paged by an escalation).
+    interruptions each person absorbs. Its blank cells had nobody on duty; a recipient with no
+    shift at all (a team lead or manager paged by an escalation) has a blank row saying so.
+    Staffed teams that received no alert are shown as rows of zeros, not left out.
     """
     load = alerts_by_hour(df)
-    panels = [(load, "alerts per hour (mean per day)")]
+    if policy is not None:
+        teams = list(dict.fromkeys([*load.index, *policy.staffing.teams]))
+        load = load.reindex(teams, fill_value=0.0)
+    panels = [(load, *PANELS[0])]
     if policy is not None and len(load):
         hours = agent_hours_by_hour(policy, df).reindex(load.index)
         per_agent = load / hours.where(hours > 0)
-        panels.append((per_agent, "alerts per agent-hour on duty"))
-    fig = figure(10, 1.6 + 0.32 * max(len(load), 1) * len(panels))
+        panels.append((per_agent, *PANELS[1]))
+    rows = max(len(load), 1)
+    fig = figure(10, 1.0 + len(panels) * (0.9 + 0.3 * rows))
     axes = np.atleast_1d(fig.subplots(len(panels), 1, sharex=True))
-    for ax, (table, label) in zip(axes, panels, strict=True):
+    for k, (ax, (table, what, bar)) in enumerate(zip(axes, panels, strict=True)):
         data = np.ma.masked_invalid(table.to_numpy(float))
         image = ax.imshow(
             data,
@@ -85,12 +98,29 @@ def alert_load_chart(
         )
         ax.set_yticks(range(len(table)), [str(t) for t in table.index])
         ax.set_ylabel("team notified")
+        ax.set_title(what, fontsize=10, loc="left")
         ax.grid(False)
-        fig.colorbar(image, ax=ax, label=label, pad=0.01)
+        fig.colorbar(image, ax=ax, label=bar, pad=0.01)
+        if k == 1:
+            staffed = set(policy.staffing.teams)
+            for r, team in enumerate(table.index):
+                if team not in staffed:
+                    ax.text(
+                        11.5,
+                        r,
+                        "no shift in the policy (paged by escalation)",
+                        ha="center",
+                        va="center",
+                        fontsize=8,
+                        color="#66707a",
+                    )
     axes[-1].set_xticks(range(0, 24, 2))
     axes[-1].set_xlabel("hour of day (wall clock, h)")
     meta = log_meta(df)
-    axes[0].set_title(title or f"Alert load by team and hour — {meta.scenario} × {meta.policy}")
+    fig.suptitle(
+        title or f"Alert load by team and hour — scenario {meta.scenario}, policy {meta.policy}",
+        fontweight="bold",
+    )
     return fig
 
 
@@ -121,11 +151,13 @@ def funnel_chart(logs: Mapping[str, pd.DataFrame], title: str | None = None) -> 
     """Escalation and approval funnel: how many cases reached each stage, per run.
 
     Stages are not nested (an approval needs no escalation), so read each bar against the
-    detected cases at the top, e.g. "4% of cases needed the operations manager".
+    detected cases at the top, e.g. "4% of cases needed the operations manager". Approval
+    stages no run reached (policies without approvals) are left out, and the title says so.
     """
     counts = pd.DataFrame({label: funnel_counts(df) for label, df in logs.items()}).fillna(0.0)
     tiers = sorted(i for i in counts.index if i.startswith("escalated"))
-    stages = ["detected", *tiers, "approval requested", "approved", "rejected"]
+    approvals = [a for a in APPROVAL_STAGES if a in counts.index and counts.loc[a].any()]
+    stages = ["detected", *tiers, *approvals]
     counts = counts.reindex(stages, fill_value=0.0)
     fig = figure(9, 1.4 + 0.3 * len(stages) * max(len(logs), 1) ** 0.5)
     ax = fig.add_subplot()
@@ -154,5 +186,6 @@ def funnel_chart(logs: Mapping[str, pd.DataFrame], title: str | None = None) -> 
     ax.margins(x=0.15)
     if len(logs) > 1:
         ax.legend(loc="lower right", title="policy")
-    ax.set_title(title or "Escalation and approval funnel")
+    no_approvals = "" if approvals else " (no approvals: none of these runs requested one)"
+    ax.set_title(title or f"Escalation and approval funnel{no_approvals}")
     return fig

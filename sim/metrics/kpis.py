@@ -1,0 +1,147 @@
+"""The KPI catalogue: what each number of a summary means, which way is good, what range it has.
+
+A run summary (:func:`sim.metrics.summarize`) is a tree; a KPI is a dotted path into it
+(``sla.by_category.picking_sla``). Every table and verdict that shows KPIs (the report, the
+``compare``, ``staff`` and ``replay`` tables) reads labels, units and directions from here, so
+"SLA attainment" is the same number, the same way up, everywhere.
+
+The *range* matters for intervals. A Student t interval over a handful of replications can
+reach past what the quantity can be: a share above 100%, a count below zero. The truth is in
+the range, so intervals are shown clipped to it (:meth:`Kpi.clip`).
+
+Units: ``"%"`` for shares (shown x100, their differences in points), ``"min"`` for durations,
+``"count"`` for numbers of things (cases, alerts, orders), ``"currency"`` for money, ``"1/h"``
+for rates per hour.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+#: Lower and upper bound by unit (None: unbounded).
+RANGES: dict[str, tuple[float | None, float | None]] = {
+    "%": (0.0, 1.0),
+    "min": (0.0, None),
+    "count": (0.0, None),
+    "currency": (0.0, None),
+    "1/h": (0.0, None),
+    "": (None, None),
+}
+
+
+@dataclass(frozen=True)
+class Kpi:
+    path: str  # dotted path in a summary
+    label: str
+    unit: str = ""  # see the module docstring
+    better: str = ""  # "higher" | "lower" | "" (neither, e.g. utilisation or sample sizes)
+
+    @property
+    def sign(self) -> int:
+        """+1 when more is better, -1 when less is better, 0 when neither."""
+        return {"higher": 1, "lower": -1}.get(self.better, 0)
+
+    def clip(self, lo: float, hi: float) -> tuple[float, float]:
+        """An interval of this KPI's level clipped to the range the quantity can take."""
+        low, high = RANGES.get(self.unit, (None, None))
+        return _clip(lo, low, high), _clip(hi, low, high)
+
+    def clip_diff(self, lo: float, hi: float) -> tuple[float, float]:
+        """An interval of a difference of two values of this KPI, clipped to what it can be."""
+        low, high = RANGES.get(self.unit, (None, None))
+        if low is not None and high is not None:
+            return _clip(lo, low - high, high - low), _clip(hi, low - high, high - low)
+        return lo, hi
+
+
+def _clip(x: float, low: float | None, high: float | None) -> float:
+    if x is None or not math.isfinite(x):
+        return x
+    if low is not None:
+        x = max(x, low)
+    if high is not None:
+        x = min(x, high)
+    return x
+
+
+#: The KPIs a person reads first, the headline (SLA attainment) first.
+HEADLINE: tuple[Kpi, ...] = (
+    Kpi("sla.overall", "SLA attainment", "%", "higher"),
+    Kpi("cases.open", "open at horizon", "count", "lower"),
+    Kpi("detection_latency_min.mean", "detection latency, mean", "min", "lower"),
+    Kpi("time_to_acknowledge_min.mean", "time to acknowledge, mean", "min", "lower"),
+    Kpi("queue_wait_min.mean", "queue wait, mean", "min", "lower"),
+    Kpi("queue_wait_min.p90", "queue wait, p90", "min", "lower"),
+    Kpi("time_to_resolve_min.mean", "time to resolve, mean", "min", "lower"),
+    Kpi("time_to_resolve_min.p90", "time to resolve, p90", "min", "lower"),
+    Kpi("backlog.mean", "backlog, time-average", "count", "lower"),
+    Kpi("missed_detections", "missed detections", "count", "lower"),
+    Kpi("escalations", "escalations", "count", "lower"),
+    Kpi("alerts_per_agent_hour", "alerts per agent-hour", "1/h", "lower"),
+    Kpi("labour.cost", "labour cost", "currency", "lower"),
+    Kpi("labour.utilisation", "utilisation", "%", ""),
+)
+
+#: Business outcomes of an operations-mode run (``summary['operations']``).
+BUSINESS: tuple[Kpi, ...] = (
+    Kpi("operations.on_time_rate", "orders on time", "%", "higher"),
+    Kpi("operations.orders.late", "late orders", "count", "lower"),
+    Kpi("operations.orders.partial", "partial orders", "count", "lower"),
+    Kpi("operations.orders.missed_cutoffs", "missed carrier cutoffs", "count", "lower"),
+    Kpi("operations.blocked_value.mean", "blocked shipment value, mean", "currency", "lower"),
+    Kpi("operations.orders_at_risk.mean", "orders at risk, mean", "count", "lower"),
+    Kpi("operations.costs.expedite", "expedite cost", "currency", "lower"),
+    Kpi("operations.costs.late_penalty", "late-delivery penalties", "currency", "lower"),
+)
+
+#: Further KPIs tables show by name (replay's side-by-side table, the run summary).
+MORE: tuple[Kpi, ...] = (
+    Kpi("cases.generated", "cases", "count", ""),
+    Kpi("cases.resolved", "resolved", "count", "higher"),
+    Kpi("detection_latency_min.p90", "detection latency, p90", "min", "lower"),
+    Kpi("backlog.max", "backlog, max", "count", "lower"),
+    Kpi("alerts", "alerts", "count", "lower"),
+    Kpi("waited_fraction", "waited in queue", "%", "lower"),
+    Kpi("labour.work_hours", "hands-on hours", "count", ""),
+    Kpi("labour.agent_hours", "agent hours", "count", "lower"),
+)
+
+CATALOGUE: dict[str, Kpi] = {k.path: k for k in (*HEADLINE, *BUSINESS, *MORE)}
+
+# Families of paths not listed one by one: (prefix, unit, better, label template).
+_FAMILIES: tuple[tuple[str, str, str, str], ...] = (
+    ("sla.by_category.", "%", "higher", "{} SLA"),
+    ("sla.by_severity.", "%", "higher", "{}-severity SLA"),
+    ("sla.met", "count", "higher", "deadlines met"),
+    ("sla.breached", "count", "lower", "deadlines breached"),
+    ("aging_open.", "count", "lower", "open aged {}"),
+    ("escalations_by_tier.", "count", "lower", "escalations {}"),
+    ("duplicates", "count", "lower", "duplicate detections"),
+    ("suppression.rate", "%", "", "suppression rate"),
+    ("approvals.", "count", "", "approvals {}"),
+    ("detection.", "count", "", "detections {}"),
+    ("operations.", "", "", "{}"),
+)
+_DURATIONS = (
+    "detection_latency_min.",
+    "time_to_acknowledge_min.",
+    "queue_wait_min.",
+    "time_to_resolve_min.",
+)
+
+
+def kpi(path: str) -> Kpi:
+    """The catalogue entry of ``path``; paths not listed get one from their family."""
+    if path in CATALOGUE:
+        return CATALOGUE[path]
+    if path.endswith(".n"):  # sample sizes: neither better nor worse
+        return Kpi(path, path, "count", "")
+    if path.startswith(_DURATIONS):
+        head, _, stat = path.rpartition(".")
+        return Kpi(path, f"{head.removesuffix('_min').replace('_', ' ')}, {stat}", "min", "lower")
+    for prefix, unit, better, label in _FAMILIES:
+        if path.startswith(prefix):
+            rest = path[len(prefix) :].replace(".", " ")
+            return Kpi(path, label.format(rest) if "{}" in label else label, unit, better)
+    return Kpi(path, path, "", "")
