@@ -240,8 +240,32 @@ def load_policy(ref: str | Path = "default", overrides: dict[str, Any] | None = 
     return load(Policy, ref, "policies", overrides)[0]
 
 
-def detect_kind(data: dict[str, Any]) -> str:
-    """Guess whether a document is a scenario or a policy (for ``exsim validate``)."""
-    if "categories" in data or "horizon_days" in data:
+def detect_kind(data: dict[str, Any], path: Path | None = None, seen: tuple[Path, ...] = ()) -> str:
+    """Whether a document is a scenario or a policy (for ``exsim validate``).
+
+    By the sections it gives, directly or through ``patch:`` (a scenario has ``categories``,
+    ``operations``, ``horizon_days``...; a policy ``detection``, ``staffing``, ``sla``...);
+    a document that gives neither (``extends:`` and a description) is what it extends: a name
+    only one library has, or the file at that path (relative to ``path``), followed up the
+    chain.
+    """
+    patch = data.get("patch")
+    keys = set(data) | {
+        re.split(r"[.\[]", str(k), maxsplit=1)[0]
+        for k in (patch if isinstance(patch, dict) else {})
+    }
+    scenario_only = set(Scenario.model_fields) - set(Policy.model_fields)
+    policy_only = set(Policy.model_fields) - set(Scenario.model_fields)
+    if keys & scenario_only:
         return "scenarios"
+    if keys & policy_only:
+        return "policies"
+    parent = data.get("extends")
+    if isinstance(parent, str):
+        in_scenarios, in_policies = parent in library("scenarios"), parent in library("policies")
+        if in_scenarios != in_policies:
+            return "scenarios" if in_scenarios else "policies"
+        base = (path.parent / parent) if path is not None else None
+        if base is not None and base.is_file() and base.resolve() not in seen:
+            return detect_kind(read_yaml(base), base, (*seen, path.resolve()))
     return "policies"

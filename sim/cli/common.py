@@ -23,6 +23,7 @@ from typing import Annotated, Any
 
 import click
 import typer
+import typer.core
 from rich.console import Console
 from typer.core import TyperGroup
 
@@ -112,6 +113,39 @@ app = typer.Typer(
 )
 out_console = Console()
 err_console = Console(stderr=True)
+
+
+def _version(value: bool) -> None:
+    if value:
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            out_console.print(f"exsim {version('exsim')}", highlight=False)
+        except PackageNotFoundError:
+            out_console.print("exsim (not installed: running from a source tree)")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    show_version: bool = typer.Option(
+        False,
+        "--version",
+        help="Print the exsim version and exit.",
+        callback=_version,
+        is_eager=True,
+    ),
+) -> None:
+    """Simulate exception management policies for Odoo-run distribution operations."""
+
+
+def _flag_type(self, ctx):
+    """An on/off flag takes no value, so its help shows no type (typer labels it ``<bool>``)."""
+    return None if self.is_flag else _value_type(self, ctx)
+
+
+_value_type = typer.core.TyperOption.display_type_rich
+typer.core.TyperOption.display_type_rich = _flag_type
 
 
 def fail(message: str, code: int = 2) -> None:

@@ -42,8 +42,21 @@ def run(
     seed: Annotated[int, typer.Option(help="Master seed of all random streams.")] = 1,
     reps: Annotated[int, typer.Option(min=1, help="Independent replications.")] = 1,
     workers: Annotated[int | None, typer.Option(min=1, help="Processes (default: cores).")] = None,
-    warmup_days: Annotated[float, typer.Option(min=0, help="Warm-up to delete.")] = 0.0,
-    out: Annotated[Path | None, typer.Option(help="Output directory.")] = None,
+    warmup_days: Annotated[
+        float,
+        typer.Option(
+            min=0,
+            help="Days at the start left out of the KPIs: the desk starts empty, which flatters "
+            "the first days. The event log keeps them.",
+        ),
+    ] = 0.0,
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            help="Run directory to write (events.parquet, summary.json, scenario.yaml, "
+            "policy.yaml). Default: runs/SCENARIO--POLICY.",
+        ),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print summary JSON only.")] = False,
     force: ForceOpt = False,
 ) -> None:
@@ -111,11 +124,12 @@ def validate(
     bad = 0
     for path in files:
         try:
-            kind = config.detect_kind(config.read_yaml(path))
+            kind = config.detect_kind(config.read_yaml(path), path)
             data = config.read_document(path, kind)
             model = config.Scenario if kind == "scenarios" else config.Policy
             config.validate(model, data, str(path))
-            out_console.print(f"[green]ok[/]  {path} ({kind[:-1]})", highlight=False)
+            what = "scenario" if kind == "scenarios" else "policy"
+            out_console.print(f"[green]ok[/]  {path} ({what})", highlight=False)
         except config.ConfigError as exc:
             bad += 1
             err_console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)

@@ -17,7 +17,6 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.table import Table
 
 from sim.cli.common import (
     ForceOpt,
@@ -34,11 +33,12 @@ from sim.lazy import lazy
 config = lazy("sim.config")
 backends = lazy("sim.experiments.backends")
 comparison = lazy("sim.experiments.compare")
-headline_kpis = lazy("sim.experiments.kpis")
+kpis = lazy("sim.metrics.kpis")
 metrics = lazy("sim.metrics")
 requirements = lazy("sim.experiments.requirements")
 staffing = lazy("sim.experiments.staffing")
 sweeping = lazy("sim.experiments.sweep")
+tables = lazy("sim.cli.tables")
 yaml = lazy("yaml")
 
 ScenarioArg = Annotated[str, typer.Argument(help="Scenario: library name or YAML path.")]
@@ -48,7 +48,14 @@ SeedOpt = Annotated[int, typer.Option(help="Master seed; replication r uses Stre
 WorkersOpt = Annotated[
     int | None, typer.Option(min=1, help="Worker processes (default: all cores).")
 ]
-WarmupOpt = Annotated[float, typer.Option(min=0, help="Warm-up days deleted from the KPIs.")]
+WarmupOpt = Annotated[
+    float,
+    typer.Option(
+        min=0,
+        help="Days at the start left out of the KPIs (the desk starts empty, which flatters "
+        "the first days); the logs keep them.",
+    ),
+]
 BackendOpt = Annotated[str, typer.Option(help="serial, processes or dask.")]
 DaskOpt = Annotated[
     str | None, typer.Option("--dask", help="Dask scheduler address, e.g. tcp://host:8786.")
@@ -69,25 +76,6 @@ def _backend(backend: str, dask: str | None) -> str:
     except backends.BackendError as exc:
         fail(str(exc))
     return chosen
-
-
-def _fmt(value: Any, unit: str = "", signed: bool = False) -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "–"
-    sign = "+" if signed else ""
-    if unit == "%":
-        return f"{100 * value:{sign},.1f}{' pts' if signed else '%'}"
-    return f"{value:{sign},.2f}" if abs(value) < 100 else f"{value:{sign},.0f}"
-
-
-def _interval(lo: Any, hi: Any, unit: str = "", signed: bool = False) -> str:
-    """``[lo, hi]`` in the unit of the value beside it (shares in percent, no suffix)."""
-    if lo is None or hi is None or (isinstance(lo, float) and math.isnan(lo)):
-        return ""
-    if unit == "%":
-        sign = "+" if signed else ""
-        return f"[{100 * lo:{sign}.1f}, {100 * hi:{sign}.1f}]"
-    return f"[{_fmt(lo, unit, signed)}, {_fmt(hi, unit, signed)}]"
 
 
 def _checked(fn, *args, **kwargs):
@@ -119,7 +107,11 @@ def compare(
         list[str] | None, typer.Option("--kpi", help="Extra KPI path to show (repeat).")
     ] = None,
     out: Annotated[
-        Path | None, typer.Option(help="Write one run directory per policy + comparison.csv.")
+        Path | None,
+        typer.Option(
+            help="Directory to write: one run directory per policy (for `exsim report`), "
+            "comparison.csv and comparison.json."
+        ),
     ] = None,
     as_json: JsonOpt = False,
     force: ForceOpt = False,
@@ -148,66 +140,19 @@ def compare(
             progress=bar,
             keep_logs=out is not None,
         )
-    extra = [(k, k, "") for k in (kpi or [])]
+    extra = [kpis.kpi(k) for k in (kpi or [])]
     known = set(res.table["kpi"])
-    for k, _, _ in extra:
-        if k not in known:
-            fail(f"--kpi {k}: no such KPI (e.g. sla.overall, queue_wait_min.p90, labour.cost)")
+    for k in extra:
+        if k.path not in known:
+            fail(f"--kpi {k.path}: no such KPI (e.g. sla.overall, queue_wait_min.p90, labour.cost)")
     if out is not None:
         res.write(out, force=force)
     if as_json:
         sys.stdout.write(json.dumps(res.to_json(), indent=2) + "\n")
         return
-    _render_comparison(res, [*headline_kpis.HEADLINE, *extra])
+    tables.render_comparison(res, [*kpis.HEADLINE, *extra])
     if out is not None:
         out_console.print(f"[dim]wrote {out}/<policy>/ run directories and {out}/comparison.csv[/]")
-
-
-def _render_comparison(res, kpis) -> None:
-    names = list(res.policies)
-    title = (
-        f"{res.scenario.name}: {len(names)} policies × {res.reps} replications on the same "
-        f"exceptions (seed {res.seed}); mean [95% CI], Δ vs {names[0]} (paired)"
-    )
-    table = Table(title=title, title_justify="left")
-    table.add_column("KPI")
-    for name in names:
-        table.add_column(name, justify="right")
-    wins: dict[str, list[int]] = {n: [0, 0] for n in names[1:]}
-    for path, label, unit in kpis:
-        cells = []
-        for name in names:
-            hit = res.table[(res.table["policy"] == name) & (res.table["kpi"] == path)]
-            if hit.empty:
-                cells.append("–")
-                continue
-            r = hit.iloc[0]
-            cell = f"{_fmt(r['mean'], unit)} {_interval(r['lo'], r['hi'], unit)}".strip()
-            if name != names[0] and not math.isnan(r["diff"]):
-                ci = _interval(r["diff_lo"], r["diff_hi"], unit, True)
-                d = f"Δ {_fmt(r['diff'], unit, True)} {ci}"
-                verdict = r["better"] * r["diff"]
-                if r["significant"] and verdict > 0:
-                    d, wins[name][0] = f"[green]{d} ✔[/]", wins[name][0] + 1
-                elif r["significant"] and verdict < 0:
-                    d, wins[name][1] = f"[red]{d} ✘[/]", wins[name][1] + 1
-                elif r["significant"]:
-                    d += " *"
-                else:
-                    d = f"[dim]{d}[/]"
-                cell += "\n" + d
-            cells.append(cell)
-        table.add_row(label, *cells)
-    out_console.print(table)
-    out_console.print(
-        "[dim]✔/✘: significantly better/worse than the baseline (paired t test, p < 0.05); "
-        "grey: not significant.[/]"
-    )
-    for name, (better, worse) in wins.items():
-        out_console.print(
-            f"{name} vs {names[0]}: significantly better on {better}, worse on {worse} of "
-            f"{len(kpis)} KPIs shown."
-        )
 
 
 # -- sweep ------------------------------------------------------------------------------------
@@ -235,11 +180,6 @@ def parse_param(text: str) -> tuple[str, list[Any]]:
 
 
 _PARAM_EXAMPLE = "detection.picking_sla.scan.interval_min=15,30,60"
-_SWEEP_KPIS = (
-    ("sla.overall", "SLA", "%"),
-    ("alerts_per_agent_hour", "alerts/agent-h", ""),
-    ("labour.cost", "labour cost", ""),
-)
 
 
 @app.command()
@@ -313,27 +253,7 @@ def sweep(
         }
         sys.stdout.write(json.dumps(doc, indent=2, default=str) + "\n")
         return
-    table = Table(
-        title=f"sweep of {scen.name} × {pol.name}: {n} runs, mean [95% CI]; "
-        f"★ = Pareto front of {pareto_y} against {pareto_x}",
-        title_justify="left",
-    )
-    shown = list(dict.fromkeys([*(k for k, _, _ in _SWEEP_KPIS), pareto_x, pareto_y]))
-    for p in params:
-        table.add_column(p, justify="right")
-    for k in shown:
-        table.add_column(k, justify="right")
-    table.add_column("★")
-    on_front = set(front["point"])
-    for _, row in sw.points.iterrows():
-        unit = {k: u for k, _, u in _SWEEP_KPIS}
-        cells = [str(row[p]) for p in params]
-        for k in shown:
-            u = unit.get(k, "")
-            cells.append(f"{_fmt(row[k], u)} {_interval(row[f'{k}_lo'], row[f'{k}_hi'], u)}")
-        cells.append("★" if row["point"] in on_front else "")
-        table.add_row(*cells)
-    out_console.print(table)
+    tables.render_sweep(sw, params, front, pareto_x, pareto_y, scen.name, pol.name, n)
     if out is not None:
         out_console.print(f"[dim]wrote {out} ({len(sw.results)} rows)[/]")
 
@@ -401,22 +321,7 @@ def check(
         }
         sys.stdout.write(json.dumps(doc, indent=2) + "\n")
     else:
-        table = Table(
-            title=f"{scen.name} × {pol.name}, {reps} replication(s), seed {seed}",
-            title_justify="left",
-        )
-        table.add_column("requirement")
-        table.add_column("observed", justify="right")
-        if reps > 1:
-            table.add_column("95% CI", justify="right")
-        table.add_column("result")
-        for v in verdicts:
-            cells = [str(v.requirement), _num(v.observed)]
-            if reps > 1:
-                cells.append(f"[{_num(v.lo)}, {_num(v.hi)}]" if v.lo is not None else "")
-            cells.append("[green]pass[/]" if v.passed else "[bold red]FAIL[/]")
-            table.add_row(*cells)
-        out_console.print(table)
+        tables.render_check(verdicts, scen.name, pol.name, reps, seed)
         failed = sum(not v.passed for v in verdicts)
         out_console.print(
             "[green]all requirements met[/]"
@@ -425,10 +330,6 @@ def check(
         )
     if not passed:
         raise typer.Exit(1)
-
-
-def _num(value: float | None) -> str:
-    return "undefined" if value is None else f"{value:.4g}"
 
 
 # -- staff ------------------------------------------------------------------------------------
@@ -448,12 +349,24 @@ def staff(
     backend: BackendOpt = "processes",
     dask: DaskOpt = None,
     max_steps: Annotated[int, typer.Option(min=1, help="Most agents to add.")] = 60,
-    out: Annotated[Path | None, typer.Option(help="Write the recommended policy YAML.")] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option(help="Write the recommended policy YAML (only when every target is met)."),
+    ] = None,
+    write_unmet: Annotated[
+        bool,
+        typer.Option(
+            "--write-unmet",
+            help="Write --out even when the target is not met (the best headcount found).",
+        ),
+    ] = False,
     as_json: JsonOpt = False,
 ) -> None:
     """Smallest headcount per team and shift meeting the target (Erlang C, then simulation).
 
-    Exit 0 when the target is met, 1 when no headcount within --max-steps met it.
+    Exit 0 when the target is met, 1 when no headcount within --max-steps met it; then the
+    table says "not met" and --out is not written unless --write-unmet asks for it. A target
+    met on the mean whose 95% CI still reaches past it is reported as such.
     """
     reqs = [_checked(requirements.parse, t) for t in (target or ["sla.overall>=0.95"])]
     try:
@@ -478,7 +391,8 @@ def staff(
             progress=bar,
             max_steps=max_steps,
         )
-    if out is not None:
+    written = out is not None and (plan.met or write_unmet)
+    if written:
         tmp = out.with_name(out.name + ".partial")
         tmp.write_text(
             yaml.safe_dump(plan.policy.model_dump(mode="json", exclude_unset=True), sort_keys=False)
@@ -499,13 +413,19 @@ def staff(
             "cost": plan.cost,
             "evaluations": plan.evaluations,
             "requirements": [v.to_json() for v in plan.verdicts],
-            "kpis": {k: _get(plan.summary, k) for k, _, _ in headline_kpis.HEADLINE},
+            "kpis": {k.path: _get(plan.summary, k.path) for k in kpis.HEADLINE},
+            "written": str(out) if written else None,
         }
         sys.stdout.write(json.dumps(doc, indent=2) + "\n")
     else:
-        _render_plan(plan, names, reps)
-        if out is not None:
+        tables.render_plan(plan, names, reps)
+        if written:
             out_console.print(f"[dim]wrote {out}[/]")
+        elif out is not None:
+            out_console.print(
+                f"[bold red]target not met[/]: {out} not written (--write-unmet writes the best "
+                "headcount found anyway)"
+            )
     if not plan.met:
         raise typer.Exit(1)
 
@@ -515,39 +435,3 @@ def _get(summary: dict, path: str):
         return metrics.get_path(summary, path)
     except KeyError:
         return None
-
-
-def _render_plan(plan, names: dict[str, list[str]], reps: int) -> None:
-    table = Table(
-        title=f"recommended headcount ({plan.evaluations} evaluations × {reps} replications)",
-        title_justify="left",
-    )
-    for col in ("team", "shift", "arrivals/h", "offered load", "Erlang C", "recommended"):
-        table.add_column(col, justify="left" if col in ("team", "shift") else "right")
-    loads = {(ld.team, ld.shift): ld for ld in plan.loads}
-    for team, counts in plan.headcount.items():
-        for shift, n in zip(names[team], counts, strict=True):
-            ld = loads.get((team, shift))
-            table.add_row(
-                team,
-                shift,
-                f"{ld.arrivals_per_hour:.2f}" if ld else "",
-                f"{ld.offered_load:.2f}" if ld else "",
-                str(ld.erlang) if ld else "",
-                f"[bold]{n}[/]",
-            )
-    out_console.print(table)
-    kpis = Table(title="KPIs of the recommendation (mean [95% CI])", title_justify="left")
-    kpis.add_column("KPI")
-    kpis.add_column("value", justify="right")
-    ci = plan.summary.get("ci95") or {}
-    for path, label, unit in headline_kpis.HEADLINE:
-        lohi = _get(ci, path)
-        lohi = lohi if isinstance(lohi, list) else [None, None]
-        kpis.add_row(label, f"{_fmt(_get(plan.summary, path), unit)} {_interval(*lohi, unit)}")
-    out_console.print(kpis)
-    for v in plan.verdicts:
-        mark = "[green]met[/]" if v.passed else "[bold red]NOT met[/]"
-        out_console.print(f"target {v.requirement}: observed {_num(v.observed)} — {mark}")
-    if plan.cost is not None:
-        out_console.print(f"labour cost over the horizon: {plan.cost:,.0f}")

@@ -1,9 +1,9 @@
 """The reporting verbs: ``report`` (a self-contained HTML page) and ``export`` (other formats).
 
-``exsim report runs/a --compare runs/b -o report.html`` reads run directories as ``exsim run``
-writes them; ``exsim export runs/a -o log.xes`` writes the event log as CSV, Parquet, XES or
-OCEL 2.0 JSON (by extension, or ``--format``). Bad input ends as everywhere in exsim: one line
-naming the file, exit 2, nothing written.
+``exsim report runs/a --compare runs/b`` (writing ``runs/a/report.html``) reads run
+directories as ``exsim run`` writes them; ``exsim export runs/a -o log.xes`` writes the event
+log as CSV, Parquet, XES or OCEL 2.0 JSON (by extension, or ``--format``). Bad input ends as
+everywhere in exsim: one line naming the file, exit 2, nothing written.
 """
 
 from __future__ import annotations
@@ -23,9 +23,12 @@ def report(
         list[Path] | None,
         typer.Option("--compare", "-c", help="Run directories to compare with (repeatable)."),
     ] = None,
-    out: Annotated[Path, typer.Option("--out", "-o", help="HTML file to write.")] = Path(
-        "report.html"
-    ),
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            "--out", "-o", help="HTML file to write. Default: report.html inside RUN_DIR."
+        ),
+    ] = None,
     charts: Annotated[
         Path | None, typer.Option("--charts", help="Also save every chart here (PNG and SVG).")
     ] = None,
@@ -34,7 +37,8 @@ def report(
     """Write one self-contained HTML report (KPIs, comparison with CIs, charts, settings).
 
     RUN_DIR may also be an `exsim compare --out` directory: all its policies are reported,
-    the first as the baseline."""
+    the first as the reference. The page goes next to what it reports on (RUN_DIR/report.html)
+    unless -o says otherwise."""
     from sim.reports.html import write_report
     from sim.reports.rundir import RunDirError, expand, load_run_dir
 
@@ -43,10 +47,13 @@ def report(
         runs = [load_run_dir(d) for d in dirs]
     except RunDirError as exc:
         fail(str(exc))
+    out = out if out is not None else run_dir / "report.html"
     checked_out_file(out, force)
+    replaced = out.exists()
     with progress_bar("report") as bar:
         write_report(runs, out, charts_dir=charts, progress=bar)
-    out_console.print(f"[dim]wrote {out}[/]", highlight=False)
+    verb = "replaced the earlier report" if replaced else "wrote"
+    out_console.print(f"[dim]{verb} {out} (open it in a browser)[/]", highlight=False)
 
 
 @app.command()
