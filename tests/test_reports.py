@@ -113,8 +113,8 @@ def test_backlog_shading_is_exactly_the_hours_nobody_is_on_duty(runs) -> None:
     run = load_run_dir(runs["default"])
     fig = charts.backlog_chart(run.log, run.policy)
     ax = fig.axes[0]
-    # darker spans (nobody on duty) have the larger alpha; measure their total length
-    spans = [p for p in ax.patches if p.get_alpha() and p.get_alpha() > 0.2]
+    # solid spans are "nobody on duty", hatched ones "under half of peak staff"
+    spans = [p for p in ax.patches if not p.get_hatch()]
     shaded_min = sum(p.get_width() for p in spans) * 1440.0  # axvspan: a Rectangle, x in days
     start = run.meta.start_datetime().replace(tzinfo=None)
     on = []  # union of every shift's on-duty spans, from the calendars directly

@@ -41,6 +41,7 @@ replaying = lazy("replay.run")
 validating = lazy("replay.validation")
 config = lazy("sim.config")
 metrics = lazy("sim.metrics")
+tables = lazy("sim.cli.tables")
 yaml = lazy("yaml")
 
 #: KPI rows of the side-by-side table: (label, dotted path, unit).
@@ -218,26 +219,44 @@ def _pct(share: dict) -> str:
 
 
 def _fit_table(cal) -> Table:
-    table = Table(title="fitted categories (handling: chosen by AIC)", title_justify="left")
-    for col in ("category", "cases", "rate/h", "95% CI", "profile", "handling", "n", "KS"):
-        table.add_column(col, justify="left" if col in ("category", "handling") else "right")
+    """Per category: cases, rate per hour over its 95% CI, profile, handling fit, KS distance.
+
+    Readable at 80 columns: the interval goes under the rate and the fit's parameters under its
+    distribution, a category's own profile reads "own" (else the shared one it uses), columns
+    are set apart by space rather than rules, and no number is ever cut.
+    """
+    from rich import box
+
+    t = tables.table(
+        "fitted categories (handling: chosen by AIC)",
+        [
+            ("category", "left"),
+            ("cases", "right"),
+            ("rate/h\n95% CI", "right"),
+            ("profile", "left"),
+            ("handling (min)", "left"),
+            ("KS", "right"),
+        ],
+        box=box.SIMPLE_HEAD,
+    )
+    t.columns[0].no_wrap = True  # category names are identifiers: never split one
     for cat, r in cal.report["categories"].items():
         h = r["handling"]
         fit = h["fit"] or {}
         chosen = h["chosen"]
         ks = fit.get("ks")
         lo, hi = r["rate_ci95"]
-        table.add_row(
+        n = f"n {fit.get('n', 0)}" if "pooled" not in h["source"] else "pooled"
+        t.add_row(
             cat,
             str(r["cases"]),
-            f"{r['rate_per_hour']:.3f}",
-            f"{lo:.3f}–{hi:.3f}",
-            r["profile"],
-            f"{chosen['dist']} {chosen['mean']:.4g} cv {chosen['cv']:.2g}",
-            str(fit.get("n", 0)) if "pooled" not in h["source"] else "pooled",
+            f"{r['rate_per_hour']:.3f}\n{lo:.3f}–{hi:.3f}",
+            "own" if r["profile"] == cat else r["profile"],
+            f"{chosen['dist']}\nmean {chosen['mean']:.4g}, cv {chosen['cv']:.2g}\n{n}",
             "–" if ks is None or ks != ks else f"{ks:.3f}",
+            end_section=True,
         )
-    return table
+    return t
 
 
 @app.command("calibrate")

@@ -31,11 +31,12 @@ MARKS = (
 )
 
 
-def table(title: str, columns: list[tuple[str, str]]) -> Table:
-    """A table whose cells wrap instead of being cut: columns are (header, 'left'|'right')."""
-    t = Table(title=title, title_justify="left")
+def table(title: str, columns: list[tuple[str, str]], **style: Any) -> Table:
+    """A table whose cells wrap instead of being cut: columns are (header, 'left'|'right');
+    right-aligned (number) columns never split a number, they wrap between words only."""
+    t = Table(title=title, title_justify="left", **style)
     for header, justify in columns:
-        t.add_column(header, justify=justify, overflow="fold")
+        t.add_column(header, justify=justify, overflow="fold", no_wrap=justify == "right")
     return t
 
 

@@ -12,10 +12,10 @@ the same numbers whichever one ran them.
 from sim.experiments.backends import BackendError, map_runs
 from sim.experiments.compare import Comparison, compare
 from sim.experiments.jobs import Outcome, Unit, run_unit
-from sim.experiments.pareto import pareto_front
 from sim.experiments.requirements import Requirement, RequirementError, Verdict, evaluate, parse
 from sim.experiments.staffing import StaffPlan, recommend
 from sim.experiments.sweep import Sweep, sweep
+from sim.pareto import pareto_front
 
 __all__ = [
     "BackendError",

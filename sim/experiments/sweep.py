@@ -27,7 +27,7 @@ from sim.experiments.backends import map_runs
 from sim.experiments.compare import as_policy, as_scenario, check_run_args
 from sim.experiments.jobs import Unit
 from sim.experiments.kpis import flatten, fold
-from sim.experiments.pareto import pareto_front
+from sim.pareto import pareto_front
 from sim.policies.schema import Policy
 from sim.scenarios.schema import Scenario
 

@@ -19,6 +19,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+import numpy as np
+
 #: Lower and upper bound by unit (None: unbounded).
 RANGES: dict[str, tuple[float | None, float | None]] = {
     "%": (0.0, 1.0),
@@ -55,7 +57,10 @@ class Kpi:
         return lo, hi
 
 
-def _clip(x: float, low: float | None, high: float | None) -> float:
+def _clip(x, low: float | None, high: float | None):
+    """``x`` (a number or an array; None and NaN pass through) within [low, high]."""
+    if isinstance(x, np.ndarray):
+        return x if low is None and high is None else np.clip(x, low, high)
     if x is None or not math.isfinite(x):
         return x
     if low is not None:

@@ -12,15 +12,16 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from sim.experiments.pareto import pareto_front as experiments_front
-from sim.reports.style import PALETTE, figure, styled
+from sim.metrics.kpis import kpi
+from sim.pareto import pareto_front as non_dominated
+from sim.reports.style import PALETTE, figure, percent_axis, styled
 
 
 def pareto_front(
     points: pd.DataFrame, x: str, y: str, x_better: str = "lower", y_better: str = "higher"
 ) -> pd.DataFrame:
-    """The non-dominated rows of ``points``, sorted by ``x`` (see ``sim.experiments.pareto``)."""
-    front = experiments_front(
+    """The non-dominated rows of ``points``, sorted by ``x`` (see :mod:`sim.pareto`)."""
+    front = non_dominated(
         points, x, y, minimize_x=x_better == "lower", maximize_y=y_better == "higher"
     )
     return front.sort_values(x)
@@ -43,24 +44,27 @@ def pareto_chart(
     """Scatter of sweep points with the Pareto front drawn through the non-dominated ones.
 
     ``label`` names a column to annotate points with (e.g. the swept value); ``xerr``/``yerr``
-    name (lo, hi) columns of confidence intervals to draw as whiskers.
+    name (lo, hi) columns of confidence intervals to draw as whiskers. An axis whose KPI is a
+    share (``sla.overall``) is drawn in percent and never runs past 100%, whiskers included;
+    a count or a time never below 0.
     """
     front = pareto_front(points, x, y, x_better, y_better)
     fig = figure(7.5, 5.0)
     ax = fig.add_subplot()
     xs, ys = points[x].to_numpy(float), points[y].to_numpy(float)
 
-    def whiskers(cols: tuple[str, str] | None, center: np.ndarray):
+    def whiskers(cols: tuple[str, str] | None, center: np.ndarray, column: str):
         if cols is None:
             return None
         lo, hi = (points[c].to_numpy(float) for c in cols)
+        lo, hi = kpi(column).clip(lo, hi)
         return np.nan_to_num(np.vstack([center - lo, hi - center]).clip(0))
 
     ax.errorbar(
         xs,
         ys,
-        xerr=whiskers(xerr, xs),
-        yerr=whiskers(yerr, ys),
+        xerr=whiskers(xerr, xs, x),
+        yerr=whiskers(yerr, ys, y),
         fmt="o",
         color="#999",
         ms=6,
@@ -80,8 +84,22 @@ def pareto_chart(
                 textcoords="offset points",
                 fontsize=8,
             )
+    for axis, column, values in (("x", x, xs), ("y", y, ys)):
+        _keep_in_range(ax, axis, column, values)
     ax.set_xlabel(xlabel or f"{x} ({x_better} is better)")
     ax.set_ylabel(ylabel or f"{y} ({y_better} is better)")
     ax.legend(loc="best")
     ax.set_title(title or "Trade-off across the sweep (Pareto front)")
     return fig
+
+
+def _keep_in_range(ax, axis: str, column: str, values: np.ndarray) -> None:
+    """Axis limits within the range of the KPI (a share: at most 100%, shown in percent)."""
+    k = kpi(column)
+    get, set_ = (ax.get_xlim, ax.set_xlim) if axis == "x" else (ax.get_ylim, ax.set_ylim)
+    lo, hi = get()
+    if k.unit == "%" and np.nanmax(values, initial=0.0) <= 1.0:
+        set_(max(lo, 0.0), min(hi, 1.0))
+        percent_axis(ax, axis)
+    elif k.unit in ("count", "min", "currency", "1/h") and lo < 0 <= np.nanmin(values, initial=0):
+        set_(0.0, hi)
