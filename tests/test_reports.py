@@ -21,7 +21,7 @@ import matplotlib.dates as mdates
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from matplotlib.figure import Figure
 from typer.testing import CliRunner
@@ -33,7 +33,8 @@ from sim.metrics import backlog_series, get_path, summarize
 from sim.reports import charts
 from sim.reports.charts.timeline import agents_on_duty, open_by_age
 from sim.reports.charts.workload import alerts_by_hour, funnel_counts
-from sim.reports.comparison import compare
+from sim.metrics.kpis import RANGES, Kpi
+from sim.reports.comparison import KPIS, Cell, Comparison, compare, verdict
 from sim.reports.rundir import load_run_dir
 from sim.shifts import Calendar
 
@@ -193,6 +194,103 @@ def test_pareto_front_is_exactly_the_non_dominated_points(df: pd.DataFrame) -> N
     np.testing.assert_array_equal(drawn.get_xdata(), front["alerts"].to_numpy())
 
 
+# -- what the charts must not hide -----------------------------------------------------------
+def _renderer(fig: Figure):
+    fig.canvas.draw()
+    return fig.canvas.get_renderer()
+
+
+def test_shading_tells_nobody_on_duty_from_thin_staff(runs) -> None:
+    run = load_run_dir(runs["default"])
+    ax = charts.backlog_chart(run.log, run.policy).axes[0]
+    legend = ax.get_legend()
+    look = {t.get_text(): h for h, t in zip(legend.legend_handles, legend.get_texts(), strict=True)}
+    nobody, thin = look["nobody on duty"], look["under half of peak staff"]
+    assert not nobody.get_hatch() and nobody.get_fill() and thin.get_hatch()
+    assert any(p.get_hatch() for p in ax.patches) and any(not p.get_hatch() for p in ax.patches)
+
+
+def test_sla_whiskers_stay_within_100_percent_and_the_legend_covers_no_bar() -> None:
+    def summary(shift: float) -> dict:
+        return {
+            "sla": {
+                "by_category": {"a": 0.98 - shift, "b": 0.5},
+                "by_severity": {"low": 0.99, "high": 0.6 - shift},
+            },
+            "ci95": {
+                "sla": {
+                    "by_category": {"a": [0.9, 1.06], "b": [-0.1, 1.1]},
+                    "by_severity": {"low": [0.95, 1.03], "high": [0.4, 0.8]},
+                }
+            },
+        }
+
+    fig = charts.sla_chart({f"policy {i}": summary(0.05 * i) for i in range(3)})
+    renderer = _renderer(fig)
+    whiskers = [seg for ax in fig.axes for c in ax.collections for seg in c.get_segments()]
+    assert whiskers
+    for seg in whiskers:
+        assert 0.0 <= seg[:, 0].min() and seg[:, 0].max() <= 1.0
+    (legend,) = fig.legends
+    box = legend.get_window_extent(renderer)
+    bars = [p for ax in fig.axes for p in ax.patches]
+    assert len(bars) == 3 * 4
+    assert not any(box.overlaps(b.get_window_extent(renderer)) for b in bars)
+
+
+@pytest.mark.parametrize("teams", ["all", "one"])
+def test_alert_heatmap_panels_are_titled_apart_and_explain_blank_rows(runs, teams) -> None:
+    run = load_run_dir(runs["routed"])
+    log = run.log
+    if teams == "one":  # few rows make short panels, where the colour-bar labels collided
+        first = log.loc[log["event"] == "notified", "team"].iloc[0]
+        log = log[(log["team"] == first) | (log["event"] != "notified")]
+        log.attrs = run.log.attrs
+    fig = charts.alert_load_chart(log, run.policy)
+    renderer = _renderer(fig)
+    heat = [ax for ax in fig.axes if ax.get_label() != "<colorbar>"]
+    bars = [ax for ax in fig.axes if ax.get_label() == "<colorbar>"]
+    assert len(heat) == 2 and all(ax.get_title(loc="left") for ax in heat)
+    a, b = (bar.yaxis.label.get_window_extent(renderer) for bar in bars)
+    assert not a.overlaps(b)
+    rows = [t.get_text() for t in heat[1].get_yticklabels()]
+    staffed = set(run.policy.staffing.teams)
+    assert staffed <= set(rows)  # staffed teams are rows even when nobody alerted them
+    notes = {round(t.get_position()[1]): t.get_text() for t in heat[1].texts}
+    assert notes == {i: notes.get(i) for i, r in enumerate(rows) if r not in staffed}
+    assert notes and all("no shift" in n for n in notes.values())
+
+
+def test_funnel_leaves_out_approval_stages_no_run_reached(runs) -> None:
+    log = load_run_dir(runs["routed"]).log
+    stages = ["approval requested", "approved", "rejected"]
+    fig = charts.funnel_chart({"routed": log})
+    drawn = [t.get_text() for t in fig.axes[0].get_yticklabels()]
+    counts = funnel_counts(log)
+    assert [s for s in stages if s in drawn] == [s for s in stages if counts.get(s, 0) > 0]
+    without = log[~log["event"].isin(["approval_requested", "approved", "rejected"])]
+    without.attrs = log.attrs
+    fig = charts.funnel_chart({"a": without, "b": without})
+    drawn = [t.get_text() for t in fig.axes[0].get_yticklabels()]
+    assert not set(stages) & set(drawn) and "no approvals" in fig.axes[0].get_title()
+
+
+def test_pareto_share_axis_and_whiskers_stop_at_100_percent() -> None:
+    df = pd.DataFrame(
+        {
+            "alerts_per_agent_hour": [1.0, 2.0, 3.0],
+            "sla.overall": [0.95, 0.99, 1.0],
+            "lo": [0.9, 0.97, 0.99],
+            "hi": [1.0, 1.01, 1.02],
+        }
+    )
+    fig = charts.pareto_chart(df, "alerts_per_agent_hour", "sla.overall", yerr=("lo", "hi"))
+    ax = fig.axes[0]
+    assert ax.get_ylim()[1] <= 1.0
+    whiskers = [seg for c in ax.collections for seg in c.get_segments()]
+    assert whiskers and max(seg[:, 1].max() for seg in whiskers) <= 1.0
+
+
 # -- the comparison -----------------------------------------------------------------------------
 def test_paired_differences_match_per_replication_summaries(runs) -> None:
     a, b = (load_run_dir(runs[k]) for k in ("default", "routed"))
@@ -220,6 +318,80 @@ def test_runs_on_other_seeds_are_flagged_and_compared_unpaired(runs) -> None:
     a, c = (load_run_dir(runs[k]) for k in ("default", "other_seed"))
     cmp = compare([a, c])
     assert not cmp.paired and any("seed" in w for w in cmp.warnings)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    unit=st.sampled_from(sorted(RANGES)),
+    lo=st.floats(-1e6, 1e6),
+    width=st.floats(0, 1e6),
+)
+def test_kpi_intervals_are_clipped_into_their_range(unit, lo, width) -> None:
+    hi = lo + width
+    low, high = RANGES[unit]
+    a, b = Kpi("x", "x", unit).clip(lo, hi)
+    assert a <= b
+    assert low is None or (a >= low and b >= low)
+    assert high is None or (a <= high and b <= high)
+    inside = (low is None or lo >= low) and (high is None or hi <= high)
+    assert not inside or (a, b) == (lo, hi)  # an interval within range is left alone
+    assume(low is not None and high is not None)
+    d_lo, d_hi = Kpi("x", "x", unit).clip_diff(lo, hi)
+    assert low - high <= d_lo <= d_hi <= high - low
+
+
+def test_comparison_intervals_stay_in_range(runs) -> None:
+    cmp = compare([load_run_dir(runs[k]) for k in ("default", "routed")])
+    for path, row in cmp.cells.items():
+        low, high = RANGES[next((k.unit for k in KPIS if k.path == path), "%")]
+        for c in row:
+            for v in (c.lo, c.hi):
+                assert not math.isfinite(v) or (low is None or v >= low)
+                assert not math.isfinite(v) or (high is None or v <= high)
+
+
+def _cell(mean: float, diff: float = math.nan, significant: bool = False) -> Cell:
+    p = 0.001 if significant else 0.5
+    return Cell(mean, mean - 0.01, mean + 0.01, diff, diff - 0.01, diff + 0.01, p, significant, 5)
+
+
+def _comparison(head: float, segments: dict, business: dict | None = None) -> Comparison:
+    cells = {k.path: [_cell(10.0), _cell(10.0, 0.0)] for k in KPIS}
+    cells["sla.overall"] = [_cell(0.858), _cell(0.858 + head, head, True)]
+    for path, (a, b, significant) in segments.items():
+        cells[path] = [_cell(a), _cell(b, b - a, significant)]
+    return Comparison(["default", "lean-desk"], cells, True, business=business or {})
+
+
+def test_verdict_names_what_a_headline_win_hides_and_the_biggest_business_change() -> None:
+    cmp = _comparison(
+        0.063,
+        {
+            "sla.by_category.picking_sla": (0.96, 0.393, True),
+            "sla.by_category.credit_hold": (0.90, 0.80, False),  # not significant
+            "sla.by_severity.high": (0.80, 0.79, True),  # significant but under 2 points
+            "sla.by_severity.critical": (0.90, 0.70, True),
+            "sla.by_category.stock_shortage": (0.80, 0.95, True),  # moved with the headline
+        },
+        {"operations.orders.late": [62.0, 99.0], "operations.costs.expedite": [4000.0, 4400.0]},
+    )
+    head, detail = verdict(cmp)
+    assert head.startswith("lean-desk wins on SLA attainment: +6.3 pts")
+    assert (
+        "but picking_sla SLA falls from 96.0% to 39.3%; critical-severity SLA falls from " in head
+    )
+    assert "biggest business-outcome change: late orders 62 → 99 (+60%)" in head
+    for quiet in ("credit_hold", "high-severity", "stock_shortage", "expedite"):
+        assert quiet not in head + detail
+    assert "Against the headline: picking_sla SLA falls from 96.0% to 39.3%" in detail
+
+
+def test_verdict_of_a_headline_loss_names_the_segments_that_rose() -> None:
+    cmp = _comparison(-0.05, {"sla.by_category.picking_sla": (0.5, 0.9, True)})
+    head, detail = verdict(cmp)
+    assert head.startswith("The reference default wins on SLA attainment")
+    assert "Against the headline: picking_sla SLA rises from 50.0% to 90.0%" in detail
+    assert "business-outcome" not in detail  # no operations outcomes in an injected run
 
 
 # -- the HTML page ------------------------------------------------------------------------------
@@ -257,7 +429,9 @@ def test_report_is_a_valid_self_contained_page(report) -> None:
     parser.feed(text)
     parser.close()
     assert parser.open == []  # every element closed, properly nested
-    assert "default" in parser.title and "severity-routed" in parser.title
+    assert parser.title == (
+        "exsim report — scenario: default — policies: default (reference) vs severity-routed"
+    )
     assert parser.tags.count("table") >= 4  # KPIs, differences, identity per run
     images = [a for t, a in parser.attrs if t == "img"]
     assert len(images) == 3 + 3 * 2
@@ -277,6 +451,54 @@ def test_report_is_a_valid_self_contained_page(report) -> None:
     pngs = sorted(p.stem for p in chart_dir.glob("*.png"))
     assert pngs == sorted(p.stem for p in chart_dir.glob("*.svg")) and len(pngs) == 9
     assert all(p.read_bytes().startswith(PNG_MAGIC) for p in chart_dir.glob("*.png"))
+
+
+def _tables(text: str) -> dict[str, list[list[str]]]:
+    """Each table of the page by class: rows of cell texts (tags stripped)."""
+    out = {}
+    for cls, body in re.findall(r"<table class='(\w+)'>(.*?)</table>", text, re.S):
+        rows = re.findall(r"<tr>(.*?)</tr>", body, re.S)
+        out[cls] = [
+            [re.sub(r"<[^>]+>", "", c) for c in re.findall(r"<t[dh]>(.*?)</t[dh]>", r, re.S)]
+            for r in rows
+        ]
+    return out
+
+
+def test_report_tables_keep_every_interval_in_range(report) -> None:
+    page, _ = report
+    tables = _tables(page.read_text(encoding="utf-8"))
+    seen = 0
+    for row in tables["kpis"][1:]:
+        for cell in row[1:]:
+            for lo, hi in re.findall(r"\[(-?[\d,.]+)%?[^,\]]*, (-?[\d,.]+)%?[^\]]*\]", cell):
+                lo, hi = (float(v.replace(",", "")) for v in (lo, hi))
+                seen += 1
+                assert 0 <= lo <= hi
+                assert "%" not in cell or hi <= 100.0
+    assert seen >= len(KPIS)
+
+
+@pytest.fixture(scope="module")
+def ops_report(tmp_path_factory) -> str:
+    out = tmp_path_factory.mktemp("ops") / "cmp"
+    args = ["compare", "baseline", "-p", "default", "-p", "lean-desk", "--days", "2"]
+    res = cli.invoke(app, [*args, "--reps", "2", "--workers", "1", "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    res = cli.invoke(app, ["report", str(out)])  # written next to the runs by default
+    assert res.exit_code == 0, res.output
+    assert f"wrote {out / 'report.html'}" in res.stdout.replace("\n", "")
+    return (out / "report.html").read_text(encoding="utf-8")
+
+
+def test_report_of_an_operations_run_shows_the_business_outcomes(ops_report) -> None:
+    tables = _tables(ops_report)
+    outcomes = {row[0].split(" (")[0]: row[1:] for row in tables["business"][1:]}
+    assert {"late orders", "blocked shipment value, mean", "expedite cost"} <= set(outcomes)
+    assert all(len(v) == 2 for v in outcomes.values())
+    verdict_box = ops_report[ops_report.index("Which policy wins") :].split("</div>")[0]
+    assert "lean-desk vs default" in verdict_box
+    assert "Biggest business-outcome change: " in verdict_box
 
 
 def test_report_of_a_compare_directory_reports_every_policy(tmp_path) -> None:
@@ -358,7 +580,10 @@ window.addEventListener('load', () => {
   const ok = imgs.filter(i => i.complete && i.naturalWidth > 0).length;
   const out = document.createElement('div');
   out.id = 'probe';
-  out.textContent = 'images ' + ok + '/' + imgs.length;
+  const wide = document.documentElement.scrollWidth > window.innerWidth ? 'yes' : 'no';
+  const verdict = document.querySelector('.verdict');
+  const fold = verdict && verdict.getBoundingClientRect().top < window.innerHeight ? 'yes' : 'no';
+  out.textContent = 'images ' + ok + '/' + imgs.length + ' overflow ' + wide + ' verdict ' + fold;
   document.body.appendChild(out);
 });
 </script>"""
@@ -386,6 +611,7 @@ def test_report_renders_in_headless_chromium(report, tmp_path) -> None:
             "--enable-logging=stderr",
             "--v=0",
             "--virtual-time-budget=5000",
+            "--window-size=1280,800",
             "--dump-dom",
             probe.as_uri(),
         ],
@@ -395,7 +621,9 @@ def test_report_renders_in_headless_chromium(report, tmp_path) -> None:
     )
     assert proc.returncode == 0, proc.stderr[-2000:]
     dom = proc.stdout
-    assert re.search(r'id="probe">images (\d+)/\1<', dom), dom[-500:]
+    assert re.search(r'id="probe">images (\d+)/\1 ', dom), dom[-500:]
     assert "images 9/9" in dom and "<title>JSERROR" not in dom
+    # at a laptop's width nothing scrolls sideways and the verdict is on the first screen
+    assert "overflow no verdict yes" in dom, dom[-500:]
     console = [line for line in proc.stderr.splitlines() if "CONSOLE" in line]
     assert console == [], console

@@ -1,0 +1,114 @@
+"""What the terminal says: run, compare, sweep, staff, validate and help tell the truth at a
+glance, on an 80-column terminal (the CLI runner's width)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from sim.cli import app
+from sim.cli.tables import num, short_names, target_status
+from sim.experiments.requirements import Verdict, parse
+
+cli = CliRunner()
+
+
+def _ok(args: list[str]):
+    res = cli.invoke(app, args)
+    assert res.exit_code == 0, res.output
+    return res.stdout
+
+
+def test_run_names_scenario_and_policy_and_shows_detection_and_business(tmp_path) -> None:
+    args = ["run", "baseline", "--policy", "odoo-rules", "--days", "1", "--reps", "2"]
+    text = _ok([*args, "--workers", "1", "--out", str(tmp_path / "r")])
+    assert "scenario baseline, policy odoo-rules" in text
+    for row in ("missed detections", "late orders", "blocked shipment value", "expedite cost"):
+        assert row in text, row
+    # every interval in the table is within what its quantity can be
+    for lo, hi in re.findall(r"\[(-?[\d,.]+)%? – (-?[\d,.]+)%?\]", text):
+        lo, hi = (float(v.replace(",", "")) for v in (lo, hi))
+        assert 0 <= lo <= hi
+
+
+def test_injected_run_has_no_business_section(tmp_path) -> None:
+    text = _ok(["run", "default", "--days", "1", "--out", str(tmp_path / "r")])
+    assert "missed detections" in text and "business outcomes" not in text
+
+
+def test_help_shows_no_bool_type_and_version_prints(tmp_path) -> None:
+    import typer.main
+
+    commands = list(typer.main.get_command(app).commands)
+    assert "run" in commands and "staff" in commands
+    for name in [None, *commands]:
+        text = _ok([name, "--help"] if name else ["--help"])
+        assert "<bool>" not in text, name
+    assert re.fullmatch(r"exsim \S+\n", _ok(["--version"]))
+    run_help = re.sub(r"[\s│]+", " ", _ok(["run", "--help"]))
+    assert "left out of the KPIs" in run_help and "runs/SCENARIO--POLICY" in run_help
+
+
+def test_validate_names_the_kind_and_follows_extends(tmp_path: Path) -> None:
+    patched = tmp_path / "short.yaml"
+    patched.write_text("extends: baseline\npatch:\n  operations.demand.orders_per_day: 50\n")
+    chained = tmp_path / "chained.yaml"
+    chained.write_text("extends: short.yaml\ndescription: a variant of a variant\n")
+    policy = tmp_path / "p.yaml"
+    policy.write_text("extends: lean-desk\n")
+    text = re.sub(r"\s+", " ", _ok(["validate", str(patched), str(chained), str(policy)]))
+    assert f"{patched} (scenario)" in text and f"{chained} (scenario)" in text
+    assert f"{policy} (policy)" in text and "policie" not in text
+
+
+def test_compare_explains_its_marks() -> None:
+    args = ["compare", "default", "-p", "default", "-p", "lean-desk", "--days", "1"]
+    text = _ok([*args, "--reps", "2", "--workers", "1"])
+    assert "Δ vs default (reference, paired)" in re.sub(r"\s+", " ", text)
+    assert "*: significant, but the KPI has no better direction" in re.sub(r"\s+", " ", text)
+
+
+def test_sweep_table_fits_80_columns_without_cutting_numbers() -> None:
+    args = ["sweep", "default", "--days", "1", "--reps", "2", "--backend", "serial"]
+    args += ["--param", "detection.picking_sla.scan.interval_min=15,30"]
+    args += ["--param", "staffing.teams.warehouse.shifts[0].agents=1,2"]
+    text = _ok(args)
+    assert "…" not in text
+    assert max(len(line) for line in text.splitlines()) <= 80
+    assert "interval_min = detection.picking_sla.scan.interval_min" in text
+    assert not re.search(r"│\s+(15|30|1|2)\.0\s+│", text)  # whole numbers print as such
+
+
+def test_numbers_and_short_names() -> None:
+    assert num(15.0) == "15" and num(0.5, "%") == "50.0%" and num(2.345) == "2.35"
+    paths = ["a.scan.interval_min", "b.scan.interval_min", "staffing.x.agents"]
+    assert short_names(paths) == {
+        "a.scan.interval_min": "a.scan.interval_min",
+        "b.scan.interval_min": "b.scan.interval_min",
+        "staffing.x.agents": "agents",
+    }
+
+
+def test_a_target_met_only_on_the_mean_says_so() -> None:
+    req = parse("sla.overall>=0.9")
+    assert "met on the mean, not on the whole 95% CI" in target_status(
+        Verdict(req, 0.9023, 0.847, 0.957, True)
+    )
+    assert target_status(Verdict(req, 0.95, 0.92, 0.98, True)).endswith("[green]met[/]")
+    assert "NOT met" in target_status(Verdict(req, 0.85, 0.8, 0.9, False))
+
+
+@pytest.mark.parametrize("write_unmet", [False, True])
+def test_staff_with_an_unreachable_target_writes_nothing_unless_asked(tmp_path, write_unmet):
+    out = tmp_path / "staffed.yaml"
+    args = ["staff", "default", "--days", "1", "--reps", "1", "--backend", "serial"]
+    args += ["--target", "cases.open<=-1", "--max-steps", "1", "--out", str(out)]
+    res = cli.invoke(app, args + (["--write-unmet"] if write_unmet else []))
+    assert res.exit_code == 1, res.output
+    text = re.sub(r"\s+", " ", res.stdout)
+    assert "NOT met" in text and "target NOT met" in text
+    assert out.exists() == write_unmet
+    assert ("not written" in text) != write_unmet
