@@ -30,10 +30,10 @@ from sim import stats
 from sim.cli import app
 from sim.eventlog import read_log
 from sim.metrics import backlog_series, get_path, summarize
+from sim.metrics.kpis import RANGES, Kpi
 from sim.reports import charts
 from sim.reports.charts.timeline import agents_on_duty, open_by_age
 from sim.reports.charts.workload import alerts_by_hour, funnel_counts
-from sim.metrics.kpis import RANGES, Kpi
 from sim.reports.comparison import KPIS, Cell, Comparison, compare, verdict
 from sim.reports.rundir import load_run_dir
 from sim.shifts import Calendar
@@ -230,7 +230,7 @@ def test_sla_whiskers_stay_within_100_percent_and_the_legend_covers_no_bar() -> 
     whiskers = [seg for ax in fig.axes for c in ax.collections for seg in c.get_segments()]
     assert whiskers
     for seg in whiskers:
-        assert 0.0 <= seg[:, 0].min() and seg[:, 0].max() <= 1.0
+        assert seg[:, 0].min() >= 0.0 and seg[:, 0].max() <= 1.0
     (legend,) = fig.legends
     box = legend.get_window_extent(renderer)
     bars = [p for ax in fig.axes for p in ax.patches]
