@@ -628,3 +628,13 @@ def test_report_renders_in_headless_chromium(report, tmp_path) -> None:
     assert "overflow no verdict yes" in dom, dom[-500:]
     console = [line for line in proc.stderr.splitlines() if "CONSOLE" in line]
     assert console == [], console
+
+
+def test_report_says_when_it_replaces_an_earlier_one(runs, tmp_path) -> None:
+    run = tmp_path / "run"
+    shutil.copytree(runs["default"], run)
+    first = cli.invoke(app, ["report", str(run)])
+    second = cli.invoke(app, ["report", str(run)])
+    assert first.exit_code == second.exit_code == 0, first.output + second.output
+    assert "wrote" in first.stdout and "replaced the earlier report" in second.stdout
+    assert (run / "report.html").read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
