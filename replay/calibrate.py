@@ -1,9 +1,11 @@
 """Calibration: an injected-mode scenario fitted to history, with its goodness of fit.
 
 From the cases of a recorded log (``replay.history``) each category gets what the injected
-world needs to produce exceptions like these: a Poisson rate per hour (weekly average) with
-hour-of-day and day-of-week profiles (``replay.profiles``), a hands-on time distribution
-(``replay.fit``: lognormal, gamma or exponential by AIC), order values, the share of
+world needs to produce exceptions like these: a Poisson rate per hour (average) with
+hour-of-day and day-of-week profiles (``replay.profiles``) and, when the volume drifts, a
+change of rate over time chosen by AIC (``replay.volume``), a hands-on time distribution
+(``replay.fit``: lognormal, gamma or exponential by AIC among those whose mean and cv match
+the sample, else the sample's own quantiles), order values, the share of
 customer-facing cases, backdated trigger dates and self-clearing cases. Warehouses, sites
 and the customer tier mix are the observed shares. Escalation and reopen rates describe the
 as-is desk rather than the world, so they are reported (and written as a comment in the
@@ -24,6 +26,7 @@ import pandas as pd
 from replay.fit import Fit, fit_positive, poisson_rate_ci, share_ci
 from replay.history import History, local_start
 from replay.profiles import fit_profile, rate_given
+from replay.volume import fit_volume
 from sim.eventlog import EVENT_CODE, LogMeta
 from sim.metrics.cases import event_codes
 from sim.scenarios.schema import (
@@ -69,7 +72,7 @@ def handling_distributions(history: History) -> tuple[dict[str, Distribution], d
     out, source = {}, {}
     for cat, fit in fits.items():
         if fit is not None and fit.n >= 2:
-            out[cat], source[cat] = fit.distribution(), f"fitted on {fit.n} cases"
+            out[cat], source[cat] = fit.distribution(), f"fitted on {fit.n} cases: {fit.note}"
         elif pooled is not None:
             out[cat], source[cat] = pooled.distribution(), "pooled over all categories"
         else:
@@ -84,6 +87,7 @@ def calibrate(history: History, name: str = "calibrated", own_profile_min: int =
     horizon = max(history.horizon_min, float(cases["occurred"].max()) + 1.0)
     occurred = cases["occurred"].to_numpy(float)
     pooled_profile, _ = fit_profile(occurred, horizon, start)
+    volume, volume_report = fit_volume(occurred, horizon, start, pooled_profile)
     handling, handling_source = handling_distributions(history)
     fits, _ = handling_fits(history)
     reopened = _reopened(history)
@@ -118,6 +122,7 @@ def calibrate(history: History, name: str = "calibrated", own_profile_min: int =
             has_customer=has_customer,
             trigger_age=trigger_age,
             transient=transient,
+            volume=volume,
         )
         fit = fits.get(cat)
         report_cats[cat] = {
@@ -153,6 +158,7 @@ def calibrate(history: History, name: str = "calibrated", own_profile_min: int =
         "horizon_days": horizon / 1440,
         "start": start.isoformat(),
         "categories": report_cats,
+        "volume": volume_report,
         "escalation_rate": _share(int((cases["n_escalated"].to_numpy() > 0).sum()), n_all),
         "reopen_rate": _share(int(cases["case_id"].isin(reopened).sum()), n_all),
     }

@@ -23,15 +23,25 @@ class Distribution(Strict):
     """A positive random quantity given by its mean (and coefficient of variation).
 
     ``exponential`` has cv 1 by definition; ``lognormal`` and ``gamma`` take ``cv``;
-    ``constant`` always returns the mean.
+    ``constant`` always returns the mean. ``empirical`` draws from a recorded sample given by
+    its ``quantiles`` (values at equally spaced probabilities 0, 1/(k-1), ..., 1, linearly
+    interpolated): bounded by the smallest and largest value seen, no tail beyond them; its
+    ``mean`` and ``cv`` are the sample's, for people to read.
     """
 
-    dist: Literal["exponential", "lognormal", "gamma", "constant"] = "exponential"
+    dist: Literal["exponential", "lognormal", "gamma", "constant", "empirical"] = "exponential"
     mean: PositiveFloat
     cv: PositiveFloat = 1.0
+    quantiles: list[NonNegFloat] | None = None
 
     @model_validator(mode="after")
     def _exp_cv(self) -> Distribution:
         if self.dist == "exponential" and self.cv != 1.0:
             raise ValueError("an exponential distribution has cv 1; use lognormal or gamma")
+        if (self.dist == "empirical") != (self.quantiles is not None):
+            raise ValueError("quantiles are given exactly when dist is empirical")
+        if self.quantiles is not None:
+            q = self.quantiles
+            if len(q) < 2 or any(b < a for a, b in zip(q, q[1:], strict=False)):
+                raise ValueError("quantiles: at least two values, in increasing order")
         return self

@@ -278,9 +278,20 @@ def calibrate_cmd(
     since: SinceOpt = None,
     until: UntilOpt = None,
     force: ForceOpt = False,
+    score: Annotated[
+        str | None,
+        typer.Option(
+            "--score",
+            help="Score this scenario (a file or library name) against the history instead"
+            " of fitting one; writes nothing.",
+        ),
+    ] = None,
 ) -> None:
     """Fit an injected-mode scenario to a recorded log, then validate it by simulation."""
     check_seed(seed)
+    if score is not None:
+        _score(log, mapping, policy, reps, seed, since, until, score, as_json)
+        return
     checked_out_file(out, force)
     pol = _policies([policy])[0]
     history = _load(log, mapping, False, since, until)
@@ -304,13 +315,58 @@ def calibrate_cmd(
     out_console.print(_fit_table(cal))
     esc, reo = cal.report["escalation_rate"], cal.report["reopen_rate"]
     out_console.print(f"escalation rate {_pct(esc)}; reopen rate {_pct(reo)}", highlight=False)
-    dist = Table(title=f"validation: simulated under '{pol.name}' vs history", title_justify="left")
+    vol = cal.report["volume"]
+    aic = ", ".join(f"{m} {a:,.1f}" for m, a in vol["aic"].items())
+    out_console.print(f"volume over time: {vol['model']} (AIC {aic})", highlight=False)
+    _print_validation(report, pol.name)
+    out_console.print(f"[dim]wrote {out}[/]")
+
+
+def _print_validation(report: dict, policy: str) -> None:
+    """The distances, then arrivals per week and cycle time per month, as numbers."""
+    title = f"validation: '{report.get('scenario', '')}' simulated under '{policy}' vs history"
+    dist = Table(title=title, title_justify="left")
     for col in ("what", "distance", "value"):
         dist.add_column(col, justify="right" if col == "value" else "left")
     for row in validating.distance_table(report).itertuples(index=False):
-        dist.add_row(row.what, row.distance, "–" if row.value is None else f"{row.value:.4g}")
+        value = row.value
+        shown = "–" if value is None or value != value else f"{value:.4g}"
+        dist.add_row(row.what, row.distance, shown)
     out_console.print(dist)
-    out_console.print(f"[dim]wrote {out}[/]")
+    weeks, months = validating.window_tables(report)
+    table = Table(title="arrivals per week", title_justify="left")
+    for col in ("week", "history", "simulated (mean)"):
+        table.add_column(col, justify="right")
+    for row in weeks.itertuples(index=False):
+        table.add_row(str(row.week), str(row.history), f"{row.simulated:.1f}")
+    out_console.print(table)
+    table = Table(title="cycle time per month (median, min)", title_justify="left")
+    for col in ("month", "cases", "history", "simulated"):
+        table.add_column(col, justify="right")
+    for row in months.itertuples(index=False):
+        table.add_row(
+            row.month,
+            str(row.n_history),
+            _fmt(row.p50_history, ""),
+            _fmt(row.p50_simulated, ""),
+        )
+    out_console.print(table)
+
+
+def _score(log, mapping, policy, reps, seed, since, until, scenario_ref, as_json) -> None:
+    """``calibrate --score``: how close a given scenario comes to the history."""
+    pol = _policies([policy])[0]
+    try:
+        scenario = config.load_scenario(scenario_ref)
+    except config.ConfigError as exc:
+        fail(str(exc))
+    history = _load(log, mapping, False, since, until)
+    with progress_bar(f"scoring {scenario.name}") as bar:
+        report = validating.validate(scenario, history, pol, seed=seed, reps=reps, progress=bar)
+    if as_json:
+        sys.stdout.write(json.dumps(_clean({"validation": report}), indent=2) + "\n")
+        return
+    _print_validation(report, pol.name)
 
 
 def _clean(value: Any) -> Any:

@@ -13,7 +13,7 @@ import math
 from collections.abc import Callable
 from datetime import datetime
 
-from sim.scenarios.schema import Profile
+from sim.scenarios.schema import Profile, Volume
 
 
 def week_rates(rate_per_hour: float, profile: Profile | None) -> list[float]:
@@ -26,9 +26,13 @@ def week_rates(rate_per_hour: float, profile: Profile | None) -> list[float]:
 
 
 class ArrivalClock:
-    """Successive arrival times of one category (minutes since the scenario start)."""
+    """Successive arrival times of one category (minutes since the scenario start).
 
-    __slots__ = ("rates", "offset", "exp", "constant")
+    With a ``volume`` the rate is also scaled by the factor of the period ``t`` falls in
+    (``sim.scenarios.schema.Volume``), so segments end at period boundaries too.
+    """
+
+    __slots__ = ("rates", "offset", "exp", "constant", "period", "factors")
 
     def __init__(
         self,
@@ -36,11 +40,16 @@ class ArrivalClock:
         profile: Profile | None,
         start: datetime,
         exp: Callable[[], float],
+        volume: Volume | None = None,
     ) -> None:
         self.rates = week_rates(rate_per_hour, profile)
         self.offset = start.weekday() * 1440 + start.hour * 60 + start.minute + start.second / 60
         self.exp = exp
         self.constant = self.rates[0] if len(set(self.rates)) == 1 else None
+        self.period = volume.period_days * 1440.0 if volume is not None else math.inf
+        self.factors = list(volume.factors) if volume is not None else [1.0]
+        if volume is not None:
+            self.constant = None
 
     def next_after(self, t: float) -> float:
         """Time of the next arrival after ``t`` (``inf`` when the rate is zero for good)."""
@@ -48,18 +57,22 @@ class ArrivalClock:
         if self.constant is not None:
             return t + e / self.constant if self.constant > 0 else math.inf
         rates, offset = self.rates, self.offset
+        period, factors, last = self.period, self.factors, len(self.factors) - 1
         idle_hours = 0
         while True:
             hour = int((t + offset) // 60)
             seg_end = (hour + 1) * 60 - offset
-            r = rates[hour % 168]
+            k = min(int(t // period), last) if period < math.inf else 0
+            if k < last:
+                seg_end = min(seg_end, (k + 1) * period)
+            r = rates[hour % 168] * factors[k]
             if r > 0:
                 idle_hours = 0
                 cap = r * (seg_end - t)
                 if e <= cap:
                     return t + e / r
                 e -= cap
-            else:
+            elif k == last:  # idle in the last period: idle for good after a week of it
                 idle_hours += 1
                 if idle_hours > 168:
                     return math.inf

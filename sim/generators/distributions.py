@@ -22,6 +22,10 @@ def block_drawer(spec: Distribution, gen: np.random.Generator) -> Callable[[int]
     mean, cv = spec.mean, spec.cv
     if spec.dist == "constant":
         return lambda n: np.full(n, mean)
+    if spec.dist == "empirical":
+        q = np.asarray(spec.quantiles, dtype=float)
+        grid = np.linspace(0.0, 1.0, q.size)
+        return lambda n: np.interp(gen.random(n), grid, q)
     if spec.dist == "exponential":
         return lambda n: gen.exponential(mean, n)
     if spec.dist == "lognormal":

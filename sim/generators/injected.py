@@ -34,6 +34,7 @@ def arrivals(sim: Simulation, name: str, cat: Category):
         scenario.profiles.get(cat.profile) if cat.profile else None,
         scenario.start,
         streams.stream(f"arrivals/{name}").exponential,
+        cat.volume,
     )
     work = Sampler(cat.handling_min, streams.generator(f"handling/{name}"))
     attrs = AttributeSampler(scenario, name, cat, streams)

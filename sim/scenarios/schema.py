@@ -18,7 +18,15 @@ from sim.eventlog import TIERS
 from sim.scenarios.operations import Operations
 from sim.schema_types import Distribution, NonNegFloat, PositiveFloat, Strict
 
-__all__ = ["Distribution", "Strict", "Scenario", "Category", "Profile", "Warehouse"]
+__all__ = [
+    "Distribution",
+    "Strict",
+    "Scenario",
+    "Category",
+    "Profile",
+    "Volume",
+    "Warehouse",
+]
 
 
 class Profile(Strict):
@@ -71,6 +79,19 @@ class Transient(Strict):
     clears_after_min: Distribution
 
 
+class Volume(Strict):
+    """Volume that changes over time (a roll-out, growth, a seasonal peak).
+
+    The category's rate is multiplied by ``factors[i]`` during the i-th period of
+    ``period_days`` from the scenario start; after the last period its factor holds. The
+    rhythm of the week (``profile``) is applied on top. Calibration writes factors that
+    average 1 over the fitted horizon, so ``rate_per_hour`` stays the average rate.
+    """
+
+    period_days: PositiveFloat = 7.0
+    factors: list[NonNegFloat] = Field(min_length=1)
+
+
 class Category(Strict):
     """One kind of exception and how it arrives in injected mode."""
 
@@ -85,6 +106,7 @@ class Category(Strict):
     # hours from occurrence to the date promised to the customer (None: no promise at stake)
     promise_hours: Distribution | None = None
     open_at_start: Annotated[int, Field(ge=0)] = 0
+    volume: Volume | None = None  # rate changing over time (None: constant)
 
 
 class Warehouse(Strict):
