@@ -154,6 +154,7 @@ def cleanup(transport: Transport) -> CleanupReport:
     _withdraw_counts(transport, ids_of("stock.quant"), report)
     _partners(transport, ids_of("res.partner"), report)
     _products(transport, ids_of("product.product"), report)
+    _archive(transport, "stock.warehouse", ids_of("stock.warehouse"), report)
     handled = {
         "base.automation",
         "ir.cron",
@@ -166,6 +167,7 @@ def cleanup(transport: Transport) -> CleanupReport:
         "stock.quant",
         "res.partner",
         "product.product",
+        "stock.warehouse",
     }
     for model in sorted(set(mine) - handled):
         drop(model, ids_of(model))
@@ -174,6 +176,18 @@ def cleanup(transport: Transport) -> CleanupReport:
         transport.call("ir.model.data", "unlink", left)
     transport.call("ir.config_parameter", "set_param", RUN_PARAM, False)
     return report
+
+
+def _archive(transport: Transport, model: str, ids: list[int], report: CleanupReport) -> None:
+    """Archive what Odoo keeps references to (a warehouse's rules, routes and operation types
+    hold it: deleting would be refused by a foreign key)."""
+    if not ids:
+        return
+    try:
+        transport.call(model, "write", ids, {"active": False})
+        report.archived[model] = len(ids)
+    except OdooError as exc:
+        report.failed.append(f"{model}: {exc}")
 
 
 def _withdraw_counts(transport: Transport, quants: list[int], report: CleanupReport) -> None:

@@ -336,21 +336,49 @@ def _warehouses(
     transport: Transport, w: MasterDataWriter, scenario: Scenario
 ) -> tuple[dict[str, int], int]:
     """Scenario warehouse -> Odoo warehouse (the first is the main one, the others made), and
-    how many were made now."""
+    how many were made now. A warehouse exsim made earlier is found by its name ("exsim
+    <name>", archived by cleanup) and taken back rather than made twice (Odoo wants warehouse
+    names unique per company)."""
     rows = transport.call(
-        "stock.warehouse", "search_read", [], fields=["code"], order="id", context=ALL
+        "stock.warehouse",
+        "search_read",
+        [],
+        fields=["code", "name", "active"],
+        order="id",
+        context=ALL,
     )
-    out = {scenario.warehouses[0].name: rows[0]["id"]}
+    main = next(r for r in rows if r["active"])
+    out = {scenario.warehouses[0].name: main["id"]}
     extra = scenario.warehouses[1:]
     if not extra:
         return out, 0
     have = w.existing("stock.warehouse", "seed_warehouse_")
+    by_name = {r["name"]: r for r in rows}
     taken = {r["code"] for r in rows}
-    todo = [
-        (f"seed_warehouse_{wh.site}", {"name": f"exsim {wh.name}", "code": _code(wh.name, taken)})
-        for wh in extra
-        if f"seed_warehouse_{wh.site}" not in have
-    ]
+    todo, adopted = [], {}
+    for wh in extra:
+        key, name = f"seed_warehouse_{wh.site}", f"exsim {wh.name}"
+        if key in have:
+            continue
+        if name in by_name:
+            adopted[key] = by_name[name]["id"]
+        else:
+            todo.append((key, {"name": name, "code": _code(wh.name, taken)}))
+    if adopted:
+        archived = [
+            i for i in adopted.values() if not next(r for r in rows if r["id"] == i)["active"]
+        ]
+        if archived:
+            transport.call("stock.warehouse", "write", archived, {"active": True})
+        transport.call(
+            "ir.model.data",
+            "create",
+            [
+                {"module": MODULE, "name": k, "model": "stock.warehouse", "res_id": i}
+                for k, i in adopted.items()
+            ],
+        )
+        have.update(adopted)
     have.update(w.create("stock.warehouse", todo))
     out.update({wh.name: have[f"seed_warehouse_{wh.site}"] for wh in extra})
     return out, len(todo)
