@@ -23,6 +23,7 @@ their streams and costs a few microseconds instead of a SeedSequence's tens.
 from __future__ import annotations
 
 import hashlib
+import math
 from collections.abc import Callable
 
 import numpy as np
@@ -73,6 +74,17 @@ def drawer(spec: Distribution) -> Drawer:
 
 
 def one(spec: Distribution) -> Callable[[np.random.Generator], float]:
-    """``draw(gen)``: one value of ``spec`` from ``gen``."""
-    draw = drawer(spec)
-    return lambda gen: float(draw(gen, 1)[0])
+    """``draw(gen)``: one value of ``spec`` from ``gen`` (the parameters of
+    :func:`~sim.generators.distributions.block_drawer`, one scalar call)."""
+    mean, cv = spec.mean, spec.cv
+    if spec.dist == "constant":
+        return lambda gen: mean
+    if spec.dist == "exponential":
+        return lambda gen: gen.exponential(mean)
+    if spec.dist == "lognormal":
+        sigma = math.sqrt(math.log1p(cv * cv))
+        mu = math.log(mean) - sigma * sigma / 2
+        return lambda gen: gen.lognormal(mu, sigma)
+    shape = 1.0 / (cv * cv)
+    scale = mean / shape
+    return lambda gen: gen.gamma(shape, scale)

@@ -19,7 +19,6 @@ the order flow; ``supply.py`` and ``floor.py`` hold the inbound and outbound sid
 from __future__ import annotations
 
 import bisect
-import gc
 import math
 from datetime import date
 from typing import TYPE_CHECKING
@@ -52,26 +51,6 @@ def operations_world(sim: Simulation) -> None:
     for category in sim.scenario.categories:
         sim.watchers(category)
     world.start()
-    _quiet_gc(sim)
-
-
-def _quiet_gc(sim: Simulation) -> None:
-    """Keep the cyclic garbage collector out of the run's way; as it was after the run.
-
-    A run allocates millions of small objects (orders, their lines, events) that die young and
-    form no cycles; with the default first-generation threshold (700) the collector would
-    traverse the world's long-lived records hundreds of times a simulated day. The records
-    built so far are frozen (never traversed) and the threshold raised for the run.
-    """
-    old = gc.get_threshold()
-    gc.freeze()
-    gc.set_threshold(max(old[0], 100_000), *old[1:])
-
-    def restore() -> None:
-        gc.set_threshold(*old)
-        gc.unfreeze()
-
-    sim.finalizers.append(restore)
 
 
 class OperationsWorld:
