@@ -436,12 +436,17 @@ def probe_cron_wake(
     if not ids:
         return None
     job = ids[0]
-    before = transport.call("ir.cron", "read", [job], ["lastcall"])[0]["lastcall"]
+
+    def lastcall():
+        rows = transport.call("ir.cron", "search_read", [["id", "=", job]], fields=["lastcall"])
+        return rows[0]["lastcall"] if rows else None
+
+    before = lastcall()
     start = now()
     transport.call("ir.cron", "write", [job], {"nextcall": start.strftime(ODOO_DATETIME)})
     while (now() - start).total_seconds() < timeout_s:
         sleep(1.0)
-        last = transport.call("ir.cron", "read", [job], ["lastcall"])[0]["lastcall"]
+        last = lastcall()
         if last and last != before:
             return datetime.fromisoformat(last)
     return None
