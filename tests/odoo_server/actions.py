@@ -24,7 +24,7 @@ from .clock import format_datetime, parse_datetime
 from .errors import UserError, ValidationError
 from .models import context_today
 from .orm import Model, api_records, as_ids, register
-from .safe_eval import safe_exec
+from .safe_eval import check_code, safe_exec
 
 INTERVALS = {
     "minutes": timedelta(minutes=1),
@@ -62,6 +62,11 @@ class ServerAction(Model):
             self.store(i, row)
 
     def _derive(self, row: dict) -> None:
+        if row.get("code"):  # Odoo's _check_python_code: test_python_expr at create/write
+            try:
+                check_code(row["code"].strip())
+            except (ValueError, SyntaxError, NameError) as exc:
+                raise ValidationError(str(exc)) from None
         model = self.env.row("ir.model", row.get("model_id"))
         row["model_name"] = model["model"] if model else False
         labels = []
