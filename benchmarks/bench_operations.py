@@ -94,14 +94,12 @@ def reference(days: float):
 def orders_per_second(days: float, clock=time.perf_counter) -> tuple[float, float]:
     """(orders simulated per second of running, seconds spent building the world)."""
     from sim.engine import Simulation
-    from sim.runner import collector_tuned
 
     scen, pol = reference(days), desk()
     t0 = clock()
     sim = Simulation(scen, pol, seed=1)
     t1 = clock()
-    with collector_tuned():
-        sim.run()
+    sim.run()
     orders = sim.world.outcomes.counts["orders"]
     return orders / (clock() - t1), t1 - t0
 
