@@ -83,6 +83,10 @@ class DeskShape:
     wait_first_prob: float = 0.04  # first row a waiting status
     started_before_queued_prob: float = 0.03
     duplicate_prob: float = 0.01
+    #: a desk of this many agents on duty around the clock, first come first served, makes
+    #: the queue waits (instead of drawing them) and every ticket is just queued, worked and
+    #: resolved: a history a policy describing that desk should reproduce
+    agents: int | None = None
 
 
 class _Case:
@@ -137,11 +141,22 @@ def service_desk_export(seed: int = 7, shape: DeskShape | None = None) -> pd.Dat
     origin = pd.Timestamp(shape.start).tz_localize(zone)
     export_at = shape.days * 1440.0
     rows: list[tuple] = []
+    free = [0.0] * (shape.agents or 0)  # when each agent of a simulated desk is next free
     for i, t0 in enumerate(_arrivals(rng, shape, zone)):
         cid = f"INC{100000 + i}"
         product = PRODUCTS[int(rng.integers(len(PRODUCTS)))]
         impact = IMPACTS[min(int(rng.exponential(0.9)), 3)]
         c = _Case(float(t0), impact, product)
+        if free:
+            c.row("Queued")
+            k = int(np.argmin(free))
+            c.t = max(c.t, free[k])
+            c.row("In Progress", agent=f"agent{k}")
+            c.t += _work(rng, shape)
+            free[k] = c.t
+            c.row("Resolved")
+            rows += [(cid, *r) for r in c.rows if r[0] < export_at]
+            continue
         first = rng.random()
         if first < shape.ignored_first_prob:
             c.row("Accepted")
