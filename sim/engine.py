@@ -113,6 +113,7 @@ class Simulation:
             "cost_per_hour": {n: t.cost_per_hour for n, t in policy.staffing.teams.items()},
             "watchers": {},
         }
+        self.meta.extra["on_duty"] = {n: t.on_duty(self.horizon) for n, t in self.teams.items()}
         self.scorer = scorer(policy.severity, self.streams)
         self.ladders = Ladders(self, policy.escalation)
         self.suppressor = Suppressor(policy.suppression)

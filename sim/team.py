@@ -98,6 +98,16 @@ class Team:
         """Agent-minutes on duty within [0, horizon)."""
         return sum(len(agents) * cal.on_minutes(0.0, horizon) for agents, cal in self.groups)
 
+    def on_duty(self, horizon: float) -> list[list[float]]:
+        """``[start, end, agents]`` for every stretch a shift group is on duty in [0, horizon):
+        the staffing record a log carries, so readers need no policy or calendar."""
+        return [
+            [lo, hi, len(agents)]
+            for agents, cal in self.groups
+            if agents
+            for lo, hi in cal.spans(0.0, horizon)
+        ]
+
     def push(self, case: Case) -> None:
         self.queue.push(case)
         if self.idle:

@@ -8,6 +8,7 @@ opened in headless Chromium when one is installed.
 from __future__ import annotations
 
 import base64
+import copy
 import json
 import math
 import re
@@ -96,11 +97,11 @@ def _assert_date_axis(ax, meta) -> None:
 def test_every_chart_has_title_units_and_dates(runs) -> None:
     a, b = (load_run_dir(runs[k]) for k in ("default", "routed"))
     logs, sums = {"default": a.log, "routed": b.log}, {"default": a.summary, "routed": b.summary}
-    timed = [charts.backlog_chart(a.log, a.policy), charts.aging_chart(a.log, a.policy)]
+    timed = [charts.backlog_chart(a.log), charts.aging_chart(a.log)]
     others = [
         charts.sla_chart(sums),
         charts.latency_cdf_chart(logs),
-        charts.alert_load_chart(b.log, b.policy),
+        charts.alert_load_chart(b.log),
         charts.funnel_chart(logs),
     ]
     for fig in timed + others:
@@ -112,7 +113,7 @@ def test_every_chart_has_title_units_and_dates(runs) -> None:
 
 def test_backlog_shading_is_exactly_the_hours_nobody_is_on_duty(runs) -> None:
     run = load_run_dir(runs["default"])
-    fig = charts.backlog_chart(run.log, run.policy)
+    fig = charts.backlog_chart(run.log)  # shaded from the log's staffing record alone
     ax = fig.axes[0]
     # solid spans are "nobody on duty", hatched ones "under half of peak staff"
     spans = [p for p in ax.patches if not p.get_hatch()]
@@ -133,7 +134,7 @@ def test_backlog_shading_is_exactly_the_hours_nobody_is_on_duty(runs) -> None:
 
 def test_agents_on_duty_counts_the_shift_agents(runs) -> None:
     run = load_run_dir(runs["default"])
-    grid, on = agents_on_duty(run.policy, run.meta)
+    grid, on = agents_on_duty(run.meta)  # from the staffing record the engine wrote
     monday_10 = np.searchsorted(grid, 10 * 60)  # the default scenario starts on a Monday 00:00
     teams = run.policy.staffing.teams
     expected = sum(
@@ -202,12 +203,22 @@ def _renderer(fig: Figure):
 
 def test_shading_tells_nobody_on_duty_from_thin_staff(runs) -> None:
     run = load_run_dir(runs["default"])
-    ax = charts.backlog_chart(run.log, run.policy).axes[0]
+    ax = charts.backlog_chart(run.log).axes[0]
     legend = ax.get_legend()
     look = {t.get_text(): h for h, t in zip(legend.legend_handles, legend.get_texts(), strict=True)}
     nobody, thin = look["nobody on duty"], look["under half of peak staff"]
     assert not nobody.get_hatch() and nobody.get_fill() and thin.get_hatch()
     assert any(p.get_hatch() for p in ax.patches) and any(not p.get_hatch() for p in ax.patches)
+
+
+def test_a_log_without_a_staffing_record_draws_no_staffing(runs) -> None:
+    run = load_run_dir(runs["default"])
+    log = run.log.copy()
+    meta = copy.deepcopy(run.meta)
+    meta.extra.pop("on_duty")
+    log.attrs = {**run.log.attrs, "meta": meta}
+    assert not charts.backlog_chart(log).axes[0].patches  # nothing shaded: unknown, not "nobody"
+    assert len([a for a in charts.alert_load_chart(log).axes if a.get_label() != "<colorbar>"]) == 1
 
 
 def test_sla_whiskers_stay_within_100_percent_and_the_legend_covers_no_bar() -> None:
@@ -246,7 +257,7 @@ def test_alert_heatmap_panels_are_titled_apart_and_explain_blank_rows(runs, team
         first = log.loc[log["event"] == "notified", "team"].iloc[0]
         log = log[(log["team"] == first) | (log["event"] != "notified")]
         log.attrs = run.log.attrs
-    fig = charts.alert_load_chart(log, run.policy)
+    fig = charts.alert_load_chart(log)
     renderer = _renderer(fig)
     heat = [ax for ax in fig.axes if ax.get_label() != "<colorbar>"]
     bars = [ax for ax in fig.axes if ax.get_label() == "<colorbar>"]

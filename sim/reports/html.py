@@ -198,7 +198,7 @@ def chart_specs(runs: list[RunDir], labels: list[str]) -> list[ChartSpec]:
                 f"{slug}_backlog",
                 f"Backlog by category, {label}",
                 lambda run=run, label=label: charts.backlog_chart(
-                    run.log, run.policy, title=f"Backlog by category — policy {label}"
+                    run.log, title=f"Backlog by category — policy {label}"
                 ),
                 f"{label}: open cases over time; shaded where staffing is thin or absent.",
             ),
@@ -206,7 +206,7 @@ def chart_specs(runs: list[RunDir], labels: list[str]) -> list[ChartSpec]:
                 f"{slug}_aging",
                 f"Ageing of open cases, {label}",
                 lambda run=run, label=label: charts.aging_chart(
-                    run.log, run.policy, title=f"Ageing of open cases — policy {label}"
+                    run.log, title=f"Ageing of open cases — policy {label}"
                 ),
                 f"{label}: open cases by time since they occurred.",
             ),
@@ -214,7 +214,7 @@ def chart_specs(runs: list[RunDir], labels: list[str]) -> list[ChartSpec]:
                 f"{slug}_alerts",
                 f"Alert load per team and hour, {label}",
                 lambda run=run, label=label: charts.alert_load_chart(
-                    run.log, run.policy, title=f"Alert load by team and hour — policy {label}"
+                    run.log, title=f"Alert load by team and hour — policy {label}"
                 ),
                 f"{label}: notifications and escalations per team and hour of day.",
             ),

@@ -1,8 +1,9 @@
 """Charts over the run's calendar: the backlog by category and the ageing of open cases.
 
 Both are averaged over replications (each replication is the same weeks replayed with other
-luck), drawn against wall-clock dates, and can shade the hours when the desk is thinly staffed,
-so that a backlog building up overnight and draining in the morning reads as what it is.
+luck), drawn against wall-clock dates, and shade the hours when the desk is thinly staffed (from
+the staffing record in the log, :mod:`sim.metrics.staffing`), so that a backlog building up
+overnight and draining in the morning reads as what it is.
 """
 
 from __future__ import annotations
@@ -17,24 +18,17 @@ from sim.eventlog import LogMeta
 from sim.metrics import backlog_series, case_table
 from sim.metrics.backlog import AGE_BANDS, open_interval
 from sim.metrics.cases import log_meta
-from sim.policies.schema import Policy
+from sim.metrics.staffing import has_staffing, on_duty
 from sim.reports.style import OFF_DUTY, OTHER, color, date_axis, dates, figure, styled
-from sim.shifts import Calendar
 
 #: Grid step (minutes) on which staffing is sampled for shading.
 STAFF_STEP_MIN = 15.0
 
 
-def agents_on_duty(policy: Policy, meta: LogMeta, step_min: float = STAFF_STEP_MIN):
-    """(grid, agents on duty) summed over the policy's teams, from their shift calendars."""
+def agents_on_duty(meta: LogMeta, step_min: float = STAFF_STEP_MIN):
+    """(grid, agents on duty) summed over the teams, from the log's staffing record."""
     grid = np.arange(0.0, meta.horizon_min + step_min, step_min)
-    on = np.zeros(grid.size)
-    start = meta.start_datetime().replace(tzinfo=None)
-    for team in policy.staffing.teams.values():
-        for shift in team.shift_list():
-            cal = Calendar.from_shift(shift, start)
-            on += shift.agents * np.array([cal.is_on(t) for t in grid])
-    return grid, on
+    return grid, on_duty(meta, grid)
 
 
 def _who(meta: LogMeta) -> str:
@@ -48,13 +42,15 @@ def _runs(mask: np.ndarray) -> list[tuple[int, int]]:
     return list(zip(np.flatnonzero(edges == 1), np.flatnonzero(edges == -1), strict=True))
 
 
-def shade_staffing(ax: Axes, policy: Policy, meta: LogMeta) -> list[Patch]:
+def shade_staffing(ax: Axes, meta: LogMeta) -> list[Patch]:
     """Shade when nobody is on duty (solid grey) and hatch when fewer than half the peak staff
     are (diagonal lines), so the two read apart in colour, in greyscale and on paper.
 
     Returns legend handles for what was shaded.
     """
-    grid, on = agents_on_duty(policy, meta)
+    if not has_staffing(meta):
+        return []
+    grid, on = agents_on_duty(meta)
     peak = on.max() if on.size else 0.0
     handles = []
     for mask, look, label in (
@@ -77,15 +73,14 @@ def shade_staffing(ax: Axes, policy: Policy, meta: LogMeta) -> list[Patch]:
 @styled
 def backlog_chart(
     df: pd.DataFrame,
-    policy: Policy | None = None,
     step_min: float = 60.0,
     top: int = 6,
     title: str | None = None,
 ) -> Figure:
     """Open cases over time, stacked by category (mean over replications).
 
-    The ``top`` categories by mean backlog get their own colour; the rest are "other". With a
-    ``policy``, its shift calendars shade the thinly staffed hours.
+    The ``top`` categories by mean backlog get their own colour; the rest are "other". The
+    thinly staffed hours are shaded when the log carries its staffing record.
     """
     meta = log_meta(df)
     series = backlog_series(df, step_min=step_min, by="category")
@@ -106,7 +101,7 @@ def backlog_chart(
 
     fig = figure(10, 4.4)
     ax = fig.add_subplot()
-    handles = shade_staffing(ax, policy, meta) if policy is not None else []
+    handles = shade_staffing(ax, meta)
     x = dates(wide.index.to_numpy(float), meta)
     if layers:
         ax.stackplot(x, *layers, labels=labels, colors=colors, alpha=0.9, step="post", lw=0)
@@ -151,9 +146,7 @@ def open_by_age(df: pd.DataFrame, step_min: float = 60.0) -> pd.DataFrame:
 
 
 @styled
-def aging_chart(
-    df: pd.DataFrame, policy: Policy | None = None, step_min: float = 60.0, title: str | None = None
-) -> Figure:
+def aging_chart(df: pd.DataFrame, step_min: float = 60.0, title: str | None = None) -> Figure:
     """Open cases over time by how long they have been open (mean over replications).
 
     The oldest bands on top: a growing dark band means cases are being left behind, even
@@ -163,7 +156,7 @@ def aging_chart(
     bands = open_by_age(df, step_min)
     fig = figure(10, 4.0)
     ax = fig.add_subplot()
-    handles = shade_staffing(ax, policy, meta) if policy is not None else []
+    handles = shade_staffing(ax, meta)
     x = dates(bands.index.to_numpy(float), meta)
     shades = ["#C6DBEF", "#9ECAE1", "#6BAED6", "#3182BD", "#08519C"]
     ax.stackplot(

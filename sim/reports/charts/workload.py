@@ -15,9 +15,8 @@ from matplotlib.figure import Figure
 
 from sim.eventlog import EVENT_CODE
 from sim.metrics.cases import as_category, event_codes, log_meta
-from sim.policies.schema import Policy
+from sim.metrics.staffing import on_duty, spans
 from sim.reports.style import color, figure, styled
-from sim.shifts import Calendar
 
 ALERTS = (EVENT_CODE["notified"], EVENT_CODE["escalated"])
 APPROVAL_STAGES = ("approval requested", "approved", "rejected")
@@ -40,19 +39,16 @@ def alerts_by_hour(df: pd.DataFrame) -> pd.DataFrame:
     return table / (days * max(df["rep"].nunique(), 1))
 
 
-def agent_hours_by_hour(policy: Policy, df: pd.DataFrame, step_min: float = 5.0) -> pd.DataFrame:
-    """Agent-hours on duty per team and hour of day, as a mean per day (from shift calendars)."""
+def agent_hours_by_hour(df: pd.DataFrame, step_min: float = 5.0) -> pd.DataFrame:
+    """Agent-hours on duty per team and hour of day, as a mean per day (from the log's
+    staffing record; no rows without one)."""
     meta = log_meta(df)
-    start = meta.start_datetime().replace(tzinfo=None)
     grid = np.arange(0.0, meta.horizon_min, step_min)
     hour = ((grid + _minute_of_day0(df)) // 60 % 24).astype(int)
     days = max(meta.horizon_min / 1440.0, 1e-9)
     out = {}
-    for name, team in policy.staffing.teams.items():
-        on = np.zeros(grid.size)
-        for shift in team.shift_list():
-            cal = Calendar.from_shift(shift, start)
-            on += shift.agents * np.array([cal.is_on(t) for t in grid])
+    for name in spans(meta):
+        on = on_duty(meta, grid, team=name)
         out[name] = np.bincount(hour, weights=on * step_min / 60.0, minlength=24) / days
     return pd.DataFrame(out, index=range(24)).T
 
@@ -65,23 +61,23 @@ PANELS = (
 
 
 @styled
-def alert_load_chart(
-    df: pd.DataFrame, policy: Policy | None = None, title: str | None = None
-) -> Figure:
-    """Heat map of alerts per team and hour of day; with a ``policy``, also per agent on duty.
+def alert_load_chart(df: pd.DataFrame, title: str | None = None) -> Figure:
+    """Heat map of alerts per team and hour of day and, when the log carries its staffing
+    record, per agent on duty.
 
-    The second panel divides by the agents its shift calendars put on duty in that hour: the
-    interruptions each person absorbs. Its blank cells had nobody on duty; a recipient with no
+    The second panel divides by the agents on duty in that hour: the interruptions each person
+    absorbs. Its blank cells had nobody on duty; a recipient with no
     shift at all (a team lead or manager paged by an escalation) has a blank row saying so.
     Staffed teams that received no alert are shown as rows of zeros, not left out.
     """
     load = alerts_by_hour(df)
-    if policy is not None:
-        teams = list(dict.fromkeys([*load.index, *policy.staffing.teams]))
+    staffed = list(spans(log_meta(df)))
+    if staffed:
+        teams = list(dict.fromkeys([*load.index, *staffed]))
         load = load.reindex(teams, fill_value=0.0)
     panels = [(load, *PANELS[0])]
-    if policy is not None and len(load):
-        hours = agent_hours_by_hour(policy, df).reindex(load.index)
+    if staffed and len(load):
+        hours = agent_hours_by_hour(df).reindex(load.index)
         per_agent = load / hours.where(hours > 0)
         panels.append((per_agent, *PANELS[1]))
     rows = max(len(load), 1)
@@ -102,13 +98,12 @@ def alert_load_chart(
         ax.grid(False)
         fig.colorbar(image, ax=ax, label=bar, pad=0.01)
         if k == 1:
-            staffed = set(policy.staffing.teams)
             for r, team in enumerate(table.index):
                 if team not in staffed:
                     ax.text(
                         11.5,
                         r,
-                        "no shift in the policy (paged by escalation)",
+                        "no shift on record (paged by escalation)",
                         ha="center",
                         va="center",
                         fontsize=8,
