@@ -1,4 +1,5 @@
-"""An Odoo-17-compatible JSON-RPC server for exsim's tests (no real Odoo needed in CI).
+"""An Odoo-compatible JSON-RPC (and, as 19, JSON-2) server for exsim's tests, as Odoo 17, 18
+or 19 (``OdooTestServer(version=...)`` or ``EXSIM_TEST_ODOO_VERSION``; no real Odoo in CI).
 
 Start one with ``OdooTestServer().start()`` (or the pytest fixtures in ``plugin.py``) and
 drive it with the real ``odoorpc`` client.  Modules, one mechanism each:
@@ -9,6 +10,7 @@ drive it with the real ``odoorpc`` client.  Modules, one mechanism each:
 - ``orm``: search/read/create/write/unlink...; ``domain``: domains; ``grouping``: read_group;
 - ``models``: master data and metadata; ``stock``/``workflows``: inventory, sales, purchase;
 - ``mail``: chatter tracking; ``automation``/``actions``: automation rules, server actions, cron;
+- ``safe_eval``: server-action code run as Odoo's ``safe_eval``; ``json2``: the JSON-2 API;
 - ``clock``: the controllable "now"; ``seed``: the fresh database; ``plugin``: pytest fixtures.
 """
 
