@@ -155,3 +155,14 @@ def test_seed_and_capabilities_over_json2(odoo19):
     data = seed.seed(t)
     stocked = t.call("product.product", "read", [data.stocked], ["is_storable", "qty_available"])
     assert stocked[0]["is_storable"] is True and stocked[0]["qty_available"] > 0
+
+
+def test_version_is_read_from_web_version_when_jsonrpc_is_gone(odoo19, monkeypatch):
+    """Odoo schedules /jsonrpc's removal: the version probe then uses /web/version."""
+
+    def gone(self):
+        raise OdooError("HTTPError", "HTTP 404")
+
+    monkeypatch.setattr(JsonRpcTransport, "version", gone)
+    t = connect(_settings(odoo19))
+    assert isinstance(t, Json2Transport) and t.version()["server_version_info"][0] == 19

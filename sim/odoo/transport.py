@@ -360,8 +360,12 @@ def call_retrying(
 
 
 def server_version(settings: Settings) -> dict:
-    """The server's ``common.version()`` (no login needed; ``/jsonrpc`` exists on 14-19)."""
-    return JsonRpcTransport(settings).version()
+    """The server's version (no login needed): ``common.version()`` on ``/jsonrpc`` (14-19),
+    else ``/web/version`` (what remains once ``/jsonrpc`` is removed, Odoo 20+)."""
+    try:
+        return JsonRpcTransport(settings).version()
+    except OdooError:
+        return Json2Transport(settings).version()
 
 
 def connect(settings: Settings, protocol: str = "auto") -> JsonRpcTransport | Json2Transport:
