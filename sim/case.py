@@ -13,6 +13,12 @@ class Case:
     precedes ``occurred`` when the record only started matching after that date had passed.
     ``work`` (hands-on minutes) is drawn when the case occurs, from the category's stream, so
     that every policy faces the same work content (common random numbers).
+
+    While the desk handles it: ``remaining`` hands-on minutes are left, ``agent`` works it since
+    ``started`` (None when nobody does), ``waiting_at`` is the team whose queue holds it (None
+    when it is in work, on hold or done). ``hold`` is the wait it will meet part-way through its
+    work (fraction of the work done first, minutes, reason; drawn when it occurs, None: none),
+    ``reopen`` the draw that decides whether its fix holds (None: the category never reopens).
     """
 
     __slots__ = (
@@ -39,6 +45,16 @@ class Case:
         "ref",
         "promise",
         "recorded_severity",
+        "remaining",
+        "agent",
+        "started",
+        "waiting_at",
+        "hold",
+        "on_hold",
+        "reopen",
+        "helpers",
+        "target",
+        "reopened",
     )
 
     def __init__(
@@ -79,3 +95,13 @@ class Case:
         self.promise = math.nan  # date promised to the customer (minutes), if any
         # the severity a recorded history gave the case (replay: priority/impact), if any
         self.recorded_severity: str | None = None
+        self.remaining = work
+        self.agent = None
+        self.started = 0.0
+        self.waiting_at = None
+        self.hold: tuple[float, float, str] | None = None
+        self.on_hold = False
+        self.reopen: tuple[float, float, float] | None = None  # (u, delay, rework fraction)
+        self.helpers: list = []  # agents lent by a swarm, working alongside
+        self.target = 0.0  # remaining work at the end of the piece in hand
+        self.reopened = False

@@ -3,8 +3,16 @@
 Cases flow through the stations of an exception desk::
 
     occurred -> detected -> classified -> assigned -> notified | suppressed -> (queue)
-             -> acknowledged/work_started -> [approval_requested -> approved | rejected]
-             -> resolved -> closed          (escalated along the way when nobody answers)
+             -> acknowledged/work_started -> [on_hold -> resumed -> (queue) -> work_started]
+             -> [approval_requested -> approved | rejected] -> resolved -> closed
+             [-> reopened -> (queue) -> work_started -> resolved -> closed]
+
+and escalated along the way when nobody answers: an escalation tier may only notify, or act
+(reassign the case to another team, raise its severity, swarm it, page an on-call responder:
+``reassigned``, ``classified``, ``work_started`` and ``notified`` rows with the tier in
+``detail``). Hands-on work is ``remaining`` minutes that agents work down in segments: a hold
+puts the case down part-way, a reassignment moves what is left (or all of it) to another team,
+a swarm helper halves what is left.
 
 Arrivals are one SimPy process per category; detection mechanisms, shift groups and escalation
 timers are SimPy processes or timeouts with callbacks; everything that happens is appended to
@@ -23,6 +31,7 @@ from collections.abc import Callable
 
 import simpy
 
+from sim import plugins
 from sim.case import Case
 from sim.eventlog import (
     ACKNOWLEDGED,
@@ -34,8 +43,12 @@ from sim.eventlog import (
     DETECTED,
     NOTIFIED,
     OCCURRED,
+    ON_HOLD,
+    REASSIGNED,
     REJECTED,
+    REOPENED,
     RESOLVED,
+    RESUMED,
     SEVERITIES,
     SUPPRESSED,
     WORK_STARTED,
@@ -47,13 +60,13 @@ from sim.generators.distributions import Sampler
 from sim.generators.injected import injected_world
 from sim.generators.operations import operations_world
 from sim.policies.approvals import Matrix
-from sim.policies.detection import MECHANISMS
-from sim.policies.disciplines import DISCIPLINES
+from sim.policies.disciplines import discipline_key
 from sim.policies.escalation import Ladders
 from sim.policies.routing import owner
-from sim.policies.schema import Policy
+from sim.policies.schema import BUILTIN_MECHANISMS, Policy, Shift
 from sim.policies.severity import scorer
 from sim.policies.suppression import Suppressor
+from sim.port import EnginePort
 from sim.scenarios.schema import Scenario
 from sim.shifts import Calendar
 from sim.streams import Streams
@@ -81,7 +94,6 @@ class Simulation:
         self.horizon = scenario.horizon_min
         self.env = simpy.Environment()
         self.streams = Streams(seed, rep)
-        self.shared: dict[str, object] = {}  # state shared by mechanisms (the time-rule job)
         start = scenario.start
         self.meta = LogMeta(
             start=start.isoformat(),
@@ -93,12 +105,25 @@ class Simulation:
         )
         self.log = EventLog(self.meta, rep=rep, sink=sink)
         code = self.log.code
-        key = DISCIPLINES[policy.queue.discipline]
+        self.port = EnginePort(self)
+        key = discipline_key(policy.queue.discipline)
         self.teams: dict[str, Team] = {}
         for name, spec in policy.staffing.teams.items():
             self.teams[name] = Team(
                 self, name, _groups(spec, start), key, self._start_work, self._work_done
             )
+        self._skills = _skills(policy)
+        self.on_call: dict[str, tuple[Team, Sampler]] = {}
+        for name, rota in policy.escalation.on_call.items():
+            rota_cal = Calendar.from_shift(Shift(name="on-call"), start)
+            always = [("on-call", rota.responders, rota_cal)]
+            self.on_call[name] = (
+                Team(self, name, always, None, self._start_work, self._work_done),
+                Sampler(rota.response_min, self.streams.generator(f"on_call/{name}")),
+            )
+        self._draws: dict[str, _CaseDraws | None] = {}
+        self.pause_on_hold = policy.sla.pause_on_hold
+        self.reopen_factor = policy.resolution.reopen_skilled_factor
         self.approvers: dict[str, tuple[Team, Sampler]] = {}
         for name, spec in policy.approvals.approvers.items():
             pool = Team(self, name, _groups(spec, start), None, self._start_decision, self._decided)
@@ -114,16 +139,22 @@ class Simulation:
             "watchers": {},
         }
         self.meta.extra["on_duty"] = {n: t.on_duty(self.horizon) for n, t in self.teams.items()}
-        self.scorer = scorer(policy.severity, self.streams)
+        if self.on_call:
+            self.meta.extra["on_call"] = {
+                n: {"cost_per_page": r.cost_per_page, "cost_per_hour": r.cost_per_hour}
+                for n, r in policy.escalation.on_call.items()
+            }
+        self.scorer = scorer(policy.severity, self.streams, self.port)
         self.ladders = Ladders(self, policy.escalation)
         self.suppressor = Suppressor(policy.suppression)
         self.dedup = policy.suppression.dedup
         self.auto_resolve = set(policy.resolution.auto_resolve)  # '*' means every category
         self._targets: dict[tuple[str, int], float] = {}
         self._owners: dict[tuple[str, str | None], Team] = {}
-        self._mech_code = {name: code(name) for name in MECHANISMS}
-        self._dup_code = {name: code(f"duplicate:{name}") for name in MECHANISMS}
+        self._mech_code: dict[str, int] = {}
+        self._dup_code: dict[str, int] = {}
         self._system = code("system")
+        self._resumed = code("resumed")
         self._watchers: dict[str, list] = {}
         #: called when the desk resolves a case (an operations world acts on it)
         self.on_resolved: Callable[[Case, str], None] | None = None
@@ -138,11 +169,15 @@ class Simulation:
         if spec is None:
             return []
         out = []
-        for name, cls in MECHANISMS.items():
-            params = getattr(spec, name, None)
-            if params is not None:
-                stream = self.streams.stream(f"detection/{name}/{category}")
-                out.append(cls(self, category, params, stream))
+        chosen = [(n, getattr(spec, n)) for n in BUILTIN_MECHANISMS if getattr(spec, n) is not None]
+        chosen += [(n, plugins.params("mechanisms", n, raw)) for n, raw in spec.plugins.items()]
+        for name, params in chosen:
+            cls = plugins.get("mechanisms", name)
+            if name not in self._mech_code:
+                self._mech_code[name] = self.log.code(name)
+                self._dup_code[name] = self.log.code(f"duplicate:{name}")
+            stream = self.streams.stream(f"detection/{name}/{category}")
+            out.append(cls(self.port, category, params, stream))
         return out
 
     # -- the world: cases occur ----------------------------------------------------------------
@@ -194,6 +229,11 @@ class Simulation:
         case = Case(cid, category, t, work, value, tier, warehouse, site, due, trigger, parent)
         case.promise = promise
         case.recorded_severity = recorded_severity
+        draws = self._draws.get(category, _UNSET)
+        if draws is _UNSET:
+            draws = self._draws[category] = _CaseDraws.of(self, category)
+        if draws is not None:
+            draws.draw(case)
         self.log.record(t, cid, OCCURRED, -1, 0, 0, 0, due)
         if clears_after is not None:
             case.transient = True
@@ -274,16 +314,12 @@ class Simulation:
             )
         case.due = case.occurred + target
         self.record(now, case, CLASSIFIED, detail=self.log.code(reason))
-        okey = (case.category, case.site)
-        team = self._owners.get(okey)
-        if team is None:
-            team = self._owners[okey] = self.teams[
-                owner(self.policy.routing, case.category, case.site)
-            ]
+        team = self._owner(case)
         case.team = team
         self.record(now, case, ASSIGNED)
         self._notify(case, team, now)
         self.ladders.arm(case)
+        case.waiting_at = team
         team.push(case)
 
     def _notify(self, case: Case, team: Team, now: float) -> None:
@@ -302,16 +338,65 @@ class Simulation:
         self.record(self.env.now, event.value, NOTIFIED)
 
     # -- work, approval, resolution ------------------------------------------------------------
-    def _start_work(self, agent: Agent, case: Case) -> float:
+    def _start_work(self, agent: Agent, case: Case) -> float | None:
+        if case.waiting_at is not agent.team:
+            return None  # a stale queue entry: the case moved on (reassigned, re-queued)
+        return self._begin(agent, case, self._resumed)
+
+    def _begin(self, agent: Agent, case: Case, again: int) -> float:
+        """``agent`` starts (or, ``again``, goes on with) the case: minutes of this piece."""
+        case.waiting_at = None
         now = self.env.now
-        case.acknowledged = True
-        self.record(now, case, ACKNOWLEDGED, agent.code)
-        self.record(now, case, WORK_STARTED, agent.code)
-        self.ladders.acknowledged(case)
-        return case.work
+        if case.acknowledged:
+            self.record(now, case, WORK_STARTED, agent.code, again)
+        else:
+            case.acknowledged = True
+            self.record(now, case, ACKNOWLEDGED, agent.code)
+            self.record(now, case, WORK_STARTED, agent.code, 0 if again == self._resumed else again)
+            self.ladders.acknowledged(case)
+        case.agent = agent
+        case.started = now
+        hold = case.hold
+        if hold is not None:
+            done = case.work - case.remaining
+            if done < hold[0]:  # this piece of work ends where the case has to wait
+                case.target = case.work - hold[0]
+                return hold[0] - done
+        case.target = 0.0
+        return case.remaining
+
+    def _enqueue(self, case: Case, team: Team) -> None:
+        case.team = team
+        case.waiting_at = team
+        team.push(case)
+
+    def _take_off(self, case: Case, keep: bool) -> None:
+        """Stop whoever works the case (what they did counts, unless ``keep`` is False) and
+        make any queue entry of it stale."""
+        agent = case.agent
+        if agent is not None:
+            done = (self.env.now - case.started) * (1 + len(case.helpers))
+            case.remaining = max(case.target, case.remaining - done)
+            agent.team.release(agent)
+            for helper in case.helpers:
+                helper.team.release(helper)
+            case.helpers.clear()
+            case.agent = None
+        case.waiting_at = None
+        if not keep:
+            case.remaining = case.work
+
+    def _movable(self, case: Case) -> bool:
+        """Neither done, nor waiting on someone outside, nor with an approver."""
+        return not (case.resolved or case.on_hold or case.decision is not None)
 
     def _work_done(self, agent: Agent, case: Case) -> None:
         if case.resolved:  # auto-resolved while being worked
+            return
+        case.agent = None
+        case.remaining = case.target
+        if case.remaining > 0.0:  # stopped where it has to wait: on hold
+            self._hold(agent, case)
             return
         route = self.matrix.route(case) if self.matrix.by_category else None
         if route is None:
@@ -343,6 +428,7 @@ class Simulation:
         rejected = self.approval_stream.random() < case.decision.reject_prob
         team = self.log.code(_pool_of(agent))
         self.record(now, case, REJECTED if rejected else APPROVED, agent.code, team=team)
+        case.decision = None
         if not case.resolved:
             detail = self.log.code("rejected") if rejected else 0
             self.resolve(case, agent.code, detail)
@@ -353,8 +439,132 @@ class Simulation:
         case.matching = False
         self.record(now, case, RESOLVED, actor, detail)
         self.record(now, case, CLOSED, actor)
-        if self.on_resolved is not None and actor != self._system:
+        if actor == self._system:
+            return
+        if case.reopen is not None:
+            self._maybe_reopen(case)
+        if self.on_resolved is not None and not case.reopened:
             self.on_resolved(case, self.log.strings.strings[detail] or "")
+
+    # -- work that waits and work that comes back ----------------------------------------------
+    def _hold(self, agent: Agent, case: Case) -> None:
+        _, minutes, reason = case.hold
+        case.hold = None
+        case.on_hold = True
+        self.record(self.env.now, case, ON_HOLD, agent.code, self.log.code(reason))
+        self.env.timeout(minutes, (case, minutes)).callbacks.append(self._resume)
+
+    def _resume(self, event) -> None:
+        case, minutes = event.value
+        case.on_hold = False
+        if case.resolved:  # it cleared and was auto-resolved meanwhile
+            return
+        if self.pause_on_hold:  # the SLA clock stood still while it waited
+            case.due += minutes
+        self.record(self.env.now, case, RESUMED)
+        self._enqueue(case, case.team)
+
+    def _maybe_reopen(self, case: Case) -> None:
+        u, delay, rework = case.reopen
+        case.reopen = None  # a case comes back at most once
+        prob = self._draws[case.category].reopen_prob
+        if case.team is not None and case.category in self._skills.get(case.team.name, ()):
+            prob *= self.reopen_factor
+        if u < prob:
+            self.env.timeout(delay, (case, rework)).callbacks.append(self._reopened)
+
+    def _reopened(self, event) -> None:
+        case, rework = event.value
+        case.resolved = False
+        case.reopened = True
+        case.remaining = rework * case.work
+        team = self._owner(case)
+        case.team = team
+        self.record(self.env.now, case, REOPENED, detail=self.log.code("fix-did-not-hold"))
+        self._enqueue(case, team)
+
+    def _owner(self, case: Case) -> Team:
+        okey = (case.category, case.site)
+        team = self._owners.get(okey)
+        if team is None:
+            team = self._owners[okey] = self.teams[
+                owner(self.policy.routing, case.category, case.site)
+            ]
+        return team
+
+    # -- the desk's moves (what escalation tiers do) -------------------------------------------
+    def reassign(self, case: Case, team: str, keep_work: bool = True, detail: str = "") -> bool:
+        """Move the case to ``team``'s queue; the agent working it, if any, puts it down."""
+        target = self.teams[team]
+        if not self._movable(case) or case.team is target:
+            return False
+        self._take_off(case, keep_work)
+        case.team = target
+        self.record(self.env.now, case, REASSIGNED, detail=self.log.code(detail))
+        self._enqueue(case, target)
+        return True
+
+    def raise_severity(
+        self, case: Case, levels: int = 1, sla_follows: bool = False, detail: str = ""
+    ) -> bool:
+        """Raise the severity (re-queued under a keyed discipline; deadline follows or not)."""
+        new = min(case.severity + levels, len(SEVERITIES) - 1)
+        if case.resolved or new == case.severity:
+            return False
+        case.severity = new
+        if sla_follows:
+            case.due = case.occurred + self.policy.sla.target(case.category, SEVERITIES[new])
+        self.record(self.env.now, case, CLASSIFIED, detail=self.log.code(detail))
+        team = case.waiting_at
+        if team is not None and team.queue.key is not None:
+            team.push(case)  # the old entry is served after this one and then skipped
+        return True
+
+    def swarm(self, case: Case, team: str, detail: str = "") -> bool:
+        """An idle agent of ``team`` joins: halves the work left, or takes the waiting case."""
+        helpers = self.teams[team]
+        if not self._movable(case) or case.helpers or not helpers.idle:
+            return False
+        now = self.env.now
+        code = self.log.code(detail)
+        agent = case.agent
+        if agent is not None:
+            case.remaining -= now - case.started
+            case.started = now
+            share = (case.remaining - case.target) / 2.0
+            agent.team.restart(agent, case, share)
+            helper = helpers.lend(case, share, self._helped)
+            case.helpers.append(helper)
+            self.record(now, case, WORK_STARTED, helper.code, code)
+            return True
+        if case.waiting_at is None:
+            return False
+        helper = helpers.take_idle()
+        helpers.run(helper, case, self._begin(helper, case, code))
+        return True
+
+    def _helped(self, agent: Agent, case: Case) -> None:
+        if agent in case.helpers:
+            case.helpers.remove(agent)
+
+    def page(self, case: Case, on_call: str, detail: str = "") -> bool:
+        """Page the on-call rota: a responder arrives after the response delay and takes the
+        case if it still needs someone."""
+        if not self._movable(case):
+            return False
+        pool, response = self.on_call[on_call]
+        self.record(self.env.now, case, NOTIFIED, detail=self.log.code(detail), team=pool.code)
+        self.env.timeout(response(), (case, pool, detail)).callbacks.append(self._responder)
+        return True
+
+    def _responder(self, event) -> None:
+        case, pool, detail = event.value
+        if not self._movable(case) or case.agent is not None:
+            return  # resolved, waiting on someone, or somebody works it already
+        self._take_off(case, True)
+        case.team = pool
+        self.record(self.env.now, case, REASSIGNED, detail=self.log.code(detail))
+        self._enqueue(case, pool)
 
     def record(
         self, ts: float, case: Case, event: int, actor: int = 0, detail: int = 0, team=None
@@ -377,6 +587,84 @@ class Simulation:
             finish()
         self.log.flush()
         return self.log
+
+
+_UNSET = object()
+
+
+class _CaseDraws:
+    """A category's hold and reopen draws, made for each case as it occurs.
+
+    Drawn from the category's own streams at occurrence (not when the desk gets to it), so every
+    policy faces the same holds and the same fixes that would not hold (common random numbers).
+    """
+
+    __slots__ = (
+        "hold",
+        "reasons",
+        "cumulative",
+        "hold_u",
+        "durations",
+        "reopen",
+        "reopen_u",
+        "reopen_after",
+        "reopen_prob",
+    )
+
+    @classmethod
+    def of(cls, sim: Simulation, category: str) -> _CaseDraws | None:
+        spec = sim.scenario.categories.get(category)
+        if spec is None or (spec.hold is None and spec.reopen is None):
+            return None
+        return cls(sim, category, spec)
+
+    def __init__(self, sim: Simulation, category: str, spec) -> None:
+        self.hold = spec.hold
+        self.reopen = spec.reopen
+        streams = sim.streams
+        if self.hold is not None:
+            self.reasons = list(self.hold.waits)
+            total = sum(w.weight for w in self.hold.waits.values())
+            acc, self.cumulative = 0.0, []
+            for w in self.hold.waits.values():
+                acc += w.weight / total
+                self.cumulative.append(acc)
+            self.hold_u = streams.stream(f"hold/{category}")
+            gen = streams.generator(f"hold/{category}/duration")
+            self.durations = [Sampler(w.duration_min, gen) for w in self.hold.waits.values()]
+        if self.reopen is not None:
+            self.reopen_u = streams.stream(f"reopen/{category}")
+            self.reopen_after = Sampler(
+                self.reopen.after_min, streams.generator(f"reopen/{category}/after")
+            )
+            self.reopen_prob = self.reopen.prob
+
+    def draw(self, case: Case) -> None:
+        hold = self.hold
+        if hold is not None:
+            u = self.hold_u.random()
+            which = self.hold_u.choice(self.cumulative)
+            minutes = self.durations[which]()
+            if u < hold.prob:
+                case.hold = (hold.at_fraction * case.work, minutes, self.reasons[which])
+        if self.reopen is not None:
+            u = self.reopen_u.random()
+            case.reopen = (u, self.reopen_after(), self.reopen.rework_fraction)
+
+
+def _skills(policy: Policy) -> dict[str, set[str]]:
+    """Per team, the categories it has the skill for: its ``skills``, or else the categories
+    routing sends it (a specialist team is skilled at what it owns)."""
+    out: dict[str, set[str]] = {}
+    for name, team in policy.staffing.teams.items():
+        if team.skills is not None:
+            out[name] = set(team.skills)
+        else:
+            owned = {c for c, t in policy.routing.by_category.items() if t == name}
+            for table in policy.routing.by_site.values():
+                owned |= {c for c, t in table.items() if t == name}
+            out[name] = owned
+    return out
 
 
 def _groups(spec, start) -> list[tuple[str, int, Calendar]]:

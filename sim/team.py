@@ -7,7 +7,12 @@ business, given as two callbacks: ``on_start(agent, case) -> minutes`` and
 decides. Agents finish the case in hand when their shift ends but start nothing new off shift.
 There is no process per case or per agent: one SimPy process per shift group switches agents on
 and off duty, and each piece of work is a timeout whose callback frees the agent. Cases resolved
-while waiting (auto-resolved) are dropped when they reach the head of the queue.
+while waiting (auto-resolved) are dropped when they reach the head of the queue, and so is an
+entry the owner declines (``on_start`` returns None: the case moved to another queue since).
+
+Work can be cut short: :meth:`Team.release` frees an agent at once (the case was reassigned or
+paged away) and the pending end of that work is ignored, and :meth:`Team.lend` hands one idle
+agent to someone else's case (a swarm) until its ``on_done`` callback fires.
 """
 
 from __future__ import annotations
@@ -26,13 +31,18 @@ if TYPE_CHECKING:
 
 
 class Agent:
-    __slots__ = ("name", "code", "on", "busy")
+    """One person on a team; ``job`` counts the pieces of work given to (or taken from) them, so
+    the end of a piece of work taken away early is recognised as stale and ignored."""
 
-    def __init__(self, name: str, code: int) -> None:
+    __slots__ = ("name", "code", "on", "busy", "team", "job")
+
+    def __init__(self, name: str, code: int, team: Team | None = None) -> None:
         self.name = name
         self.code = code
         self.on = False
         self.busy = False
+        self.team = team
+        self.job = 0
 
 
 class Queue:
@@ -70,7 +80,7 @@ class Team:
         name: str,
         groups: list[tuple[str, int, Calendar]],
         key: Key | None,
-        on_start: Callable[[Agent, Case], float],
+        on_start: Callable[[Agent, Case], float | None],
         on_done: Callable[[Agent, Case], None],
     ) -> None:
         self.sim = sim
@@ -83,7 +93,11 @@ class Team:
         self.groups: list[tuple[list[Agent], Calendar]] = []
         for shift_name, n, calendar in groups:
             agents = [
-                Agent(f"{name}/{shift_name}/{i + 1}", sim.log.code(f"{name}/{shift_name}/{i + 1}"))
+                Agent(
+                    f"{name}/{shift_name}/{i + 1}",
+                    sim.log.code(f"{name}/{shift_name}/{i + 1}"),
+                    self,
+                )
                 for i in range(n)
             ]
             self.groups.append((agents, calendar))
@@ -119,19 +133,69 @@ class Team:
             case = queue.pop()
             if case.resolved:
                 continue
-            agent = idle.popleft()
-            agent.busy = True
+            agent = idle[0]
             minutes = self.on_start(agent, case)
-            self.sim.env.timeout(minutes, (agent, case)).callbacks.append(self._finish)
+            if minutes is None:  # a stale entry: the case waits elsewhere now
+                continue
+            idle.popleft()
+            agent.busy = True
+            agent.job += 1
+            self.sim.env.timeout(minutes, (agent, case, agent.job)).callbacks.append(self._finish)
 
     def _finish(self, event) -> None:
-        agent, case = event.value
+        agent, case, job = event.value
+        if job != agent.job:  # this work was taken away from the agent earlier
+            return
         self.on_done(agent, case)
+        self._free(agent)
+
+    def _free(self, agent: Agent) -> None:
         agent.busy = False
+        agent.job += 1
         if agent.on:
             self.idle.append(agent)
             if self.queue:
                 self.dispatch()
+
+    def release(self, agent: Agent) -> None:
+        """Take the agent's current work away (it moved on); they are free at once."""
+        if agent.busy:
+            self._free(agent)
+
+    def take_idle(self) -> Agent | None:
+        """An idle agent, now busy (None when nobody is free)."""
+        if not self.idle:
+            return None
+        agent = self.idle.popleft()
+        agent.busy = True
+        return agent
+
+    def run(self, agent: Agent, case: Case, minutes: float) -> None:
+        """``agent`` (busy) works ``case`` for ``minutes``, then ``on_done`` as usual."""
+        agent.job += 1
+        self.sim.env.timeout(minutes, (agent, case, agent.job)).callbacks.append(self._finish)
+
+    def restart(self, agent: Agent, case: Case, minutes: float) -> None:
+        """The work in hand now ends ``minutes`` from now instead (e.g. a helper joined)."""
+        self.run(agent, case, minutes)
+
+    def lend(self, case: Case, minutes: float, on_done: Callable[[Agent, Case], None]):
+        """An idle agent of this team works ``minutes`` on someone else's case, then calls
+        ``on_done``; returns the agent, or None when nobody here is free."""
+        agent = self.take_idle()
+        if agent is None:
+            return None
+        agent.job += 1
+        event = self.sim.env.timeout(minutes, (agent, case, agent.job))
+        event.callbacks.append(lambda ev: self._lent_done(ev, on_done))
+        return agent
+
+    def _lent_done(self, event, on_done: Callable[[Agent, Case], None]) -> None:
+        agent, case, job = event.value
+        if job != agent.job:
+            return
+        on_done(agent, case)
+        self._free(agent)
 
     def _shifts(self, agents: list[Agent], calendar: Calendar):
         env = self.sim.env

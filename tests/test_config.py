@@ -45,7 +45,7 @@ def test_library_ships_defaults():
         (
             "policy",
             lambda d: d["queue"].update(discipline="lifo"),
-            "policy.yaml: queue.discipline: Input should be 'fifo', 'priority' or 'edf'",
+            "policy.yaml: queue.discipline: unknown discipline 'lifo' (known: edf, fifo, priority",
         ),
         (
             "policy",

@@ -13,8 +13,22 @@ from __future__ import annotations
 
 import math
 
+from sim import plugins
 from sim.case import Case
 from sim.policies.schema import Approvals, Decision
+
+#: Decision types an approval matrix can name (a package adds more through the
+#: ``exsim.decisions`` entry point: any object; its ``__doc__`` says what is decided).
+DECISIONS: dict[str, str] = {
+    "shipment_release": "release a shipment held on credit",
+    "expedited_freight": "pay for faster freight",
+    "substitution": "ship a substitute item",
+    "stock_write_off": "write stock off",
+    "partial_shipment": "ship what is available now",
+    "date_change": "move a committed date",
+}
+for _name, _doc in DECISIONS.items():
+    plugins.register("decisions", _name)(type(_name, (), {"__doc__": _doc}))
 
 
 class Matrix:

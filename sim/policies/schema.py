@@ -10,10 +10,11 @@ targets it is judged by. Validated once here; the engine trusts it.
 from __future__ import annotations
 
 import re
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
+from sim import plugins
 from sim.schema_types import Distribution, Strict
 
 Severity = Literal["low", "medium", "high", "critical"]
@@ -125,17 +126,42 @@ class Webhook(Strict):
     duplicate_prob: Annotated[float, Field(ge=0, le=1)] = 0.0
 
 
+BUILTIN_MECHANISMS = ("event_rule", "time_rule", "scan", "webhook")
+
+
 class Detection(Strict):
-    """The mechanisms watching one category; the first to fire detects."""
+    """The mechanisms watching one category; the first to fire detects.
+
+    Any other key names a plug-in mechanism (entry point ``exsim.mechanisms``) with its
+    settings; it is validated against that mechanism's ``params`` model and kept in ``plugins``.
+    """
 
     event_rule: EventRule | None = None
     time_rule: TimeRule | None = None
     scan: Scan | None = None
     webhook: Webhook | None = None
+    plugins: dict[str, Any] = Field(default_factory=dict)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _plugins(cls, data: Any) -> Any:
+        if not isinstance(data, dict):
+            return data
+        known = set(BUILTIN_MECHANISMS) | {"plugins"}
+        extra = {k: v for k, v in data.items() if k not in known}
+        if not extra:
+            return data
+        data = {k: v for k, v in data.items() if k in known}
+        found = dict(data.get("plugins") or {})
+        for name, raw in extra.items():
+            plugins.params("mechanisms", name, raw)  # unknown name or bad settings: error
+            found[name] = raw
+        data["plugins"] = found
+        return data
 
     @model_validator(mode="after")
     def _one(self) -> Detection:
-        if not any((self.event_rule, self.time_rule, self.scan, self.webhook)):
+        if not any((self.event_rule, self.time_rule, self.scan, self.webhook, self.plugins)):
             raise ValueError("needs at least one mechanism (event_rule, time_rule, scan, webhook)")
         return self
 
@@ -166,27 +192,46 @@ class SeverityRule(Strict):
 
 
 class AiScorer(Strict):
-    """An "AI-assisted" severity classifier, modelled honestly as a noisy classifier.
+    """An "AI-assisted" severity classifier, modelled honestly as a calibrated noisy classifier.
 
-    Each case gets a confidence, uniform on [0, 1]. Below ``confidence_threshold`` a human
-    triages it (``triage_min`` of extra time) and gets the true severity (the rules' answer).
-    Above it the model predicts the true severity with probability ``accuracy`` and a random
-    other level otherwise. Unless ``authoritative``, the prediction is only advisory: it is
-    logged, and the severity used stays the rules' one.
+    Each case gets a confidence ``c`` drawn from a Beta distribution whose mean is ``accuracy``
+    (``sharpness`` is its concentration: high means every case gets about the same confidence,
+    low means the model is sure of some cases and unsure of others). The model is *calibrated*:
+    a prediction made with confidence ``c`` is right with probability ``c`` (and a random other
+    level otherwise), so the model is right on ``accuracy`` of all cases and raising the
+    threshold buys accuracy. Below ``confidence_threshold`` a human triages it (``triage_min``
+    of extra time) and gets the true severity (the rules' answer). Unless ``authoritative``,
+    the prediction is only advisory: it is logged, and the severity used stays the rules' one.
     """
 
-    accuracy: Annotated[float, Field(ge=0, le=1)] = 0.85
+    accuracy: Annotated[float, Field(gt=0, lt=1)] = 0.85
+    sharpness: Annotated[float, Field(gt=0)] = 4.0
     confidence_threshold: Annotated[float, Field(ge=0, le=1)] = 0.3
     triage_min: Distribution = Distribution(dist="lognormal", mean=8.0, cv=0.6)
     authoritative: bool = False
 
 
 class SeverityPolicy(Strict):
-    """Rules in order; the first match sets the severity, else ``default``."""
+    """Rules in order; the first match sets the severity, else ``default``.
+
+    ``scorer`` names a plug-in scorer (entry point ``exsim.scorers``) with its settings, as
+    ``{name: {settings}}``; it is handed the rules and may use them as ground truth.
+    """
 
     default: Severity = "medium"
     rules: list[SeverityRule] = Field(default_factory=list)
     ai: AiScorer | None = None
+    scorer: dict[str, Any] | None = None
+
+    @field_validator("scorer")
+    @classmethod
+    def _known_scorer(cls, v: dict[str, Any] | None) -> dict[str, Any] | None:
+        if v is not None:
+            if len(v) != 1:
+                raise ValueError("name exactly one scorer: {name: {settings}}")
+            ((name, raw),) = v.items()
+            plugins.params("scorers", name, raw)
+        return v
 
 
 class Routing(Strict):
@@ -254,7 +299,63 @@ class Staffing(Strict):
 
 # -- queues, escalation, SLA ------------------------------------------------------------------
 class Queue(Strict):
-    discipline: Literal["fifo", "priority", "edf"] = "fifo"
+    """``discipline``: fifo, priority (highest severity first), edf (earliest deadline first),
+    or a plug-in discipline (entry point ``exsim.disciplines``)."""
+
+    discipline: str = "fifo"
+
+    @field_validator("discipline")
+    @classmethod
+    def _known(cls, v: str) -> str:
+        plugins.get("disciplines", v)
+        return v
+
+
+class Reassign(Strict):
+    """Move the case to team ``to`` (a second level, a supervisor's queue). Work already done
+    is kept (``work: keep``: the new owner does what is left) or done again (``restart``)."""
+
+    to: str
+    work: Literal["keep", "restart"] = "keep"
+
+
+class RaiseSeverity(Strict):
+    """Raise the case ``levels`` severity levels (at most critical) and re-queue it, so a
+    ``priority`` or ``edf`` queue serves it sooner. ``sla: follow`` moves its deadline to the
+    new severity's target (usually shorter: stricter); ``keep`` leaves the deadline."""
+
+    levels: Annotated[int, Field(ge=1, le=3)] = 1
+    sla: Literal["follow", "keep"] = "keep"
+
+
+class Swarm(Strict):
+    """One agent of ``team`` joins the case, if that team has someone free right then: a case
+    in work is finished by two (its remaining work halves), a waiting one is taken up."""
+
+    team: str
+
+
+class Page(Strict):
+    """Page the ``on_call`` responder (``escalation.on_call``): after the response delay, if
+    the case is still unresolved and nobody works it, the responder takes it, off shift or
+    not, at the on-call cost."""
+
+    on_call: str
+
+
+class NotifyOnly(Strict):
+    """Alert a role (``to``; default the tier's ``notify``): today's escalation, nothing moves."""
+
+    to: str | None = None
+
+
+ACTION_PARAMS: dict[str, type[Strict]] = {
+    "notify": NotifyOnly,
+    "reassign": Reassign,
+    "raise_severity": RaiseSeverity,
+    "swarm": Swarm,
+    "page": Page,
+}
 
 
 class Tier(Strict):
@@ -263,7 +364,9 @@ class Tier(Strict):
     ``after_min`` is the escalation delay from detection; the tier fires when the case is
     then still unacknowledged (or unresolved). It notifies ``notify`` and, like a paging
     policy's repeat, re-notifies every ``repeat_every_min`` up to ``loops`` more times while
-    the condition holds.
+    the condition holds. ``actions`` say what else it does when it first fires, in order,
+    each ``{name: {settings}}`` (or a bare name): ``reassign``, ``raise_severity``, ``swarm``,
+    ``page``, ``notify``, or a plug-in action (entry point ``exsim.escalation_actions``).
     """
 
     after_min: Annotated[float, Field(ge=0)]
@@ -271,6 +374,45 @@ class Tier(Strict):
     notify: str = "lead"
     repeat_every_min: Annotated[float, Field(gt=0)] | None = None
     loops: Annotated[int, Field(ge=0)] = 0
+    actions: list[dict[str, Any]] = Field(default_factory=list)
+
+    @field_validator("actions", mode="before")
+    @classmethod
+    def _named(cls, v: Any) -> Any:
+        if not isinstance(v, list):
+            return v
+        out = []
+        for i, item in enumerate(v):
+            if isinstance(item, str):
+                item = {item: {}}
+            if not isinstance(item, dict) or len(item) != 1:
+                raise ValueError(f"actions[{i}]: give one action as {{name: {{settings}}}}")
+            ((name, raw),) = item.items()
+            try:
+                plugins.params("escalation_actions", name, raw)
+            except plugins.PluginError as exc:
+                raise ValueError(f"actions[{i}]: {exc}") from None
+            out.append({name: raw or {}})
+        return out
+
+    def action_list(self) -> list[tuple[str, Any]]:
+        """(name, validated settings) of each action, in order."""
+        return [
+            (name, plugins.params("escalation_actions", name, raw))
+            for item in self.actions
+            for name, raw in item.items()
+        ]
+
+
+class OnCall(Strict):
+    """An on-call rota: ``responders`` people reachable off shift. A page reaches one after
+    ``response_min``; each page costs ``cost_per_page`` (the call-out) and the responder's
+    hands-on time ``cost_per_hour``."""
+
+    responders: Annotated[int, Field(ge=1)] = 1
+    response_min: Distribution = Distribution(dist="constant", mean=20.0)
+    cost_per_page: Annotated[float, Field(ge=0)] = 0.0
+    cost_per_hour: Annotated[float, Field(ge=0)] = 0.0
 
 
 class Escalation(Strict):
@@ -284,6 +426,7 @@ class Escalation(Strict):
     ladders: dict[Severity, list[Tier]] = Field(default_factory=dict)
     ack_timeout_min: dict[Severity, Annotated[float, Field(gt=0)]] = Field(default_factory=dict)
     ack_timeout_notify: str = "lead"
+    on_call: dict[str, OnCall] = Field(default_factory=dict)
 
     @field_validator("ladders")
     @classmethod
@@ -296,9 +439,14 @@ class Escalation(Strict):
 
 
 class Sla(Strict):
-    """Resolution targets in minutes from occurrence; the most specific one applies."""
+    """Resolution targets in minutes from occurrence; the most specific one applies.
+
+    ``pause_on_hold``: the clock stops while a case is on hold (waiting for a supplier, the
+    customer...), as service-desk tools allow: each hold moves the deadline by its length.
+    """
 
     default_min: Annotated[float, Field(gt=0)] = 480.0
+    pause_on_hold: bool = False
     by_severity: dict[Severity, Annotated[float, Field(gt=0)]] = Field(default_factory=dict)
     by_category: dict[str, Annotated[float, Field(gt=0)]] = Field(default_factory=dict)
     by_category_severity: dict[str, dict[Severity, Annotated[float, Field(gt=0)]]] = Field(
@@ -370,17 +518,16 @@ class Level(Strict):
 class Decision(Strict):
     """A decision that needs approval before a case of these categories can be resolved."""
 
-    decision: Literal[
-        "shipment_release",
-        "expedited_freight",
-        "substitution",
-        "stock_write_off",
-        "partial_shipment",
-        "date_change",
-    ]
+    decision: str  # a decision type (sim.policies.approvals.DECISIONS, or a plug-in's)
     categories: list[str] = Field(min_length=1)
     levels: list[Level] = Field(min_length=1)
     reject_prob: Annotated[float, Field(ge=0, le=1)] = 0.0
+
+    @field_validator("decision")
+    @classmethod
+    def _known(cls, v: str) -> str:
+        plugins.get("decisions", v)
+        return v
 
 
 class Approvals(Strict):
@@ -405,9 +552,16 @@ class Approvals(Strict):
 
 class Resolution(Strict):
     """``auto_resolve``: categories ('*' for all) whose cases close by themselves when their
-    condition clears (a transient exception), instead of waiting for an agent."""
+    condition clears (a transient exception), instead of waiting for an agent.
+
+    ``reopen_skilled_factor``: a fix by a team with the category's skill (in its ``skills``, or
+    the team routing sends the category to) comes back this many times as often as the
+    scenario's ``reopen.prob`` says (which is the rate for anyone else: a second-level team, a
+    swarm helper, an on-call responder).
+    """
 
     auto_resolve: list[str] = Field(default_factory=list)
+    reopen_skilled_factor: Annotated[float, Field(ge=0, le=1)] = 0.5
 
 
 class Policy(Strict):
@@ -446,4 +600,21 @@ class Policy(Strict):
         clash = set(self.approvals.approvers) & set(teams)
         if clash:
             raise ValueError(f"approvals.approvers: {sorted(clash)[0]!r} is also a team name")
+        on_call = self.escalation.on_call
+        for sev, tiers in self.escalation.ladders.items():
+            for i, tier in enumerate(tiers):
+                for j, (name, spec) in enumerate(tier.action_list()):
+                    where = f"escalation.ladders.{sev}[{i}].actions[{j}].{name}"
+                    team = getattr(spec, "to", None) if name == "reassign" else None
+                    team = spec.team if name == "swarm" else team
+                    if team is not None and team not in teams:
+                        raise ValueError(
+                            f"{where}: unknown team {team!r} (staffing.teams: {known})"
+                        )
+                    if name == "page" and spec.on_call not in on_call:
+                        rota = ", ".join(sorted(on_call)) or "none defined"
+                        raise ValueError(
+                            f"{where}: unknown on-call rota {spec.on_call!r} "
+                            f"(escalation.on_call: {rota})"
+                        )
         return self

@@ -92,6 +92,38 @@ class Volume(Strict):
     factors: list[NonNegFloat] = Field(min_length=1)
 
 
+HoldReason = Literal["supplier", "customer", "carrier", "approval", "team"]
+
+
+class Wait(Strict):
+    """One reason a case goes on hold, its share of holds and how long the wait lasts."""
+
+    weight: PositiveFloat = 1.0
+    duration_min: Distribution
+
+
+class Hold(Strict):
+    """Work that waits: ``prob`` of the cases go on hold once, after ``at_fraction`` of their
+    hands-on work, waiting for a supplier, the customer, a carrier, an approval or another team
+    (``waits``: each reason's weight and duration). The agent puts the case down meanwhile; when
+    the wait ends it goes back to its team's queue for the rest of the work."""
+
+    prob: Annotated[float, Field(ge=0, le=1)]
+    at_fraction: Annotated[float, Field(ge=0, le=1)] = 0.5
+    waits: dict[HoldReason, Wait] = Field(min_length=1)
+
+
+class Reopen(Strict):
+    """Work that comes back: ``prob`` of resolved cases are reopened ``after_min`` later (the
+    fix did not hold, the customer came back) and need ``rework_fraction`` of their work again.
+    ``prob`` is the rate when a team without the category's skill fixed it; the policy's
+    ``resolution.reopen_skilled_factor`` lowers it for skilled teams."""
+
+    prob: Annotated[float, Field(ge=0, le=1)]
+    after_min: Distribution = Distribution(dist="exponential", mean=1440.0)
+    rework_fraction: Annotated[float, Field(gt=0, le=1)] = 0.5
+
+
 class Category(Strict):
     """One kind of exception and how it arrives in injected mode."""
 
@@ -107,6 +139,8 @@ class Category(Strict):
     promise_hours: Distribution | None = None
     open_at_start: Annotated[int, Field(ge=0)] = 0
     volume: Volume | None = None  # rate changing over time (None: constant)
+    hold: Hold | None = None  # work that waits (off: never)
+    reopen: Reopen | None = None  # work that comes back (off: never)
 
 
 class Warehouse(Strict):

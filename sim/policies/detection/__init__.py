@@ -5,17 +5,20 @@ write that created the condition (``event_rule``), or a scheduled action that pe
 searches for records stuck past a threshold (``scan``). A mechanism is a class registered by
 name with one obvious interface::
 
-    Mechanism(sim, category, spec, stream)   # built once per watched category
+    Mechanism(port, category, spec, stream)  # built once per watched category
     mechanism.watch(case)                      # a case of that category has just occurred
 
-and calls ``sim.detect(case, name)`` when it fires. Several mechanisms may watch a category:
-the first to fire detects, later ones are logged as duplicate detections.
+and calls ``port.detect(case, name)`` when it fires (``port``: :class:`sim.port.Port`, the
+engine's one interface for parts). Several mechanisms may watch a category: the first to fire
+detects, later ones are logged as duplicate detections. A package adds a mechanism through the
+``exsim.mechanisms`` entry point; its ``params`` (a pydantic model) validates the YAML settings.
 """
 
 from __future__ import annotations
 
 from typing import Protocol
 
+from sim import plugins
 from sim.case import Case
 
 MECHANISMS: dict[str, type] = {}
@@ -30,8 +33,7 @@ def register(name: str):
 
     def add(cls: type) -> type:
         MECHANISMS[name] = cls
-        cls.name = name
-        return cls
+        return plugins.register("mechanisms", name)(cls)
 
     return add
 

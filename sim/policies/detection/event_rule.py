@@ -11,17 +11,20 @@ from __future__ import annotations
 from sim.case import Case
 from sim.policies.detection import register
 from sim.policies.schema import EventRule
+from sim.port import Port
 from sim.streams import Stream
 
 
 @register("event_rule")
 class EventRuleDetector:
-    def __init__(self, sim, category: str, spec: EventRule, stream: Stream) -> None:
-        self.sim = sim
+    params = EventRule
+
+    def __init__(self, port: Port, category: str, spec: EventRule, stream: Stream) -> None:
+        self.port = port
         self.p_fail = spec.failure_prob
         self.stream = stream
 
     def watch(self, case: Case) -> None:
         if self.p_fail and self.stream.random() < self.p_fail:
             return
-        self.sim.detect(case, "event_rule")
+        self.port.detect(case, "event_rule")

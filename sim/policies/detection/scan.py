@@ -16,34 +16,37 @@ import heapq
 from sim.case import Case
 from sim.policies.detection import register
 from sim.policies.schema import Scan
+from sim.port import Port
 from sim.streams import Stream
 
 
 @register("scan")
 class ScanDetector:
-    def __init__(self, sim, category: str, spec: Scan, stream: Stream) -> None:
-        self.sim = sim
+    params = Scan
+
+    def __init__(self, port: Port, category: str, spec: Scan, stream: Stream) -> None:
+        self.port = port
         self.spec = spec
         self.stream = stream
         self.pending: list[tuple[float, int, Case]] = []  # heap on trigger + threshold
-        sim.env.process(self._run())
+        port.process(self._run())
 
     def watch(self, case: Case) -> None:
         heapq.heappush(self.pending, (case.trigger + self.spec.threshold_min, case.id, case))
 
     def _run(self):
-        env, spec, pending = self.sim.env, self.spec, self.pending
+        port, spec, pending = self.port, self.spec, self.pending
         due = spec.offset_min
         busy_until = -1.0
         while True:
             lag = spec.lag_min * self.stream.random() if spec.lag_min else 0.0
             start = due + lag
-            if start >= env.now and start >= busy_until:
-                yield env.timeout(start - env.now)
-                now = env.now
+            if start >= port.now and start >= busy_until:
+                yield port.sleep(start - port.now)
+                now = port.now
                 while pending and pending[0][0] <= now:
                     case = heapq.heappop(pending)[2]
                     if case.matching and not (spec.only_undetected and case.detected):
-                        self.sim.detect(case, "scan")
+                        port.detect(case, "scan")
                 busy_until = now + spec.run_min
             due += spec.interval_min

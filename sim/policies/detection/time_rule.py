@@ -21,6 +21,7 @@ import math
 from sim.case import Case
 from sim.policies.detection import register
 from sim.policies.schema import TimeRule
+from sim.port import Port
 from sim.streams import Stream
 
 
@@ -35,17 +36,17 @@ def job_interval_min(delays_min: list[float]) -> float:
 class TimeRuleJob:
     """The one ir.cron that evaluates all time rules of a policy."""
 
-    def __init__(self, sim) -> None:
-        self.sim = sim
+    def __init__(self, port: Port) -> None:
+        self.port = port
         self.rules: list[TimeRuleDetector] = []
-        self.stream = sim.streams.stream("detection/time_rule_job")
+        self.stream = port.stream("detection/time_rule_job")
         self.interval = 240.0
         self.lag = 1.0
-        sim.env.process(self._run())
+        port.process(self._run())
 
     def _run(self):
         # rules register while the model is built; the job starts once it first runs
-        env = self.sim.env
+        port = self.port
         given = [r.spec.job_interval_min for r in self.rules if r.spec.job_interval_min]
         self.interval = (
             min(given) if given else job_interval_min([r.spec.delay_min for r in self.rules])
@@ -54,26 +55,25 @@ class TimeRuleJob:
         due = 0.0
         while True:
             start = due + (self.lag * self.stream.random() if self.lag else 0.0)
-            if start >= env.now:
-                yield env.timeout(start - env.now)
+            if start >= port.now:
+                yield port.sleep(start - port.now)
                 for rule in self.rules:
-                    rule.evaluate(env.now)
+                    rule.evaluate(port.now)
             due += self.interval
 
 
 @register("time_rule")
 class TimeRuleDetector:
-    def __init__(self, sim, category: str, spec: TimeRule, stream: Stream) -> None:
-        self.sim = sim
+    params = TimeRule
+
+    def __init__(self, port: Port, category: str, spec: TimeRule, stream: Stream) -> None:
+        self.port = port
         self.spec = spec
         self.delay = spec.delay_min
         self.last_run = -math.inf if spec.new_rule else 0.0
         self.pending: list[tuple[float, int, Case]] = []  # heap on action time
         self.missed = 0
-        job = sim.shared.get("time_rule_job")
-        if job is None:
-            job = sim.shared["time_rule_job"] = TimeRuleJob(sim)
-        job.rules.append(self)
+        port.shared("time_rule_job", lambda: TimeRuleJob(port)).rules.append(self)
 
     def watch(self, case: Case) -> None:
         heapq.heappush(self.pending, (case.trigger + self.delay, case.id, case))
@@ -85,7 +85,7 @@ class TimeRuleDetector:
             if not case.matching:
                 continue
             if action >= last_run:
-                self.sim.detect(case, "time_rule")
+                self.port.detect(case, "time_rule")
             else:
                 self.missed += 1  # the blind spot: its window passed before it matched
         self.last_run = now

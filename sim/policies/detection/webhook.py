@@ -15,13 +15,16 @@ from __future__ import annotations
 from sim.case import Case
 from sim.policies.detection import register
 from sim.policies.schema import Webhook
+from sim.port import Port
 from sim.streams import Stream
 
 
 @register("webhook")
 class WebhookDetector:
-    def __init__(self, sim, category: str, spec: Webhook, stream: Stream) -> None:
-        self.sim = sim
+    params = Webhook
+
+    def __init__(self, port: Port, category: str, spec: Webhook, stream: Stream) -> None:
+        self.port = port
         self.spec = spec
         self.stream = stream
         self.outages = [(o.start_min, o.start_min + o.duration_min) for o in spec.outages]
@@ -32,23 +35,23 @@ class WebhookDetector:
         return any(a <= t < b for a, b in self.outages)
 
     def watch(self, case: Case) -> None:
-        spec, env = self.spec, self.sim.env
+        spec = self.spec
         lost = self.stream.random() < spec.loss_prob
-        if lost or self.down(env.now):
+        if lost or self.down(self.port.now):
             self.lost += 1
             return
         self._later(spec.latency_min, (case, 0))
 
     def _later(self, delay: float, value) -> None:
-        self.sim.env.timeout(delay, value).callbacks.append(self._attempt)
+        self.port.schedule(delay, self._attempt, value)
 
-    def _attempt(self, event) -> None:
-        case, attempt = event.value
+    def _attempt(self, value) -> None:
+        case, attempt = value
         spec = self.spec
         if self.stream.random() >= spec.step_fail_prob:
-            self.sim.detect(case, "webhook")
+            self.port.detect(case, "webhook")
             if spec.duplicate_prob and self.stream.random() < spec.duplicate_prob:
-                self.sim.duplicate(case, "webhook")
+                self.port.duplicate(case, "webhook")
             return
         if attempt < spec.retries:
             self._later(spec.backoff_min * 2**attempt, (case, attempt + 1))
@@ -57,12 +60,11 @@ class WebhookDetector:
         review = spec.dead_letter
         if review is None:
             return
-        now = self.sim.env.now
+        now = self.port.now
         k = max(0, -(-(now - review.offset_min) // review.every_min))
         at = review.offset_min + k * review.every_min
-        self.sim.env.timeout(at - now, case).callbacks.append(self._from_dead_letter)
+        self.port.schedule(at - now, self._from_dead_letter, case)
 
-    def _from_dead_letter(self, event) -> None:
-        case = event.value
+    def _from_dead_letter(self, case) -> None:
         if case.matching:
-            self.sim.detect(case, "webhook")
+            self.port.detect(case, "webhook")
