@@ -9,8 +9,9 @@
   suppressed / (sent + suppressed), i.e. the alert load removed.
 - Approvals: requests, outcomes, auto-approvals, and the cycle time (decision - request) of
   those decided by a person.
-- Labour: agent-hours on shift and their cost (``extra.cost_per_hour``), hands-on hours on
-  exceptions (work_started to resolved) and the utilisation they imply.
+- Labour: agent-hours on shift and their cost (``extra.cost_per_hour``) plus on-call pages and
+  responder time (``extra.on_call``), hands-on hours on exceptions (the pieces of work, see
+  :mod:`sim.metrics.effort`) and the utilisation they imply.
 """
 
 from __future__ import annotations
@@ -110,17 +111,19 @@ def approval_summary(df: pd.DataFrame, ev: np.ndarray, cases: pd.DataFrame) -> d
     }
 
 
-def labour_summary(cases: pd.DataFrame, meta: LogMeta, t0: float) -> dict:
+def labour_summary(
+    cases: pd.DataFrame, meta: LogMeta, t0: float, effort: pd.DataFrame, on_call: dict
+) -> dict:
+    """Agent-hours on shift and their cost, plus on-call cost; hands-on ``work_hours`` of the
+    cases judged (``effort``: :func:`sim.metrics.effort.effort_table`, finished work only)."""
     t1 = meta.horizon_min
     share = max(t1 - t0, 0.0) / t1 if t1 > 0 else 0.0
     costs = (meta.extra or {}).get("cost_per_hour", {})
     hours = {team: minutes / 60.0 * share for team, minutes in meta.capacity_min.items()}
     cost = sum(h * costs.get(team, 0.0) for team, h in hours.items())
-    started = cases["work_started"].to_numpy(float)
-    # hands-on work ends when the agent resolves the case or hands it to an approver
-    ended = cases["approval_requested"].fillna(cases["resolved"]).to_numpy(float)
-    done = ~np.isnan(started) & ~np.isnan(ended)
-    work_hours = float(np.sum(ended[done] - started[done])) / 60.0
+    cost += sum(rota["cost"] for rota in on_call.values())
+    mine = effort.merge(cases[["rep", "case_id"]], on=["rep", "case_id"], how="inner")
+    work_hours = float(mine["effort"].sum()) / 60.0
     total = sum(hours.values())
     return {
         "agent_hours": total,

@@ -18,6 +18,13 @@ from sim import stats
 from sim.eventlog import LogMeta
 from sim.metrics.backlog import aging, backlog_stats, littles_law, open_interval
 from sim.metrics.cases import case_table, event_codes, log_meta
+from sim.metrics.effort import (
+    effort_summary,
+    effort_table,
+    escalation_action_summary,
+    on_call_summary,
+    wait_by,
+)
 from sim.metrics.handling import (
     approval_summary,
     detection_summary,
@@ -99,6 +106,8 @@ def _summarize(
     backlog = backlog_stats(start, end, warmup, horizon)
     detections = generated["n_detected"].to_numpy()
     work = workload_summary(df, ev, meta, warmup, tiers)
+    effort = effort_table(df, ev, horizon)
+    on_call = on_call_summary(df, ev, (meta.extra or {}).get("on_call", {}), warmup)
     out = {
         "cases": {
             "generated": len(generated),
@@ -108,10 +117,12 @@ def _summarize(
         "sla": sla_summary(generated, horizon),
         **latency_summary(generated),
         "waited_fraction": waited_fraction(generated),
+        "queue_wait": wait_by(df, ev, generated),
         "backlog": backlog,
         "aging_open": aging(start, end, horizon),
         "escalations": work["escalations"],
         "escalations_by_tier": work["escalations_by_tier"],
+        "escalation_actions": escalation_action_summary(df, generated, horizon),
         "alerts": work["alerts"],
         "alerts_per_agent_hour": work["alerts_per_agent_hour"],
         "littles_law": littles_law(backlog["mean"], start, end, warmup, horizon),
@@ -121,7 +132,9 @@ def _summarize(
         "detection": detection_summary(df, ev, generated, meta),
         "suppression": suppression_summary(df, ev, warmup),
         "approvals": approval_summary(df, ev, generated),
-        "labour": labour_summary(generated, meta, warmup),
+        "labour": labour_summary(generated, meta, warmup, effort, on_call),
+        "on_call": on_call,
+        "effort": effort_summary(df, ev, generated, effort),
     }
     ops = (meta.extra or {}).get("operations")
     if ops:  # business outcomes of an operations-mode run (hourly series stay in the log)

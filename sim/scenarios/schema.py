@@ -143,6 +143,23 @@ class Category(Strict):
     reopen: Reopen | None = None  # work that comes back (off: never)
 
 
+#: The exception categories an operations-mode world can make happen (sim.generators.operations).
+OPERATIONS_CATEGORIES: tuple[str, ...] = (
+    "stock_shortage",
+    "urgent_replenishment",
+    "inbound_delay",
+    "quality_hold",
+    "picking_sla",
+    "inventory_discrepancy",
+    "credit_hold",
+    "invoice_block",
+    "carrier_failure",
+    "delivery_delay",
+    "master_data_gap",
+    "pod_dispute",
+)
+
+
 class Warehouse(Strict):
     name: str
     site: str
@@ -177,6 +194,14 @@ class Scenario(Strict):
                 raise ValueError("operations: only for mode: operations")
         elif self.operations is None:
             object.__setattr__(self, "operations", Operations())
+        if self.mode == "operations":
+            for name in self.categories:
+                if name not in OPERATIONS_CATEGORIES:
+                    raise ValueError(
+                        f"categories.{name}: the operations world cannot make this category "
+                        f"happen (it makes {', '.join(OPERATIONS_CATEGORIES)}); "
+                        "run it in mode: injected with a rate_per_hour"
+                    )
         ops = self.operations
         if ops is not None and ops.demand.profile and ops.demand.profile not in self.profiles:
             raise ValueError(
