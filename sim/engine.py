@@ -106,6 +106,7 @@ class Simulation:
         self.log = EventLog(self.meta, rep=rep, sink=sink)
         code = self.log.code
         self.port = EnginePort(self)
+        self.shared = self.port.objects  # per-run objects parts share (the time-rule job)
         key = discipline_key(policy.queue.discipline)
         self.teams: dict[str, Team] = {}
         for name, spec in policy.staffing.teams.items():

@@ -69,12 +69,12 @@ class Port(Protocol):
 class EnginePort:
     """The engine's implementation of :class:`Port` (one per run)."""
 
-    __slots__ = ("_sim", "_env", "_shared")
+    __slots__ = ("_sim", "_env", "objects")
 
     def __init__(self, sim: Simulation) -> None:
         self._sim = sim
         self._env = sim.env
-        self._shared: dict[str, Any] = {}
+        self.objects: dict[str, Any] = {}  # what shared() made, by key
 
     @property
     def now(self) -> float:
@@ -132,9 +132,9 @@ class EnginePort:
         return self._sim.page(case, on_call, detail)
 
     def shared(self, key: str, factory: Callable[[], Any]) -> Any:
-        found = self._shared.get(key)
+        found = self.objects.get(key)
         if found is None:
-            found = self._shared[key] = factory()
+            found = self.objects[key] = factory()
         return found
 
     def at_end(self, fn: Callable[[], None]) -> None:
