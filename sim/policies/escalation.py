@@ -138,8 +138,10 @@ class Ladders:
                     t.loops if t.repeat_every_min else 0,
                     tuple(code(f"tier{i + 1}:repeat{k + 1}") for k in range(t.loops)),
                     tuple(
-                        (plugins.get("escalation_actions", name)(sim.port, params),
-                         f"tier{i + 1}:{name}")
+                        (
+                            plugins.get("escalation_actions", name)(sim.port, params),
+                            f"tier{i + 1}:{name}",
+                        )
                         for name, params in t.action_list()
                     ),
                 )
