@@ -31,7 +31,7 @@ from collections.abc import Callable
 
 import simpy
 
-from sim import plugins
+import sim.plugins as plugins
 from sim.case import Case
 from sim.eventlog import (
     ACKNOWLEDGED,

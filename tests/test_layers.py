@@ -38,6 +38,7 @@ CONFIG = (
     "sim.policies.schema",
     "sim.scenarios.schema",
     "sim.scenarios.operations",
+    "sim.plugins",  # the registry of named parts the models validate names against
 )
 #: Modules that only read event logs.
 READERS = ("sim.metrics", "sim.reports", "sim.exports")

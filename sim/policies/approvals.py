@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 
-from sim import plugins
+import sim.plugins as plugins
 from sim.case import Case
 from sim.policies.schema import Approvals, Decision
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from sim import plugins
+import sim.plugins as plugins
 from sim.case import Case
 
 Key = Callable[[Case], float]

@@ -36,7 +36,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, NamedTuple
 
-from sim import plugins
+import sim.plugins as plugins
 from sim.case import Case
 from sim.eventlog import ESCALATED, NOTIFIED, SEVERITY_RANK
 from sim.policies.schema import (

@@ -14,7 +14,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from sim import plugins
+import sim.plugins as plugins
 from sim.schema_types import Distribution, Strict
 
 Severity = Literal["low", "medium", "high", "critical"]

@@ -11,7 +11,7 @@ reason, extra triage minutes)``; subclassing :class:`RuleScorer` gives it the ru
 
 from __future__ import annotations
 
-from sim import plugins
+import sim.plugins as plugins
 from sim.case import Case
 from sim.eventlog import SEVERITIES, SEVERITY_RANK
 from sim.generators.distributions import Sampler

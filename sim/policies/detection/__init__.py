@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from sim import plugins
+import sim.plugins as plugins
 from sim.case import Case
 
 MECHANISMS: dict[str, type] = {}
