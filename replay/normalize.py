@@ -148,7 +148,7 @@ def normalize(
     if window is not None and window.active:
         replay_info["window"] = window.describe()
     meta = LogMeta(
-        start=anchor.isoformat(),
+        start=anchor.tz_convert(mapping.timezone).isoformat(),  # the source's wall clock
         horizon_min=float(cand["ts"].max()),
         scenario=log_name,
         reps=int(len(np.unique(rep))),

@@ -420,3 +420,19 @@ def test_a_policy_mirroring_the_desk_reproduces_its_sla(tmp_path) -> None:
     assert same["queue_wait_min"]["mean"] == pytest.approx(asis["queue_wait_min"]["mean"], rel=0.02)
     # the lever moves the outcome: one agent instead of two breaches far more
     assert half["sla"]["overall"] < asis["sla"]["overall"] - 0.1
+
+
+def test_the_backlog_chart_of_a_replay_covers_the_whole_history(replayed) -> None:
+    import matplotlib.dates as mdates
+
+    from sim.reports.charts.timeline import backlog_chart
+
+    meta = replayed.as_is_log.attrs["meta"]
+    ax = backlog_chart(replayed.as_is_log).axes[0]
+    # the axis is the source's wall clock (naive): local midnight of the first day
+    lo, hi = (pd.Timestamp(mdates.num2date(x)).tz_localize(None) for x in ax.get_xlim())
+    start = pd.Timestamp(meta.start).tz_localize(None)
+    assert start == pd.Timestamp("2025-01-06") and abs((lo - start).total_seconds()) < 60
+    end = start + pd.Timedelta(minutes=meta.horizon_min)
+    assert abs((hi - end).total_seconds()) < 2 * 3600
+    assert (end - start).days >= 119

@@ -168,8 +168,8 @@ def test_messy_csv_export() -> None:
     # ids in natural (string) order; the originals are kept
     assert report.case_ids["source_case_id"].tolist() == ["10", "EX-1001", "EX-1002"]
     meta = df.attrs["meta"]
-    # minute 0 is the first case's midnight in the mapping's zone (Berlin: 22:00 UTC)
-    assert meta.start == "2024-05-05T22:00:00+00:00" and meta.horizon_min == 840.0
+    # minute 0 is the first case's midnight in the mapping's zone, on its clock
+    assert meta.start == "2024-05-06T00:00:00+02:00" and meta.horizon_min == 840.0
     assert meta.extra["replay"]["timezone"] == "Europe/Berlin"
     ex1001 = df[df["case_id"] == 1]
     # +02:00, Z and naive Berlin time (CEST) all land on the same UTC clock
