@@ -297,3 +297,25 @@ def test_cleanup_removes_what_the_run_caused(t):
         for m in ("stock.picking", "sale.order", "res.partner")
     }
     assert after == {m: others[m] for m in after}
+
+
+def test_webhook_fires_once_per_record_on_stock_quant(t, tmp_path):
+    """Counting a quant writes it several times (quantity, then user and date); the webhook's
+    transition pre-domain lets only the write that makes it a discrepancy fire it."""
+    policy = load_policy(
+        write_configs(tmp_path)[1], {"detection": {"inventory_discrepancy": {"webhook": {}}}}
+    )
+    with Receiver(tmp_path / "hooks.jsonl") as receiver:
+        deploy.deploy_policy(t, policy, ["inventory_discrepancy"], webhook_url=receiver.url)
+        master = seed.seed(t)
+        cases = [PlannedCase(13, i, "inventory_discrepancy", 0.0, 0.0, 1.0, None) for i in (1, 2)]
+        inject.Injector(t, master, TimeMap(inject.utc_now())).run(cases, lambda cs: [cs])
+        bodies = [
+            d["body"] for d in receiver.deliveries if d["body"].get("_model") == "stock.quant"
+        ]
+    quants = t.call(
+        "stock.quant",
+        "search",
+        [["product_id.default_code", "=like", "exsim/inventory_discrepancy/13/%"]],
+    )
+    assert sorted(b["_id"] for b in bodies) == sorted(quants)
