@@ -2,9 +2,10 @@
 
 Creates N sale orders one per ``create`` call, then N in batched calls (``--batch`` per call),
 and prints both rates and their ratio (exsim's injector batches; the target is >= 10x). Runs
-against the in-process test server by default, or a real Odoo when EXSIM_ODOO_URL, _DB, _USER
-and _PASSWORD are set (the database must carry exsim.test_database = 1). Everything created
-is tagged and removed by ``cleanup`` at the end.
+against the repository's Odoo test server by default (started as a process of its own,
+``python -m tests.odoo_server``: a benchmark imports nothing from the tests), or a real Odoo
+when EXSIM_ODOO_URL, _DB, _USER and _PASSWORD are set (the database must carry
+exsim.test_database = 1). Everything created is tagged and removed by ``cleanup`` at the end.
 
     python benchmarks/bench_odoo_inject.py [-n 200] [--batch 100]
 """
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -48,10 +50,14 @@ def main() -> None:
     ):
         settings = resolve()
     else:
-        from tests.odoo_server import OdooTestServer
-
-        server = OdooTestServer().start()
-        settings = Settings(server.url, server.db_name, "admin", "admin")
+        server = subprocess.Popen(
+            [sys.executable, "-m", "tests.odoo_server"],
+            cwd=Path(__file__).resolve().parents[1],
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        url, db = server.stdout.readline().split()
+        settings = Settings(url, db, "admin", "admin")
     t = connect(settings)
     if server:
         from sim.odoo.guard import mark_test_database
@@ -88,7 +94,8 @@ def main() -> None:
     print(f"  {args.batch} per create call : {batched:8.1f} orders/s")
     print(f"  ratio               : {batched / single:8.1f}x (target >= 10x)")
     if server:
-        server.stop()
+        server.terminate()
+        server.wait(timeout=10)
 
 
 if __name__ == "__main__":

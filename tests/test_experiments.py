@@ -13,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
-from sim import eventlog, queueing
+from sim import erlang, eventlog
 from sim.cli import app
 from sim.config import ConfigError, load_policy, load_scenario
 from sim.experiments import (
@@ -105,7 +105,7 @@ def test_confidence_intervals_cover_the_erlang_c_wait():
     """20 independent replicated experiments of an M/M/c: the analytic Wq lies in most CIs."""
     lam, service, c = 30.0, 3.0, 2
     scenario, policy = mmc(lam, service, c, days=3)
-    wq = queueing.mean_wait(lam / 60, 1 / service, c)
+    wq = erlang.mean_wait(lam / 60, 1 / service, c)
     covered = 0
     for seed in range(20):
         res = compare(

@@ -10,7 +10,8 @@ From the bottom up:
 - **readers**: ``sim.metrics``, ``sim.reports`` and ``sim.exports`` read event logs (and their
   metadata) only: no engine, generators, policies, shifts, Odoo, experiments, replay or CLI;
 - **the command line** on top: nothing but ``sim.__main__`` imports ``sim.cli``;
-- and no import cycles between packages.
+- no import cycles between packages;
+- and nothing outside ``tests/`` imports from it (benchmarks included).
 
 Imports inside functions count (a lazy import is still a dependency), so do the modules named
 in ``sim.lazy.lazy("...")``; imports under ``if TYPE_CHECKING:`` do not (they never run).
@@ -248,6 +249,20 @@ def test_layers_hold_apart_from_the_known_debts() -> None:
 def test_readers_read_logs_only() -> None:
     """No exception at all for metrics, reports and exports (not even a known one)."""
     assert not {v for v in rule_violations() if v[0] == "readers"}
+
+
+def test_nothing_outside_the_tests_imports_them() -> None:
+    """The package and the benchmarks stand without the tests (a benchmark that needs the Odoo
+    test server starts it as a process: ``python -m tests.odoo_server``)."""
+    offenders = []
+    for folder in ("sim", "replay", "benchmarks"):
+        for path in sorted((ROOT / folder).rglob("*.py")):
+            tree = ast.parse(path.read_text(encoding="utf-8"))
+            for node in ast.walk(tree):
+                names = _imported(node, module_name(path), path.name == "__init__.py")
+                if any(n == "tests" or n.startswith("tests.") for n in names):
+                    offenders.append(str(path.relative_to(ROOT)))
+    assert offenders == []
 
 
 def main() -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from sim import queueing
+from sim import erlang
 from sim.reference import mmc
 from sim.stats import mean_ci
 from tests.helpers import run_cases
@@ -34,8 +34,8 @@ def test_queue_wait_matches_erlang_c(lam, service, c, days, reps):
         waits.append(w.mean())
         waited.append(np.mean(w > 1e-9))
     lam_min, mu_min = lam / 60.0, 1.0 / service
-    wq = queueing.mean_wait(lam_min, mu_min, c)
-    pw = queueing.erlang_c(lam_min, mu_min, c)
+    wq = erlang.mean_wait(lam_min, mu_min, c)
+    pw = erlang.erlang_c(lam_min, mu_min, c)
     ci_w = mean_ci(waits, confidence=0.99)
     ci_p = mean_ci(waited, confidence=0.99)
     assert ci_w.lo <= wq <= ci_w.hi, (wq, ci_w)
@@ -50,5 +50,5 @@ def test_littles_law_on_long_run():
     done = cases[cases["resolved"].notna()]
     sojourn = (done["resolved"] - done["occurred"]).mean()
     lam_min = lam / 60.0
-    theory_l = lam_min * (queueing.mean_wait(lam_min, 1 / service, c) + service)
+    theory_l = lam_min * (erlang.mean_wait(lam_min, 1 / service, c) + service)
     assert lam_min * sojourn == pytest.approx(theory_l, rel=0.05)

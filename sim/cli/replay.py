@@ -41,27 +41,28 @@ replaying = lazy("replay.run")
 validating = lazy("replay.validation")
 config = lazy("sim.config")
 metrics = lazy("sim.metrics")
+kpis = lazy("sim.metrics.kpis")
 tables = lazy("sim.cli.tables")
 yaml = lazy("yaml")
 
-#: KPI rows of the side-by-side table: (label, dotted path, unit).
-KPIS: tuple[tuple[str, str, str], ...] = (
-    ("cases", "cases.generated", ""),
-    ("resolved", "cases.resolved", ""),
-    ("open at horizon", "cases.open", ""),
-    ("SLA attainment", "sla.overall", "%"),
-    ("missed detections", "missed_detections", ""),
-    ("detection latency mean (min)", "detection_latency_min.mean", ""),
-    ("detection latency p90 (min)", "detection_latency_min.p90", ""),
-    ("queue wait mean (min)", "queue_wait_min.mean", ""),
-    ("time to resolve mean (min)", "time_to_resolve_min.mean", ""),
-    ("time to resolve p90 (min)", "time_to_resolve_min.p90", ""),
-    ("backlog mean", "backlog.mean", ""),
-    ("backlog max", "backlog.max", ""),
-    ("escalations", "escalations", ""),
-    ("alerts", "alerts", ""),
-    ("hands-on hours", "labour.work_hours", ""),
-    ("agent hours", "labour.agent_hours", ""),
+#: KPI rows of the side-by-side table (labels and units from ``sim.metrics.kpis``).
+KPIS: tuple[str, ...] = (
+    "cases.generated",
+    "cases.resolved",
+    "cases.open",
+    "sla.overall",
+    "missed_detections",
+    "detection_latency_min.mean",
+    "detection_latency_min.p90",
+    "queue_wait_min.mean",
+    "time_to_resolve_min.mean",
+    "time_to_resolve_min.p90",
+    "backlog.mean",
+    "backlog.max",
+    "escalations",
+    "alerts",
+    "labour.work_hours",
+    "labour.agent_hours",
 )
 
 LogArg = Annotated[
@@ -140,14 +141,15 @@ def render_side_by_side(summaries: dict[str, dict]) -> Table:
     table.add_column("KPI")
     for name in summaries:
         table.add_column(name, justify="right")
-    for label, path, unit in KPIS:
+    for path in KPIS:
+        k = kpis.kpi(path)
         cells = []
         for s in summaries.values():
             try:
-                cells.append(_fmt(metrics.get_path(s, path), unit))
+                cells.append(_fmt(metrics.get_path(s, path), k.unit))
             except KeyError:
                 cells.append("–")
-        table.add_row(label, *cells)
+        table.add_row(k.label, *cells)
     return table
 
 

@@ -4,7 +4,7 @@ First the textbook guess. Each team owns some categories (``sim.policies.routing
 whose arrivals follow their hour-of-week profiles; a shift must absorb the work arriving while
 it is on duty plus what piled up while nobody was (it lands at the next shift start). That
 gives per (team, shift) an arrival rate, a mean handling time and an offered load, and Erlang
-C (``sim.queueing.min_servers``) the fewest agents that pick cases up in time. Real desks are
+C (``sim.erlang.min_servers``) the fewest agents that pick cases up in time. Real desks are
 not M/M/c (shifts, priorities, detection delays, escalations), so the guess is then checked by
 simulation on common random numbers: add one agent at a time to the team with the worst SLA
 (on its busiest shift) until every requirement holds, then take agents away one at a time,
@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sim import queueing
+from sim import erlang
 from sim.config import validate
 from sim.experiments.backends import map_runs
 from sim.experiments.compare import as_policy, as_scenario, check_run_args
@@ -110,7 +110,7 @@ def offered_loads(
             load = w_s / minutes if minutes else 0.0
             if lam > 0 and load > 0:
                 mu = lam / load
-                c = queueing.min_servers(lam, mu, service_level_target=service_level, within=within)
+                c = erlang.min_servers(lam, mu, service_level_target=service_level, within=within)
             else:
                 mu, c = 0.0, 1
             out.append(ShiftLoad(team, s.name, lam * 60, 1 / mu if mu else 0.0, load, max(c, 1)))

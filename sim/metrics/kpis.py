@@ -10,8 +10,8 @@ reach past what the quantity can be: a share above 100%, a count below zero. The
 the range, so intervals are shown clipped to it (:meth:`Kpi.clip`).
 
 Units: ``"%"`` for shares (shown x100, their differences in points), ``"min"`` for durations,
-``"count"`` for numbers of things (cases, alerts, orders), ``"currency"`` for money, ``"1/h"``
-for rates per hour.
+``"count"`` for numbers of things (cases, alerts, orders), ``"h"`` for hours, ``"currency"``
+for money, ``"1/h"`` for rates per hour.
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ RANGES: dict[str, tuple[float | None, float | None]] = {
     "count": (0.0, None),
     "currency": (0.0, None),
     "1/h": (0.0, None),
+    "h": (0.0, None),
     "": (None, None),
 }
 
@@ -108,8 +109,8 @@ MORE: tuple[Kpi, ...] = (
     Kpi("backlog.max", "backlog, max", "count", "lower"),
     Kpi("alerts", "alerts", "count", "lower"),
     Kpi("waited_fraction", "waited in queue", "%", "lower"),
-    Kpi("labour.work_hours", "hands-on hours", "count", ""),
-    Kpi("labour.agent_hours", "agent hours", "count", "lower"),
+    Kpi("labour.work_hours", "hands-on hours", "h", ""),
+    Kpi("labour.agent_hours", "agent hours", "h", "lower"),
 )
 
 CATALOGUE: dict[str, Kpi] = {k.path: k for k in (*HEADLINE, *BUSINESS, *MORE)}

@@ -1,4 +1,5 @@
-"""M/M/c: the textbook model of a help desk, to validate the simulator and size teams.
+"""Erlang C for M/M/c: the textbook model of a help desk, to validate the simulator and size
+teams.
 
 Cases arrive as a Poisson stream (rate ``lam``), each agent works one case at a time for an
 exponential time (rate ``mu``), and ``c`` agents serve one first-come-first-served queue. Few real

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from sim import queueing as q
+from sim import erlang as q
 
 
 def direct_erlang_c(a: float, c: int) -> float:
