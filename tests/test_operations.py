@@ -387,3 +387,17 @@ def test_a_run_quiets_the_cycle_collector_and_gives_it_back():
     sim.run()
     assert seen[0][0][0] >= 100_000 and seen[0][1] > before[1]  # world frozen, rare sweeps
     assert (gc.get_threshold(), gc.get_freeze_count()) == before
+
+
+def test_same_seed_same_log_serial_or_parallel():
+    from sim import runner
+
+    scen = config.load_scenario("baseline", {"horizon_days": 3})
+    pol = config.load_policy("default")
+    serial = runner.run(scen, pol, seed=5, reps=2, workers=1).table
+    again = runner.run(scen, pol, seed=5, reps=2, workers=1).table
+    parallel = runner.run(scen, pol, seed=5, reps=2, workers=2).table
+    assert serial.num_rows > 1000
+    assert serial.equals(again) and serial.equals(parallel)
+    other = runner.run(scen, pol, seed=6, reps=2, workers=1).table
+    assert not serial.equals(other)
