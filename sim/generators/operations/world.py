@@ -247,11 +247,14 @@ class OperationsWorld:
         block = draws.block(0)
         customers = self.md.customers
         n_customers = len(customers)
+        steady = not demand.peaks and not month_end.month_end_days  # every arrival an order
+        factor, promo = 1.0, None
         next_id = 0
         t = clock.next_after(0.0)
         while t < sim.horizon:
-            factor, promo = self._demand_factor(t)
-            if accept.random() * peak_max * boost < factor:
+            if not steady:
+                factor, promo = self._demand_factor(t)
+            if steady or accept.random() * peak_max * boost < factor:
                 if t < env.peek():
                     # nothing else is due before this order: advance the clock to it, as
                     # stepping a timeout would, without creating and scheduling one
