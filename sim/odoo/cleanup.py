@@ -276,14 +276,10 @@ def _products(transport: Transport, ids: list[int], report: CleanupReport) -> No
     if free:
         transport.call("product.product", "unlink", free)
         report.deleted["product.product"] = len(free)
-    if moved:
-        keep = sorted(moved)
-        templates = sorted(
-            {
-                r["product_tmpl_id"][0]
-                for r in transport.call("product.product", "read", keep, ["product_tmpl_id"])
-            }
-        )
+    rows = transport.call("product.product", "read", sorted(moved), ["product_tmpl_id", "active"])
+    keep = [r["id"] for r in rows if r["active"]]  # archived by an earlier cleanup: done
+    if keep:
+        templates = sorted({r["product_tmpl_id"][0] for r in rows if r["active"]})
         transport.call("product.product", "write", keep, {"active": False})
         transport.call("product.template", "write", templates, {"active": False})
         report.archived["product.product"] = len(keep)
