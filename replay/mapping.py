@@ -47,7 +47,6 @@ from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import yaml
 from pydantic import (
     AliasChoices,
     BaseModel,
@@ -59,6 +58,7 @@ from pydantic import (
 )
 
 from replay.errors import ReplayInputError
+from sim import safe_yaml
 from sim.eventlog import EVENTS, SEVERITIES
 from sim.policies.schema import Shift
 
@@ -220,13 +220,15 @@ def load_mapping(path: str | os.PathLike) -> Mapping:
     """Read and validate a mapping YAML file (errors name the file and the field)."""
     path = Path(path)
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8-sig"))
+        with open(path, "rb") as fh:
+            data = safe_yaml.load(fh.read(safe_yaml.MAX_BYTES + 1))
     except OSError as exc:
         raise ReplayInputError(f"{path}: cannot read mapping: {exc.strerror}") from None
-    except yaml.YAMLError as exc:
-        where = getattr(exc, "problem_mark", None)
-        line = f" (line {where.line + 1})" if where is not None else ""
-        raise ReplayInputError(f"{path.name}: not valid YAML{line}") from None
+    except safe_yaml.YamlError as exc:
+        if exc.line is not None:
+            line = f" (line {exc.line})" if exc.line else ""
+            raise ReplayInputError(f"{path.name}: not valid YAML{line}") from None
+        raise ReplayInputError(f"{path.name}: {exc}") from None
     if not isinstance(data, dict):
         raise ReplayInputError(f"{path.name}: a mapping must be a YAML dictionary")
     return parse_mapping(data, path.name)

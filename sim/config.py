@@ -15,9 +15,9 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, TypeVar
 
-import yaml
 from pydantic import BaseModel, ValidationError
 
+from sim import safe_yaml
 from sim.policies.schema import Policy
 from sim.scenarios.schema import Scenario
 
@@ -51,17 +51,17 @@ def resolve(ref: str | Path, kind: str) -> Path:
 
 
 def read_yaml(path: Path) -> dict[str, Any]:
+    """A YAML file's top-level mapping, read within :mod:`sim.safe_yaml`'s budgets (size,
+    alias expansion, nesting; unique keys, finite numbers)."""
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{path}: cannot read: {exc}") from None
+        with open(path, "rb") as fh:
+            raw = fh.read(safe_yaml.MAX_BYTES + 1)
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read: {exc.strerror or exc}") from None
     try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise ConfigError(f"{path}: {where}invalid YAML: {problem}") from None
+        data = safe_yaml.load(raw)
+    except safe_yaml.YamlError as exc:
+        raise ConfigError(f"{path}: {exc}") from None
     if not isinstance(data, dict):
         raise ConfigError(f"{path}: expected a mapping of fields at the top level")
     return data
@@ -84,6 +84,7 @@ _MESSAGES = {
     "extra_forbidden": "unknown field",
     "missing": "required field is missing",
     "too_short": "must not be empty",
+    "finite_number": "must be a finite number",
 }
 
 
@@ -103,16 +104,25 @@ def format_error(source: str, exc: ValidationError) -> str:
         msg = template.format(**ctx)
     else:
         msg = err["msg"].removeprefix("Value error, ")
-    if err["type"] not in ("missing", "extra_forbidden") and "input" in err:
-        shown = repr(err["input"])
-        if len(shown) <= 40 and not isinstance(err["input"], dict | list):
-            msg += f" (got {shown})"
+    value = err.get("input")
+    if err["type"] not in ("missing", "extra_forbidden") and _short(value):
+        msg += f" (got {value!r})"
     # model validators report their own dotted paths inside the message
     path = _loc(loc)
     line = f"{source}: {path}: {msg}" if path else f"{source}: {msg}"
     if len(errors) > 1:
         line += f" (and {len(errors) - 1} more problem{'s' if len(errors) > 2 else ''})"
     return line
+
+
+def _short(value: Any) -> bool:
+    """Whether a rejected input is worth quoting: a scalar of a few characters (never repr a
+    container or a long string: it can be huge)."""
+    if isinstance(value, str):
+        return len(value) <= 38
+    if isinstance(value, int):
+        return value.bit_length() <= 64
+    return isinstance(value, float)
 
 
 def validate(model: type[M], data: dict[str, Any], source: str) -> M:
@@ -269,3 +279,54 @@ def detect_kind(data: dict[str, Any], path: Path | None = None, seen: tuple[Path
         if base is not None and base.is_file() and base.resolve() not in seen:
             return detect_kind(read_yaml(base), base, (*seen, path.resolve()))
     return "policies"
+
+
+def check_fits(scenario: Scenario, policy: Policy, policy_ref: str | Path = "policy") -> None:
+    """Refuse a policy that names categories or sites the scenario does not have.
+
+    A policy is validated on its own, so ``routing.by_category: {carier_failure: desk}`` (a
+    typo) is a well-formed rule that silently never applies: the cases go to the default team.
+    Checked when both are known, before a run; raises :class:`ConfigError` naming the policy
+    file and the field.
+    """
+    source = _source(policy_ref, "policies")
+    categories = set(scenario.categories)
+    sites = {w.site for w in scenario.warehouses}
+    warehouses = {w.name for w in scenario.warehouses}
+    refs: list[tuple[str, str, set[str]]] = []
+
+    def names(field: str, values, known: set[str], wildcard: bool = False) -> None:
+        refs.extend((field, str(v), known) for v in values if not (wildcard and v == "*"))
+
+    names("detection", policy.detection, categories, wildcard=True)
+    names("routing.by_category", policy.routing.by_category, categories)
+    for site, table in policy.routing.by_site.items():
+        names("routing.by_site", [site], sites)
+        names(f"routing.by_site.{site}", table, categories)
+    names("sla.by_category", policy.sla.by_category, categories)
+    names("sla.by_category_severity", policy.sla.by_category_severity, categories)
+    for i, rule in enumerate(policy.severity.rules):
+        names(f"severity.rules[{i}].when.category", rule.when.category or [], categories)
+        names(f"severity.rules[{i}].when.site", rule.when.site or [], sites)
+        names(f"severity.rules[{i}].when.warehouse", rule.when.warehouse or [], warehouses)
+    for i, decision in enumerate(policy.approvals.decisions):
+        names(f"approvals.decisions[{i}].categories", decision.categories, categories)
+    names("resolution.auto_resolve", policy.resolution.auto_resolve, categories, wildcard=True)
+    for team, spec in policy.staffing.teams.items():
+        names(f"staffing.teams.{team}.skills", spec.skills or [], categories)
+    for field, value, known in refs:
+        if value not in known:
+            kind = "category" if known is categories else "site" if known is sites else "warehouse"
+            have = ", ".join(sorted(known))
+            raise ConfigError(
+                f"{source}: {field}: {value!r} is not a {kind} of scenario "
+                f"{scenario.name!r} ({have})"
+            )
+
+
+def _source(ref: str | Path, kind: str) -> str:
+    try:
+        path = resolve(ref, kind)
+    except ConfigError:
+        return str(ref)
+    return path.name if path.parent == _lib_dir(kind) else str(path)

@@ -1,13 +1,17 @@
 """Building blocks shared by the scenario and policy models.
 
 ``Strict`` is the base of every input model: unknown fields are errors (a typo must not pass
-silently) and validated models are frozen. ``Distribution`` describes a positive random
+silently), numbers are finite (``.inf`` would pass every ``gt=0`` check and run forever) and
+never ``true``/``false`` (YAML's ``agents: true`` is not one agent), and validated models are
+frozen. ``Distribution`` describes a positive random
 quantity the way practitioners talk about one: its mean and how variable it is.
 """
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+import types
+import typing
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -16,7 +20,29 @@ NonNegFloat = Annotated[float, Field(ge=0)]
 
 
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _numbers_are_not_booleans(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            for name, field in cls.model_fields.items():
+                value = data.get(field.alias or name)
+                if isinstance(value, bool) and _numeric(field.annotation):
+                    raise ValueError(f"{name}: must be a number, not {str(value).lower()}")
+        return data
+
+
+def _numeric(annotation: Any) -> bool:
+    """Whether a field holds a number (int or float, possibly optional), not a bool."""
+    if annotation in (int, float):
+        return True
+    if typing.get_origin(annotation) is Annotated:
+        return _numeric(typing.get_args(annotation)[0])
+    if typing.get_origin(annotation) in (typing.Union, types.UnionType):
+        args = typing.get_args(annotation)
+        return bool not in args and any(_numeric(a) for a in args)
+    return False
 
 
 class Distribution(Strict):

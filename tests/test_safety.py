@@ -161,3 +161,153 @@ def test_a_streamed_run_leaves_no_hidden_file_behind(tmp_path):
     out = tmp_path / "r"
     assert runner.invoke(app, ["run", "--days", "0.5", "--out", str(out)]).exit_code == 0
     assert sorted(p.name for p in tmp_path.iterdir()) == ["r"]
+
+
+# -- bad input: one line naming file and field, exit 2, nothing written -----------------------
+def laughs(levels: int = 9) -> str:
+    """A 'billion laughs' value: ``levels`` of anchors, each ten aliases of the one before."""
+    parts = ['&a0 ["lol","lol","lol","lol","lol","lol","lol","lol","lol","lol"]']
+    for i in range(1, levels):
+        parts.append(f"&a{i} [" + ",".join([f"*a{i - 1}"] * 10) + "]")
+    return "[" + ", ".join(parts) + "]"
+
+
+SCENARIO_CASES = {
+    "alias bomb in name": (f"name: {laughs()}\n", "expands to more than"),
+    "alias bomb in patch": (f"patch: {{description: {laughs()}}}\n", "expands to more than"),
+    "duplicate key": (
+        "horizon_days: 3\nhorizon_days: 5\n",
+        "horizon_days: duplicate key (first given on line 2)",
+    ),
+    "infinite horizon": ("horizon_days: .inf\n", "horizon_days: must be a finite number"),
+    "nan rate": (
+        "patch: {categories.stock_shortage.rate_per_hour: .nan}\n",
+        "patch.categories.stock_shortage.rate_per_hour: must be a finite number",
+    ),
+    "huge horizon": ("horizon_days: 1e9\n", "horizon_days: must be <= 3660"),
+    "huge rate": (
+        "patch: {categories.stock_shortage.rate_per_hour: 1e9}\n",
+        "categories.stock_shortage.rate_per_hour: must be <= 1000",
+    ),
+    "huge backlog": (
+        "patch: {categories.stock_shortage.open_at_start: 1000000000000}\n",
+        "categories.stock_shortage.open_at_start: must be <= 100000",
+    ),
+    "deep nesting": ("name: " + "[" * 20_000 + "]" * 20_000 + "\n", "nested deeper than"),
+    "huge integer": ("horizon_days: " + "9" * 5000 + "\n", "line 2: 999999999999...: a number"),
+}
+
+POLICY_CASES = {
+    "scan every nanosecond": (
+        "patch: {detection.picking_sla.scan.interval_min: 1e-9}\n",
+        "detection.picking_sla.scan.interval_min: must be >= 1",
+    ),
+    "a billion agents": (
+        'patch: {"staffing.teams.planning.shifts[0].agents": 1000000000}\n',
+        "staffing.teams.planning.shifts[0].agents: must be <= 10000",
+    ),
+    "agents: true": (
+        'patch: {"staffing.teams.planning.shifts[0].agents": true}\n',
+        "staffing.teams.planning.shifts[0]: agents: must be a number, not true",
+    ),
+    "no shifts": (
+        "patch: {staffing.teams.planning.shifts: []}\n",
+        "staffing.teams.planning.shifts: must not be empty",
+    ),
+    "24:00 to 24:00": (
+        'patch: {"staffing.teams.planning.shifts[0].start": "24:00",'
+        ' "staffing.teams.planning.shifts[0].end": "24:00"}\n',
+        "start: 24:00 ends a day",
+    ),
+    "negative delay": (
+        "patch: {detection.picking_sla: {time_rule: {delay: -5}}}\n",
+        "detection.picking_sla.time_rule.delay: must be >= 0",
+    ),
+    "a billion loops": (
+        "patch: {escalation.ladders.high: [{after_min: 30, repeat_every_min: 5, loops: 1.0e+9}]}\n",
+        "escalation.ladders.high[0].loops: must be <= 100",
+    ),
+    "typo in routing": (
+        "patch: {routing.by_category.carier_failure: logistics}\n",
+        "routing.by_category: 'carier_failure' is not a category of scenario 'default'",
+    ),
+    "typo in detection": (
+        "patch: {detection.stock_shortgae: {scan: {interval_min: 60}}}\n",
+        "detection: 'stock_shortgae' is not a category",
+    ),
+    "typo in sla": (
+        "patch: {sla.by_category.credit_hld: 60}\n",
+        "sla.by_category: 'credit_hld' is not a category",
+    ),
+    "typo in severity": (
+        'patch: {"severity.rules[0].when.category": [pod_dispte]}\n',
+        "severity.rules[0].when.category: 'pod_dispte' is not a category",
+    ),
+}
+
+
+def assert_refused(tmp_path: Path, args: list[str], expected: str, name: str) -> None:
+    before = snapshot(tmp_path)
+    out = [] if args[0] == "sweep" else ["--out", str(tmp_path / "out")]
+    result = runner.invoke(app, [*args, *out])
+    assert result.exit_code == 2, result.output
+    line = one_line_error(result)
+    assert name in line and expected in line, line
+    assert len(line) < 400
+    assert snapshot(tmp_path) == before
+
+
+@pytest.mark.parametrize("case", sorted(SCENARIO_CASES))
+def test_bad_scenario_is_refused_in_one_line(tmp_path, case):
+    body, expected = SCENARIO_CASES[case]
+    path = tmp_path / "bad-scenario.yaml"
+    path.write_text("extends: default\n" + body)
+    assert_refused(tmp_path, ["run", str(path)], expected, path.name)
+
+
+@pytest.mark.parametrize("case", sorted(POLICY_CASES))
+def test_bad_policy_is_refused_in_one_line(tmp_path, case):
+    body, expected = POLICY_CASES[case]
+    path = tmp_path / "bad-policy.yaml"
+    path.write_text("extends: default\n" + body)
+    assert_refused(tmp_path, ["run", "--policy", str(path), "--days", "0.5"], expected, path.name)
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["run", "--days", "inf"], "--days: must be a finite number"),
+        (["run", "--days", "nan"], "--days: must be a finite number"),
+        (["compare", "--days", "inf"], "--days: must be a finite number"),
+        (["run", "--days", "1e9"], "horizon_days: must be <= 3660"),
+        (["run", "--seed", "-1", "--days", "0.5"], "--seed: must be >= 0"),
+        (["compare", "--seed", "-1", "--days", "0.5"], "--seed: must be >= 0"),
+        (["run", "--days", "1", "--warmup-days", "1"], "--warmup-days: must be less than"),
+        (
+            ["sweep", "--days", "0.5", "--param", "scenario.horizon_days=1e9"],
+            "horizon_days: must be <= 3660",
+        ),
+    ],
+)
+def test_bad_command_line_numbers_are_refused(tmp_path, args, expected):
+    assert_refused(tmp_path, args, expected, expected.split(":")[0])
+
+
+def test_binary_files_are_refused_in_one_line(tmp_path):
+    blob = bytes(range(256)) * 8
+    scen = tmp_path / "scenario.yaml"
+    scen.write_bytes(blob)
+    assert_refused(tmp_path, ["run", str(scen)], "not UTF-8 text", scen.name)
+    mapping = tmp_path / "m.yaml"
+    mapping.write_bytes(blob)
+    log = Path(__file__).parent / "data" / "odoo_exceptions.csv"
+    assert_refused(tmp_path, ["replay", str(log), "--mapping", str(mapping)], "UTF-8", "m.yaml")
+
+
+def test_duplicate_keys_in_a_mapping_file_are_refused(tmp_path):
+    from replay import ReplayInputError, load_mapping
+
+    mapping = tmp_path / "m.yaml"
+    mapping.write_text("columns:\n  case_id: a\n  case_id: b\n")
+    with pytest.raises(ReplayInputError, match=r"^m.yaml: line 3: case_id: duplicate key"):
+        load_mapping(mapping)

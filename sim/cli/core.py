@@ -67,6 +67,7 @@ def run(
             fail(f"--days: must be > 0 (got {days:g})")
         scen = config.load_scenario(scenario, overrides)
         pol = config.load_policy(policy)
+        config.check_fits(scen, pol, policy)
     except config.ConfigError as exc:
         fail(str(exc))
     check_seed(seed)

@@ -121,6 +121,8 @@ def compare(
     try:
         scen = _scenario(scenario, days)
         pols = [config.load_policy(p) for p in policies]
+        for ref, pol in zip(policies, pols, strict=True):
+            config.check_fits(scen, pol, ref)
     except config.ConfigError as exc:
         fail(str(exc))
     chosen = _backend(backend, dask)
@@ -220,6 +222,7 @@ def sweep(
     try:
         scen = _scenario(scenario, days)
         pol = config.load_policy(policy)
+        config.check_fits(scen, pol, policy)
     except config.ConfigError as exc:
         fail(str(exc))
     _checked(sweeping.grid_points, scen, pol, params)
@@ -290,6 +293,7 @@ def check(
     try:
         scen = _scenario(scenario, days)
         pol = config.load_policy(policy)
+        config.check_fits(scen, pol, policy)
     except config.ConfigError as exc:
         fail(str(exc))
     chosen = _backend(backend, dask)
@@ -372,6 +376,7 @@ def staff(
     try:
         scen = _scenario(scenario, days)
         pol = config.load_policy(policy)
+        config.check_fits(scen, pol, policy)
     except config.ConfigError as exc:
         fail(str(exc))
     chosen = _backend(backend, dask)

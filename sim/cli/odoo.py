@@ -57,7 +57,9 @@ def _connect(url, db, user, password, password_file, write: bool = True):
 def _load(scenario: str, policy: str, days: float | None):
     try:
         overrides = {"horizon_days": days} if days else None
-        return config.load_scenario(scenario, overrides), config.load_policy(policy)
+        sc, pol = config.load_scenario(scenario, overrides), config.load_policy(policy)
+        config.check_fits(sc, pol, policy)
+        return sc, pol
     except config.ConfigError as exc:
         fail(str(exc))
 

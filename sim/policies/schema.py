@@ -47,7 +47,8 @@ class Scan(Strict):
     reconciliation scan that backs up a webhook.
     """
 
-    interval_min: Annotated[float, Field(gt=0)]
+    # Odoo schedules cron jobs in whole minutes: a scan runs at most once a minute
+    interval_min: Annotated[float, Field(ge=1)]
     threshold_min: Annotated[float, Field(ge=0)] = 0.0
     offset_min: Annotated[float, Field(ge=0)] = 0.0
     lag_min: Annotated[float, Field(ge=0)] = 1.0
@@ -68,7 +69,9 @@ class TimeRule(Strict):
     minute 0 without a ``last_run``, so its first run acts on everything already due.
     """
 
-    delay: int
+    # >= 0: Odoo allows a negative delay (act before the date), but here the trigger date
+    # is when the exception starts; acting before it would detect nothing
+    delay: Annotated[int, Field(ge=0, le=100_000)]
     unit: Literal["minutes", "hour", "day", "month"] = "minutes"
     lag_min: Annotated[float, Field(ge=0)] = 1.0
     new_rule: bool = False
@@ -102,7 +105,7 @@ class Outage(Strict):
 class Review(Strict):
     """A recurring review, e.g. of a dead-letter queue: every ``every_min`` from ``offset_min``."""
 
-    every_min: Annotated[float, Field(gt=0)] = 1440.0
+    every_min: Annotated[float, Field(ge=1)] = 1440.0
     offset_min: Annotated[float, Field(ge=0)] = 540.0
 
 
@@ -120,7 +123,7 @@ class Webhook(Strict):
     outages: list[Outage] = Field(default_factory=list)
     latency_min: Annotated[float, Field(ge=0)] = 0.05
     step_fail_prob: Annotated[float, Field(ge=0, le=1)] = 0.0
-    retries: Annotated[int, Field(ge=0)] = 3
+    retries: Annotated[int, Field(ge=0, le=100)] = 3
     backoff_min: Annotated[float, Field(gt=0)] = 1.0
     dead_letter: Review | None = Review()
     duplicate_prob: Annotated[float, Field(ge=0, le=1)] = 0.0
@@ -250,7 +253,7 @@ class Shift(Strict):
     days: list[Day] = Field(default_factory=lambda: list(ALL_DAYS), min_length=1)
     start: str = "00:00"
     end: str = "24:00"
-    agents: Annotated[int, Field(ge=1)] = 1
+    agents: Annotated[int, Field(ge=1, le=10_000)] = 1
 
     @field_validator("start", "end")
     @classmethod
@@ -260,6 +263,8 @@ class Shift(Strict):
 
     @model_validator(mode="after")
     def _nonempty(self) -> Shift:
+        if self.start == "24:00":
+            raise ValueError("start: 24:00 ends a day; a shift starting at midnight starts 00:00")
         if _minutes(self.start) == _minutes(self.end) % 1440 and self.end != "24:00":
             raise ValueError("start and end are the same time")
         return self
@@ -276,8 +281,8 @@ class Shift(Strict):
 class Team(Strict):
     """Agents who work a queue. Either ``agents`` always on duty, or ``shifts``."""
 
-    agents: Annotated[int, Field(ge=1)] | None = None
-    shifts: list[Shift] | None = None
+    agents: Annotated[int, Field(ge=1, le=10_000)] | None = None
+    shifts: Annotated[list[Shift], Field(min_length=1)] | None = None
     cost_per_hour: Annotated[float, Field(ge=0)] = 0.0
     skills: list[str] | None = None
 
@@ -372,8 +377,8 @@ class Tier(Strict):
     after_min: Annotated[float, Field(ge=0)]
     when: Literal["unacknowledged", "unresolved"] = "unacknowledged"
     notify: str = "lead"
-    repeat_every_min: Annotated[float, Field(gt=0)] | None = None
-    loops: Annotated[int, Field(ge=0)] = 0
+    repeat_every_min: Annotated[float, Field(ge=1)] | None = None
+    loops: Annotated[int, Field(ge=0, le=100)] = 0
     actions: list[dict[str, Any]] = Field(default_factory=list)
 
     @field_validator("actions", mode="before")
@@ -409,7 +414,7 @@ class OnCall(Strict):
     ``response_min``; each page costs ``cost_per_page`` (the call-out) and the responder's
     hands-on time ``cost_per_hour``."""
 
-    responders: Annotated[int, Field(ge=1)] = 1
+    responders: Annotated[int, Field(ge=1, le=10_000)] = 1
     response_min: Distribution = Distribution(dist="constant", mean=20.0)
     cost_per_page: Annotated[float, Field(ge=0)] = 0.0
     cost_per_hour: Annotated[float, Field(ge=0)] = 0.0
@@ -492,8 +497,8 @@ class Suppression(Strict):
 class Approver(Strict):
     """People who decide approval requests, on their own calendar."""
 
-    agents: Annotated[int, Field(ge=1)] | None = None
-    shifts: list[Shift] | None = None
+    agents: Annotated[int, Field(ge=1, le=10_000)] | None = None
+    shifts: Annotated[list[Shift], Field(min_length=1)] | None = None
     decision_min: Distribution = Distribution(dist="lognormal", mean=20.0, cv=0.8)
 
     @model_validator(mode="after")

@@ -41,9 +41,9 @@ class DefectWave(Strict):
 
 
 class MasterData(Strict):
-    customers: Annotated[int, Field(ge=1)] = 300
-    products: Annotated[int, Field(ge=1)] = 800
-    suppliers: Annotated[int, Field(ge=1)] = 25
+    customers: Annotated[int, Field(ge=1, le=1_000_000)] = 300
+    products: Annotated[int, Field(ge=1, le=1_000_000)] = 800
+    suppliers: Annotated[int, Field(ge=1, le=100_000)] = 25
     abc_shares: dict[str, Prob] = Field(default_factory=lambda: {"A": 0.2, "B": 0.3, "C": 0.5})
     abc_demand: dict[str, Prob] = Field(default_factory=lambda: {"A": 0.8, "B": 0.15, "C": 0.05})
     unit_value: Distribution = Distribution(dist="lognormal", mean=60.0, cv=1.5)
@@ -62,12 +62,12 @@ class Peak(Strict):
 
     from_day: NonNeg
     days: Pos
-    factor: Pos
+    factor: Annotated[float, Field(gt=0, le=100)]
     abc: list[str] = Field(default_factory=list)
 
 
 class Demand(Strict):
-    orders_per_day: Pos = 400.0
+    orders_per_day: Annotated[float, Field(gt=0, le=100_000)] = 400.0
     profile: str | None = None
     lines: Distribution = Distribution(dist="gamma", mean=3.0, cv=0.6)
     quantity: Distribution = Distribution(dist="gamma", mean=4.0, cv=1.0)

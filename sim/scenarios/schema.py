@@ -128,7 +128,8 @@ class Category(Strict):
     """One kind of exception and how it arrives in injected mode."""
 
     description: str = ""
-    rate_per_hour: NonNegFloat | None = None  # injected mode only
+    # injected mode only; at most 1,000 an hour (24,000 a day) in one category
+    rate_per_hour: Annotated[float, Field(ge=0, le=1000)] | None = None
     profile: str | None = None
     handling_min: Distribution
     order_value: Distribution | None = None
@@ -137,7 +138,7 @@ class Category(Strict):
     transient: Transient | None = None
     # hours from occurrence to the date promised to the customer (None: no promise at stake)
     promise_hours: Distribution | None = None
-    open_at_start: Annotated[int, Field(ge=0)] = 0
+    open_at_start: Annotated[int, Field(ge=0, le=100_000)] = 0
     volume: Volume | None = None  # rate changing over time (None: constant)
     hold: Hold | None = None  # work that waits (off: never)
     reopen: Reopen | None = None  # work that comes back (off: never)
@@ -173,7 +174,7 @@ class Scenario(Strict):
     description: str = ""
     mode: Literal["injected", "operations"] = "injected"
     start: datetime = datetime(2026, 1, 5)  # a Monday
-    horizon_days: PositiveFloat = 14.0
+    horizon_days: Annotated[float, Field(gt=0, le=3660)] = 14.0  # at most ten years
     warehouses: list[Warehouse] = Field(
         default_factory=lambda: [Warehouse(name="WH", site="main")], min_length=1
     )
