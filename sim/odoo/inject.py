@@ -10,12 +10,19 @@ as ``exsim.case_<rep>_<id>_<model>``. Pacers:
 - ``RatePacer``: a fixed R cases/s (``--rate R``), batches of up to ``max_batch``;
 - any iterable of batches (the test server's clock-driven pacer lives with the tests).
 
+Besides creating cases, the run plays the simulator's self-clearings (``Clear``): a case the
+simulation lets go away by itself stops matching its pattern in Odoo at the same minute
+(``clear_cases``), or a scan would still find it there.
+
 Faults are handled by kind. A transient fault (timeout, reset, HTTP 5xx) re-runs the batch's
-recipe after a backoff with jitter: recipes are idempotent by key, so a create whose reply
-was lost is found, not repeated. Odoo's refusals (AccessError, UserError, ValidationError)
-stop the run with the category and case named. ``--resume`` skips cases whose matching record
-is already tagged and lets the recipes finish half-made ones. The run's anchor and speed are
-kept in the system parameter ``exsim.inject.run`` for ``observe``.
+recipe after a backoff with jitter, for at least ``backoff.attempts`` attempts and
+``retry_budget_s`` seconds of waiting (an Odoo restart is ridden through): recipes are
+idempotent by key, so a create whose reply was lost is found, not repeated. Odoo's refusals
+(AccessError, UserError, ValidationError) stop the run with the category and case named.
+``--resume`` skips cases whose matching record is already tagged, lets the recipes finish
+half-made ones (found by case key even if their tag was lost) and keeps the run's pace from
+its saved anchor. The run's anchor and speed are kept in the system parameter
+``exsim.inject.run`` for ``observe``.
 """
 
 from __future__ import annotations
