@@ -478,16 +478,34 @@ def cleanup(
 def receive(
     out: Path = typer.Option(Path("webhooks.jsonl"), "--out"),
     port: int = typer.Option(8787, "--port"),
+    ack: bool = typer.Option(
+        False,
+        "--ack",
+        help="write each delivery back into Odoo as an activity (what a reconciliation scan "
+        "with only_undetected skips), as the middleware would",
+    ),
+    url: str = URL,
+    db: str = DB,
+    user: str = USER,
+    password: str = PASSWORD,
+    password_file: Path = PASSWORD_FILE,
 ) -> None:
     """Run the webhook receiver on 127.0.0.1 until interrupted."""
     import time
 
     from sim.odoo.receiver import Receiver
 
-    with Receiver(out, port) as r:
-        out_console.print(f"receiving on {r.url} -> {out} (Ctrl-C to stop)")
+    transport = _connect(url, db, user, password, password_file) if ack else None
+    with Receiver(out, port, ack=transport) as r:
+        out_console.print(
+            f"receiving on {r.url} -> {out}"
+            + (", acknowledged in Odoo" if ack else "")
+            + " (Ctrl-C to stop)"
+        )
         try:
             while True:
                 time.sleep(1)
         except KeyboardInterrupt:
             pass
+        if r.ack_failures:
+            err_console.print(f"{len(r.ack_failures)} deliveries not acknowledged in Odoo")
