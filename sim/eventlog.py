@@ -175,6 +175,40 @@ class LogMeta:
         return cls(**data)
 
 
+#: Metadata each replication has of its own (the operations world's business outcomes). A log
+#: joining several replications keeps them per replication, ``extra["by_rep"][r]`` (without
+#: their hourly series, which stay those of the first), so each one's summary reads its own.
+PER_REP_EXTRA = ("operations",)
+
+
+def joined_meta(metas: list[LogMeta]) -> LogMeta:
+    """The metadata of one log joining replications 0..n-1: the first's, plus each one's own
+    outcomes under ``extra["by_rep"]`` (see :data:`PER_REP_EXTRA`)."""
+    first = metas[0]
+    per_rep = [
+        {k: _without_hourly(m.extra[k]) for k in PER_REP_EXTRA if k in (m.extra or {})}
+        for m in metas
+    ]
+    extra = dict(first.extra or {})
+    if len(metas) > 1 and any(per_rep):
+        extra["by_rep"] = per_rep
+    return LogMeta(**{**asdict(first), "extra": extra})
+
+
+def rep_meta(meta: LogMeta, rep: int) -> LogMeta:
+    """The metadata as replication ``rep`` saw it: its own outcomes in place of the first's."""
+    by_rep = (meta.extra or {}).get("by_rep")
+    if not by_rep or not 0 <= rep < len(by_rep):
+        return meta
+    return LogMeta(**{**asdict(meta), "extra": {**meta.extra, **by_rep[rep]}})
+
+
+def _without_hourly(value):
+    if isinstance(value, dict):
+        return {k: _without_hourly(v) for k, v in value.items() if k != "hourly"}
+    return value
+
+
 # Row codes are packed into one int64: event (5 bits), severity + 1 (3 bits), then team, actor
 # and detail string codes (18 bits each). One append per row instead of five.
 _CODE_BITS = 18

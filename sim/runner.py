@@ -134,8 +134,9 @@ def _run_to_files(scenario, policy, seed, reps, workers, progress, stream_to: Pa
                     done += 1
                     if progress:
                         progress(done / reps)
-        _join([job[0] for job in jobs], metas[0], where)
-        return metas[0]
+        meta = eventlog.joined_meta(metas)
+        _join([job[0] for job in jobs], meta, where)
+        return meta
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
@@ -189,7 +190,9 @@ def run(
                     done += 1
                     if progress:
                         progress(done / reps)
-        meta = eventlog.LogMeta.from_bytes(tables[0].schema.metadata[b"exsim"])
+        meta = eventlog.joined_meta(
+            [eventlog.LogMeta.from_bytes(t.schema.metadata[b"exsim"]) for t in tables]
+        )
         table = eventlog.concat(tables, meta)
     return RunResult(table, meta, time.perf_counter() - t0)
 

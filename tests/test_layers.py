@@ -69,6 +69,7 @@ MODEL = (
     "sim.shifts",
     "sim.streams",
     "sim.runner",
+    "sim.port",
 )
 MODEL_MAY_NOT = ("sim.cli", "sim.reports", "sim.odoo", "sim.experiments", "sim.testing", "replay")
 

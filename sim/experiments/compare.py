@@ -170,7 +170,9 @@ def compare(
     logs = {}
     for name, ts in tables.items():
         if ts:
-            meta = eventlog.LogMeta.from_bytes(ts[0].schema.metadata[b"exsim"])
+            meta = eventlog.joined_meta(
+                [eventlog.LogMeta.from_bytes(t.schema.metadata[b"exsim"]) for t in ts]
+            )
             logs[name] = eventlog.concat(ts, meta)
     return Comparison(
         scenario=scen,

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from sim import stats
-from sim.eventlog import LogMeta
+from sim.eventlog import LogMeta, rep_meta
 from sim.metrics.backlog import aging, backlog_stats, littles_law, open_interval
 from sim.metrics.cases import case_table, event_codes, log_meta
 from sim.metrics.effort import (
@@ -136,6 +136,8 @@ def _summarize(
         "on_call": on_call,
         "effort": effort_summary(df, ev, generated, effort),
     }
+    if len(df):  # a log of several replications keeps each one's business outcomes
+        meta = rep_meta(meta, int(df["rep"].iloc[0]))
     ops = (meta.extra or {}).get("operations")
     if ops:  # business outcomes of an operations-mode run (hourly series stay in the log)
         out["operations"] = {
