@@ -3,8 +3,9 @@
 Each severity has a ladder of tiers, e.g. "not acknowledged after 15 min -> team lead; not
 resolved after 2 h -> manager" (the *escalation delay* of on-call tools), each tier with its
 *repeat interval* and number of *loops* of re-notification while the condition holds. The
-ladder is armed when the case is detected, with the severity it had then: the ladder in force
-when a case opened is the one it follows. The *acknowledgement timeout* re-opens escalation for
+ladder is armed when the case is classified (at detection, or when a delayed triage gives it
+its severity) and assigned, with the severity it had then: the ladder in force when a case was
+classified is the one it follows. The *acknowledgement timeout* re-opens escalation for
 a case acknowledged but not resolved that long after. Each step is a SimPy timeout with a
 callback; when it fires and the condition still holds, an ``escalated`` row (first notice) or a
 ``notified`` row (repeat) is written with the tier in ``detail`` and the notified role in
@@ -152,7 +153,7 @@ class Ladders:
         self.ack_notify = code(spec.ack_timeout_notify)
 
     def arm(self, case: Case) -> None:
-        """Start the case's ladder (at detection)."""
+        """Start the case's ladder (once it is classified and assigned)."""
         env = self.sim.env
         for tier in self.by_rank.get(case.severity, ()):
             env.timeout(tier.after, (case, tier, 0)).callbacks.append(self._fire)

@@ -1,8 +1,9 @@
 """What a policy says: how exceptions are detected, triaged, routed, staffed and escalated.
 
 A policy is the *how it is handled* half of a run, the part a team could deploy in Odoo and
-n8n: which mechanism watches each category (an automation rule firing in the write, or a
-scheduled action scanning every N minutes), how severity is scored, which team owns what, who
+n8n: which mechanisms watch each category (an automation rule firing in the write, a
+time-based rule, a scheduled action scanning every N minutes, a webhook to middleware), how
+severity is scored, which team owns what, who
 is on shift, in which order queues are worked, when an unanswered case escalates, and the SLA
 targets it is judged by. Validated once here; the engine trusts it.
 """

@@ -1,9 +1,11 @@
 """Detection: how a case goes from *occurred* to *detected*.
 
 Each mechanism mirrors one way Odoo notices a problem: an automation rule that fires inside the
-write that created the condition (``event_rule``), or a scheduled action that periodically
-searches for records stuck past a threshold (``scan``). A mechanism is a class registered by
-name with one obvious interface::
+write that created the condition (``event_rule``); a time-based automation rule, run by one
+shared job, that catches records whose trigger date passed its delay (``time_rule``); a
+scheduled action that periodically searches for records stuck past a threshold (``scan``); or
+a webhook pushing the record to middleware such as n8n, with its timeouts, losses and retries
+(``webhook``). A mechanism is a class registered by name with one obvious interface::
 
     Mechanism(port, category, spec, stream)  # built once per watched category
     mechanism.watch(case)                      # a case of that category has just occurred
