@@ -84,7 +84,7 @@ class OrderDraws:
         owner, product = np.divmod(key, self.n_products)
         b.value = np.bincount(owner, self.unit_value[product] * summed, BLOCK).tolist()
         bounds = np.searchsorted(owner, np.arange(BLOCK + 1)).tolist()
-        pairs = [[p, q] for p, q in zip(product.tolist(), summed.tolist(), strict=True)]
+        pairs = list(zip(product.tolist(), summed.tolist(), strict=True))
         b.merged = [pairs[bounds[i] : bounds[i + 1]] for i in range(BLOCK)]
         b.promo_u = content.random(total).tolist()
         b.pool_u = content.random(total).tolist()

@@ -357,11 +357,12 @@ class Floor:
             order.waiting = NO_PRODUCTS
             order.reserved = True
             stock = world.stock
-            for line in order.lines:
-                p, q = line
+            shipped = []
+            for p, q in order.lines:
                 take = max(0.0, min(q, stock.available(order.wh, p)))
-                line[1] = take
+                shipped.append((p, take))
                 stock.reserved[order.wh][p] += take
+            order.lines = shipped
             world.advance(order)
         elif category == "carrier_failure" and order.blocks & CARRIER:
             # switch to the fallback carrier

@@ -276,7 +276,7 @@ class OperationsWorld:
                 next_id += 1
             t = clock.next_after(t)
 
-    def _promo_lines(self, block, i: int, promo) -> tuple[list[list], float]:
+    def _promo_lines(self, block, i: int, promo) -> tuple[list[tuple], float]:
         """Order ``i``'s lines during a promotion (a share of them from the promoted pool)."""
         share, pool = promo
         lines: dict[int, float] = {}  # one line per product
@@ -287,7 +287,7 @@ class OperationsWorld:
             lines[p] = lines.get(p, 0.0) + qty[k]
         records = self.md.products
         value = sum(records[p].value * q for p, q in lines.items())
-        return [[p, q] for p, q in lines.items()], value
+        return list(lines.items()), value
 
     def _demand_factor(self, t: float) -> tuple[float, tuple[float, list[int]] | None]:
         """Demand multiplier at ``t`` and, during a promotion, (share of promo lines, pool)."""
@@ -316,7 +316,7 @@ class OperationsWorld:
         return pool
 
     def confirm(
-        self, oid: int, t: float, customer, wh: int, lines: list[list], value: float, fate: tuple
+        self, oid: int, t: float, customer, wh: int, lines: list[tuple], value: float, fate: tuple
     ) -> None:
         products = self.md.products
         promise = t + self.promise_min.get(customer.tier, 2880.0)
