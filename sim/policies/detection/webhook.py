@@ -6,8 +6,9 @@ another mechanism (a reconciliation scan) can still catch the case. A received e
 workflow after ``latency_min``; its downstream step (create the alert, open the ticket) fails
 with ``step_fail_prob`` and is retried with exponential backoff (``backoff_min``, doubling),
 ``retries`` times; an event that exhausts them waits in the dead-letter queue until the next
-review. Some deliveries arrive twice (``duplicate_prob``). Each step is a timeout callback:
-no process per case.
+review. Some deliveries arrive twice (``duplicate_prob``). Every attempt, like the dead-letter
+review, first checks the record still matches: a case that cleared meanwhile raises no alert
+(and a closed case never gets an event). Each step is a timeout callback: no process per case.
 """
 
 from __future__ import annotations
@@ -48,6 +49,10 @@ class WebhookDetector:
     def _attempt(self, value) -> None:
         case, attempt = value
         spec = self.spec
+        if not case.matching:
+            # the workflow's step looks the record up before it alerts (as the dead-letter
+            # review does): a case that cleared (and may have closed) meanwhile is dropped
+            return
         if self.stream.random() >= spec.step_fail_prob:
             self.port.detect(case, "webhook")
             if spec.duplicate_prob and self.stream.random() < spec.duplicate_prob:
