@@ -421,6 +421,12 @@ def deploy_policy(
     scenario: str = typer.Option("default", "--scenario", help="categories to cover"),
     speed: float = typer.Option(1.0, "--speed", help="as given to inject --speed"),
     webhook_url: str = typer.Option(None, "--webhook-url"),
+    webhook_secret: str = typer.Option(
+        None,
+        "--webhook-secret",
+        envvar="EXSIM_WEBHOOK_SECRET",
+        help="shared secret the receiver checks; put into the webhook URL as ?token=",
+    ),
     dry_run: bool = typer.Option(False, "--dry-run", help="show the diff, change nothing"),
     url: str = URL,
     db: str = DB,
@@ -432,6 +438,12 @@ def deploy_policy(
     from sim.odoo.deploy import deploy_policy as run_deploy
     from sim.odoo.plan import at_speed
 
+    if webhook_secret and webhook_url:
+        from sim.odoo.receiver import with_token
+
+        webhook_url = with_token(webhook_url, webhook_secret)
+    elif webhook_secret:
+        fail("--webhook-secret: give --webhook-url too (the receiver's URL)")
     sc, pol = _load(scenario, policy, None)
     for note in at_speed(pol, speed, list(sc.categories))[1]:
         err_console.print(
@@ -489,14 +501,27 @@ def receive(
     user: str = USER,
     password: str = PASSWORD,
     password_file: Path = PASSWORD_FILE,
+    secret: str = typer.Option(
+        None,
+        "--secret",
+        envvar="EXSIM_WEBHOOK_SECRET",
+        help="refuse (401) deliveries without ?token=<secret> (deploy-policy --webhook-secret)",
+    ),
 ) -> None:
     """Run the webhook receiver on 127.0.0.1 until interrupted."""
     import time
 
-    from sim.odoo.receiver import Receiver
+    from sim.odoo.receiver import Receiver, ReceiverError
 
+    if not 0 <= port <= 65535:
+        fail(f"--port {port}: must be between 0 and 65535")
     transport = _connect(url, db, user, password, password_file) if ack else None
-    with Receiver(out, port, ack=transport) as r:
+    receiver = Receiver(out, port, ack=transport, secret=secret)
+    try:
+        receiver.start()
+    except ReceiverError as exc:
+        fail(str(exc))
+    with receiver as r:
         out_console.print(
             f"receiving on {r.url} -> {out}"
             + (", acknowledged in Odoo" if ack else "")

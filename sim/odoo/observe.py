@@ -156,12 +156,16 @@ def read_webhooks(path: Path | None, cases: list[Observed], time_map: TimeMap) -
     if path is None:
         return
     index = {(c.model, c.res_id): c for c in cases}
-    for line in Path(path).read_text().splitlines():
-        if not line.strip():
+    for line in Path(path).read_text(encoding="utf-8", errors="replace").splitlines():
+        try:
+            entry = json.loads(line) if line.strip() else None
+        except json.JSONDecodeError:
+            entry = None  # a torn or foreign line: not a delivery
+        body = entry.get("body") if isinstance(entry, dict) else None
+        if not isinstance(body, dict) or not isinstance(entry.get("at"), str):
             continue
-        entry = json.loads(line)
-        body = entry.get("body") or {}
-        case = index.get((body.get("_model"), body.get("_id")))
+        key = (body.get("_model"), body.get("_id"))
+        case = index.get(key) if all(isinstance(k, str | int) for k in key) else None
         if case is not None:
             case.detections.append((time_map.minutes(entry["at"]), 1 << 62, "webhook"))
 
