@@ -40,6 +40,7 @@ CONFIG = (
     "sim.scenarios.schema",
     "sim.scenarios.operations",
     "sim.plugins",  # the registry of named parts the models validate names against
+    "sim.safe_yaml",  # the YAML reader the loader uses
 )
 #: Modules that only read event logs.
 READERS = ("sim.metrics", "sim.reports", "sim.exports")
@@ -138,6 +139,8 @@ def imports_of(module: str) -> frozenset[str]:
         for name in _imported(node, module, path.name == "__init__.py"):
             while name and name not in modules():
                 name = name.rpartition(".")[0]  # 'sim.x.f' imports function f of sim.x
+            if name in PACKAGES:  # ``from sim import x``: x is what is imported
+                continue
             if name and name != module and name.split(".")[0] in PACKAGES:
                 found.add(name)
                 found.update(_parents(name, module))

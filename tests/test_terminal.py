@@ -142,3 +142,17 @@ def test_each_replication_keeps_its_own_business_outcomes(tmp_path) -> None:
         assert len(set(values)) > 1  # the replications differ, so must the summary's interval
         lo, hi = summarize_reps(log)["ci95"]["operations"]["blocked_value"]["mean"]
         assert lo < hi
+
+
+def test_check_says_when_a_requirement_passes_on_the_mean_only() -> None:
+    import json
+
+    base = ["check", "default", "--days", "1", "--reps", "3", "--backend", "serial"]
+    doc = json.loads(_ok([*base, "--require", "backlog.mean>=0", "--json"]))
+    (req,) = doc["requirements"]
+    mean, (lo, _hi) = req["observed"], req["ci95"]
+    assert lo < mean
+    text = _ok([*base, "--require", f"backlog.mean>={(lo + mean) / 2}"])
+    assert "pass on the mean, not the whole CI" in re.sub(r"\s+", " ", text.replace("│", ""))
+    text = _ok([*base, "--require", f"backlog.mean>={lo - abs(lo) - 1}"])  # below the CI
+    assert "pass on the mean" not in text and "pass" in text
