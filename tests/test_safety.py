@@ -311,3 +311,93 @@ def test_duplicate_keys_in_a_mapping_file_are_refused(tmp_path):
     mapping.write_text("columns:\n  case_id: a\n  case_id: b\n")
     with pytest.raises(ReplayInputError, match=r"^m.yaml: line 3: case_id: duplicate key"):
         load_mapping(mapping)
+
+
+# -- stopping: SIGTERM and Ctrl-C end the whole run, workers included, leaving nothing --------
+@pytest.mark.parametrize(("sig", "code"), [("SIGTERM", 143), ("SIGINT", 130)])
+@pytest.mark.parametrize("verb", ["compare", "run"])
+def test_a_signal_stops_a_parallel_run_with_its_workers(tmp_path, sig, code, verb):
+    import signal
+    import time
+
+    import psutil
+
+    out = tmp_path / "out"
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "sim",
+            verb,
+            "--days",
+            "200",
+            "--reps",
+            "6",
+            "--workers",
+            "2",
+            "--out",
+            str(out),
+        ],
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,  # its own process group, as a shell gives a job
+        env={**os.environ, "PYTHONPATH": str(Path(__file__).parents[1])},
+    )
+    parent = psutil.Process(proc.pid)
+    deadline = time.monotonic() + 60
+    workers: list = []
+    while len(workers) < 2 and time.monotonic() < deadline and proc.poll() is None:
+        time.sleep(0.2)
+        workers = parent.children(recursive=True)
+    assert len(workers) >= 2, "the run did not start its workers"
+    time.sleep(1.0)
+    if sig == "SIGINT":
+        os.killpg(proc.pid, signal.SIGINT)  # Ctrl-C reaches the whole foreground group
+    else:
+        proc.send_signal(signal.SIGTERM)  # e.g. a job scheduler stopping the command
+    _, stderr = proc.communicate(timeout=30)
+    assert proc.returncode == code, stderr
+    assert "Traceback" not in stderr
+    gone, alive = psutil.wait_procs(workers, timeout=5)
+    assert not alive, f"orphaned workers: {alive}"
+    assert sorted(p.name for p in tmp_path.iterdir()) == []
+
+
+# -- a full disk: one line, exit 2, nothing half-written --------------------------------------
+def disk_full(*args, **kwargs):
+    import errno
+
+    raise OSError(errno.ENOSPC, "No space left on device", "/data/out")
+
+
+@pytest.mark.parametrize(
+    "verb",
+    [
+        ["run", "--days", "0.5"],
+        ["compare", "--days", "0.5", "--reps", "2", "--workers", "1"],
+    ],
+)
+def test_a_full_disk_while_writing_a_run_is_one_line(tmp_path, monkeypatch, verb):
+    monkeypatch.setattr("sim.outdir.write_manifest", disk_full)
+    before = snapshot(tmp_path)
+    result = runner.invoke(app, [*verb, "--out", str(tmp_path / "out")])
+    assert result.exit_code == 2, result.output
+    assert "/data/out: no space left on device" in one_line_error(result)
+    assert snapshot(tmp_path) == before
+
+
+def test_a_full_disk_in_report_and_export_is_one_line(tmp_path, monkeypatch):
+    import sim.exports
+
+    run = tmp_path / "run"
+    assert runner.invoke(app, ["run", "--days", "0.5", "--out", str(run)]).exit_code == 0
+    monkeypatch.setitem(sim.exports.FORMATS, "csv", disk_full)
+    monkeypatch.setattr("sim.reports.html.write_report", disk_full)
+    before = snapshot(tmp_path)
+    for args in (["export", str(run), "-o", "x.csv"], ["report", str(run), "-o", "r.html"]):
+        result = runner.invoke(app, args)
+        assert result.exit_code == 2, result.output
+        assert "no space left on device" in one_line_error(result)
+    assert snapshot(tmp_path) == before

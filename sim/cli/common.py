@@ -76,10 +76,10 @@ class ExsimGroup(TyperGroup):
             return super().invoke(ctx)
         except KeyboardInterrupt:
             _error("interrupted; nothing was written")
-            raise click.exceptions.Exit(130) from None
+            raise typer.Exit(130) from None
         except Terminated:
             _error("terminated; nothing was written")
-            raise click.exceptions.Exit(143) from None
+            raise typer.Exit(143) from None
         except outdir.OutputError as exc:
             _error(str(exc))
         except OSError as exc:
@@ -88,7 +88,7 @@ class ExsimGroup(TyperGroup):
             _error("input nested too deeply (more levels than exsim reads)")
         except OverflowError as exc:
             _error(f"a number is too large: {exc}")
-        raise click.exceptions.Exit(2)
+        raise typer.Exit(2)
 
 
 def os_error_line(exc: OSError) -> str:
