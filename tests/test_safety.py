@@ -401,3 +401,66 @@ def test_a_full_disk_in_report_and_export_is_one_line(tmp_path, monkeypatch):
         assert result.exit_code == 2, result.output
         assert "no space left on device" in one_line_error(result)
     assert snapshot(tmp_path) == before
+
+
+# -- a server that is not Odoo, and a password inside the URL ---------------------------------
+@pytest.fixture
+def not_odoo():
+    """A loopback web server answering every request with an HTML page."""
+    import http.server
+    import threading
+
+    class Page(http.server.BaseHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+        def _page(self):
+            body = b"<html><body>a router's login page</body></html>"
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        do_GET = do_POST = _page
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Page)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield server.server_address[1]
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["odoo", "check"],
+        ["odoo", "seed"],
+        ["odoo", "observe", "--out", "obs"],
+        ["replay", "--odoo", "--since", "2024-01-01", "--until", "2024-01-02", "--out", "r"],
+    ],
+)
+def test_a_server_that_is_not_odoo_is_one_line_and_the_url_password_never_shows(
+    tmp_path, not_odoo, args
+):
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(Path(__file__).parents[1]),
+        "EXSIM_ODOO_URL": f"http://alice:hunter2-secret@127.0.0.1:{not_odoo}",
+        "EXSIM_ODOO_DB": "test",
+        "EXSIM_ODOO_USER": "admin",
+        "EXSIM_ODOO_PASSWORD": "pw-also-secret",
+    }
+    proc = subprocess.run(
+        [sys.executable, "-m", "sim", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=tmp_path,
+        env=env,
+    )
+    assert proc.returncode == 2, proc.stderr
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in proc.stderr, proc.stderr
+    assert "secret" not in proc.stderr + proc.stdout
+    assert list(tmp_path.iterdir()) == []

@@ -87,7 +87,26 @@ def resolve(
     missing = [f"--{n} / {ENV[n]}" for n, v in values.items() if not v]
     if missing:
         raise SettingsError("missing Odoo connection setting(s): " + ", ".join(missing))
-    parsed = urlparse(values["url"])
-    if parsed.scheme not in ("http", "https") or not parsed.hostname:
-        raise SettingsError(f"--url / EXSIM_ODOO_URL: not an http(s) URL: {values['url']!r}")
+    try:
+        parsed = urlparse(values["url"])
+        parsed.port  # noqa: B018 - raises ValueError for a port out of range
+    except ValueError:
+        parsed = None
+    if parsed is None or parsed.scheme not in ("http", "https") or not parsed.hostname:
+        shown = redact(values["url"])
+        raise SettingsError(f"--url / EXSIM_ODOO_URL: not an http(s) URL: {shown!r}")
+    if parsed.username is not None or parsed.password is not None:
+        # credentials belong in --user/--password; a URL is echoed in messages and logs
+        values["url"] = redact(values["url"], keep=False)
     return Settings(**values, api_key=env.get(API_KEY_ENV) or None)
+
+
+def redact(url: str, keep: bool = True) -> str:
+    """``url`` without the ``user:password@`` part (``***@`` in its place when ``keep``)."""
+    head, sep, rest = url.partition("://")
+    if not sep:
+        head, rest = "", url
+    netloc, slash, path = rest.partition("/")
+    if "@" in netloc:
+        netloc = ("***@" if keep else "") + netloc.rsplit("@", 1)[1]
+    return (head + sep if sep else "") + netloc + slash + path

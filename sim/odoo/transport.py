@@ -88,6 +88,8 @@ def classify(exc: BaseException) -> Exception:
         if exc.code >= 500:
             return TransientError(f"HTTP {exc.code} from Odoo")
         return OdooError("HTTPError", f"HTTP {exc.code}")
+    if isinstance(exc, json.JSONDecodeError):  # an HTML page, a proxy's error: not Odoo
+        return OdooError("NotOdoo", "the server did not answer in JSON; is the URL an Odoo server?")
     if isinstance(exc, (TimeoutError, socket.timeout)):
         return TransientError("timed out waiting for Odoo")
     if isinstance(exc, (ConnectionError, http.client.HTTPException, urllib.error.URLError)):
@@ -128,7 +130,7 @@ class JsonRpcTransport:
             self._client.login(s.db, s.user, s.password)
         except Exception as exc:  # noqa: BLE001 - sorted by classify
             err = classify(exc)
-            if isinstance(err, OdooError):
+            if isinstance(err, OdooError) and err.kind != "NotOdoo":
                 raise OdooError(
                     "AccessDenied", f"login to {s.url} db {s.db} as {s.user} failed"
                 ) from None
@@ -136,8 +138,8 @@ class JsonRpcTransport:
         return self._client.env.uid
 
     def version(self) -> dict:
-        client = self._client or self._connect()
         try:
+            client = self._client or self._connect()
             return (
                 client.version
                 if isinstance(client.version, dict)
