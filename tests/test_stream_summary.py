@@ -16,6 +16,8 @@ from sim import eventlog, runner
 from sim.config import load_policy, load_scenario
 from sim.metrics import stream, summarize_reps
 from sim.metrics.stream import summarize_file, whole_case_chunks
+from sim.policies.schema import Policy
+from sim.scenarios.schema import Scenario
 
 
 @pytest.fixture(scope="module")
@@ -35,16 +37,58 @@ def operations_log(tmp_path_factory):
     return path
 
 
+@pytest.fixture(scope="module")
+def levers_log(tmp_path_factory):
+    """Holds, reopens, a reassigning and a severity-raising escalation ladder: the KPIs that
+    read rows (effort, holds, escalation actions) see every row they need."""
+    path = tmp_path_factory.mktemp("log") / "events.parquet"
+    work = {"dist": "exponential", "mean": 25}
+    hold = {
+        "prob": 0.3,
+        "at_fraction": 0.5,
+        "waits": {"supplier": {"weight": 1, "duration_min": {"dist": "constant", "mean": 200}}},
+    }
+    reopen = {"prob": 0.3, "after_min": {"dist": "constant", "mean": 300}, "rework_fraction": 0.5}
+    scen = Scenario.model_validate(
+        {
+            "name": "levers",
+            "horizon_days": 4,
+            "categories": {
+                "picking_sla": {"rate_per_hour": 3.0, "handling_min": work, "hold": hold},
+                "credit_hold": {"rate_per_hour": 1.0, "handling_min": work, "reopen": reopen},
+            },
+        }
+    )
+    ladder = [
+        {"after_min": 30, "notify": "lead", "actions": [{"reassign": {"to": "second"}}]},
+        {"after_min": 90, "actions": [{"raise_severity": {"levels": 1}}]},
+    ]
+    pol = Policy.model_validate(
+        {
+            "routing": {"default": "desk"},
+            "staffing": {"teams": {"desk": {"agents": 1}, "second": {"agents": 2}}},
+            "sla": {"default_min": 120},
+            "escalation": {"ladders": {"medium": ladder}},
+        }
+    )
+    runner.run(scen, pol, seed=2, reps=2, workers=1, stream_to=path)
+    return path
+
+
 @pytest.fixture
 def small_batches(monkeypatch):
     monkeypatch.setattr(stream, "BATCH_ROWS", 211)
 
 
 @pytest.mark.parametrize("warmup", [0.0, 1440.0])
-@pytest.mark.parametrize("log", ["injected_log", "operations_log"])
+@pytest.mark.parametrize("log", ["injected_log", "operations_log", "levers_log"])
 def test_streamed_summary_is_the_in_memory_summary(log, warmup, request, small_batches):
     path = request.getfixturevalue(log)
-    assert summarize_file(path, warmup) == summarize_reps(eventlog.read_log(path), warmup)
+    expected = summarize_reps(eventlog.read_log(path), warmup)
+    assert summarize_file(path, warmup) == expected
+    if log == "levers_log":  # the levers did act, so their KPIs were compared
+        assert expected["effort"]["held"] > 0 and expected["effort"]["reopened"] > 0
+        assert {"tier1:reassign", "tier2:raise_severity"} <= set(expected["escalation_actions"])
 
 
 def test_chunks_hold_whole_cases_and_every_row_once(injected_log, small_batches):
