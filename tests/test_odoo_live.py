@@ -198,3 +198,23 @@ def test_the_prediction_counts_only_what_odoo_took():
     assert (
         took.loc[~quants, "mechanism"].fillna("-") == full.loc[~quants, "mechanism"].fillna("-")
     ).all()
+
+
+def test_cron_drift_delays_each_run_a_little_more():
+    """Odoo's cron thread sleeps a minute after each pass: with ``lag_drift_min`` the k-th scan
+    starts k x drift after its due time, and ``wake_fit`` recovers lag and drift from runs."""
+    from sim.config import load_scenario
+    from sim.odoo.plan import build_plan
+    from sim.odoo.technical import wake_fit
+
+    scenario = load_scenario("default", {"horizon_days": 0.5})
+    policy = load_policy("scan-hourly")
+    drifting = at_speed(policy, 60.0, list(scenario.categories), 0.0, 6.0)[0]  # 6 s = 6 sim min
+    steady = at_speed(policy, 60.0, list(scenario.categories), 0.0, 0.0)[0]
+    for pol, drift in ((steady, 0.0), (drifting, 6.0)):
+        _, log = build_plan(scenario, pol, 0)
+        runs = sorted(set(log[log["event"] == "detected"]["ts"].round(6)))
+        # the k-th run starts at k x (60 + drift)
+        assert all(abs(t / (60 + drift) - round(t / (60 + drift))) < 1e-9 for t in runs), runs
+    fit = wake_fit({"a": [1.0, 2.5, 4.0], "b": [1.0, 2.5]})
+    assert fit == {"lag0_s": 1.0, "drift_s": 1.5}

@@ -209,6 +209,7 @@ def inject(
     from sim.odoo import inject as inj
     from sim.odoo.deploy import (
         CRON_PERIOD_S,
+        SYNCED_WAKE_DRIFT_S,
         SYNCED_WAKE_LAG_S,
         align_schedules,
         probe_cron_wake,
@@ -272,6 +273,7 @@ def inject(
                 "anchor": (wake - timedelta(seconds=1) if wake else now).isoformat(),
                 "speed": 1.0 if rate else speed,
                 "wake_lag_s": SYNCED_WAKE_LAG_S if wake else None,
+                "wake_drift_s": SYNCED_WAKE_DRIFT_S if wake else 0.0,
                 "scenario": str(scenario),
                 "policy": str(policy),
                 "seed": seed_,
@@ -285,7 +287,13 @@ def inject(
             )
         # predict what is deployed, at this speed: a mechanism Odoo could not take detects
         # nothing live; the plan's self-clearings depend on what the prediction detects
-        run_pol, _ = at_speed(pol, float(run["speed"]), list(sc.categories), run.get("wake_lag_s"))
+        run_pol, _ = at_speed(
+            pol,
+            float(run["speed"]),
+            list(sc.categories),
+            run.get("wake_lag_s"),
+            run.get("wake_drift_s", 0.0),
+        )
         deployed = {r["name"] for r in deployed_in(t)}
         run_pol = deployed_only(run_pol, list(sc.categories), deployed)
         cases, _ = build_plan(sc, run_pol, seed_)
@@ -394,12 +402,24 @@ def observe(
         if compare_sim and pol is not None:
             # the prediction for the speed the run was played at (see plan.at_speed)
             live_pol, _ = at_speed(
-                pol, float(run.get("speed", 1.0)), list(sc.categories), run.get("wake_lag_s")
+                pol,
+                float(run.get("speed", 1.0)),
+                list(sc.categories),
+                run.get("wake_lag_s"),
+                run.get("wake_drift_s", 0.0),
             )
             deployed = {r["name"] for r in deployed_in(t)}
             live_pol = deployed_only(live_pol, list(sc.categories), deployed)
             _, sim_df = build_plan(sc, live_pol, int(run.get("seed", 0)))
             summary["sim_vs_live"] = obs.compare(sim_df, df)
+            fit = summary["technical"].get("wake_fit")
+            if fit:  # the same prediction given the cron thread's lag measured in Odoo's log
+                fitted, _ = at_speed(
+                    pol, float(run["speed"]), list(sc.categories), fit["lag0_s"], fit["drift_s"]
+                )
+                fitted = deployed_only(fitted, list(sc.categories), deployed)
+                _, fit_df = build_plan(sc, fitted, int(run.get("seed", 0)))
+                summary["sim_vs_live_measured_lag"] = obs.compare(fit_df, df)
         write_run_dir(
             out,
             {
@@ -411,6 +431,13 @@ def observe(
         out_console.print(f"{df['case_id'].nunique()} cases observed -> {out}")
         if "sim_vs_live" in summary:
             out_console.print(obs.render_compare(summary["sim_vs_live"]))
+        if "sim_vs_live_measured_lag" in summary:
+            fit = summary["technical"]["wake_fit"]
+            out_console.print(
+                f"with the cron lag measured in Odoo's log ({fit['lag0_s']:g} s "
+                f"+ {fit['drift_s']:g} s per pass):"
+            )
+            out_console.print(obs.render_compare(summary["sim_vs_live_measured_lag"]))
 
     _guarded(go)
 

@@ -410,10 +410,13 @@ def align_schedules(
 
 
 CRON_PERIOD_S = 60.0  # Odoo's cron thread sleeps SLEEP_INTERVAL (60 s) between passes
-# the wake-up lag a run started in step with the cron thread sees: each pass starts the next
-# 60 s after it ends, so the phase drifts by the passes' own duration (on a real Odoo 17 during
-# a 12-minute run at speed 120 with a job every minute: lag p50 5 s, max 16 s)
-SYNCED_WAKE_LAG_S = 20.0
+# the cron thread as a run started in step with it sees it: each pass comes up to
+# SYNCED_WAKE_LAG_S after its due time, plus SYNCED_WAKE_DRIFT_S more per pass than the one
+# before (the thread sleeps 60 s *after* a pass, so its phase drifts by the passes' duration).
+# Measured on a real Odoo 17, 12-minute runs at speed 120 with jobs every wall minute:
+# 2.0 s + 1.7 s per pass (11 scans), lag p50 5 s / max 16 s (the time-rule job alone).
+SYNCED_WAKE_LAG_S = 3.0
+SYNCED_WAKE_DRIFT_S = 1.5
 
 
 def probe_cron_wake(

@@ -125,6 +125,7 @@ def at_speed(
     speed: float,
     categories: list[str] | None = None,
     wake_lag_s: float | None = None,
+    wake_drift_s: float = 0.0,
 ) -> tuple[Policy, list[str]]:
     """The policy as Odoo runs it at ``speed``, and one note per mechanism that changed.
 
@@ -134,7 +135,9 @@ def at_speed(
     minutes, or ``wake_lag_s`` (wall seconds) x speed / 60 when the run was started in step
     with Odoo's cron thread (``inject`` does: the lag is then that of the thread's passes, a
     few seconds, not up to a minute). Event rules and webhooks happen in the write and are
-    left as they are. Speed 1 returns the policy unchanged."""
+    left as they are. ``wake_drift_s`` is how much later each pass of the thread comes than
+    the one before (its passes' own duration; ``technical.wake_fit`` measures it from Odoo's
+    log). Speed 1 returns the policy unchanged."""
     if speed == 1.0:
         return policy, []
     from sim.policies.detection.time_rule import job_interval_min
@@ -169,7 +172,10 @@ def at_speed(
                     f"scan {cat}: every {interval:g} simulated min, not {det.scan.interval_min:g}"
                 )
             update["scan"] = replace_model(
-                det.scan, interval_min=interval, lag_min=lag(det.scan.lag_min)
+                det.scan,
+                interval_min=interval,
+                lag_min=lag(det.scan.lag_min),
+                lag_drift_min=wake_drift_s / 60.0 * speed,
             )
         if det.time_rule is not None:
             delay = wall_minutes(det.time_rule.delay_min, speed) * speed
@@ -183,6 +189,7 @@ def at_speed(
                 delay=int(delay),
                 unit="minutes",
                 lag_min=lag(det.time_rule.lag_min),
+                lag_drift_min=wake_drift_s / 60.0 * speed,
                 job_interval_min=job_sim,
             )
         detection[cat] = replace_model(det, **update) if update else det

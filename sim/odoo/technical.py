@@ -120,6 +120,20 @@ def wake_lags_s(starts: list[datetime], anchor: datetime, interval_s: float) -> 
     return [((s - anchor).total_seconds()) % interval_s for s in starts if s >= anchor]
 
 
+def wake_fit(lags_by_job: dict[str, list[float]]) -> dict | None:
+    """The cron thread's lag as a line over its passes: ``lag0_s + k * drift_s`` for the
+    k-th run of each job (least squares, pooled over jobs). None without two runs."""
+    xs = [k for lags in lags_by_job.values() for k in range(len(lags))]
+    ys = [v for lags in lags_by_job.values() for v in lags]
+    if len(set(xs)) < 2:
+        return None
+    slope, intercept = np.polyfit(np.array(xs, float), np.array(ys, float), 1)
+    return {
+        "lag0_s": round(float(max(intercept, 0.0)), 2),
+        "drift_s": round(float(max(slope, 0.0)), 3),
+    }
+
+
 def technical_summary(
     transport: Transport,
     run: dict,
@@ -132,6 +146,7 @@ def technical_summary(
     out: dict = {"jobs": crons}
     if odoo_log is not None:
         parsed = parse_log(odoo_log, set(crons), since=anchor)
+        lags_by_job: dict[str, list[float]] = {}
         for name, info in crons.items():
             mine = parsed["runs"].get(name, [])
             secs = [d for _, d, _ in mine if d is not None]
@@ -141,9 +156,11 @@ def technical_summary(
             info["run_s_max"] = round(float(np.max(secs)), 3) if secs else None
             interval_s = info["interval_number"] * UNIT_MIN.get(info["interval_type"], 1) * 60
             lags = wake_lags_s([s for s, _, _ in mine], anchor, interval_s)
+            lags_by_job[name] = lags
             info["wake_lag_s_p50"] = round(float(np.median(lags)), 1) if lags else None
             info["wake_lag_s_max"] = round(float(np.max(lags)), 1) if lags else None
         out["webhook_failures_logged"] = parsed["webhook_failures"]
+        out["wake_fit"] = wake_fit(lags_by_job)
     if webhooks is not None and Path(webhooks).is_file():
         lines = [ln for ln in Path(webhooks).read_text().splitlines() if ln.strip()]
         out["webhook_deliveries"] = sum(

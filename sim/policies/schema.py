@@ -53,6 +53,9 @@ class Scan(Strict):
     threshold_min: Annotated[float, Field(ge=0)] = 0.0
     offset_min: Annotated[float, Field(ge=0)] = 0.0
     lag_min: Annotated[float, Field(ge=0)] = 1.0
+    lag_drift_min: Annotated[float, Field(ge=0)] = 0.0
+    """Each run starts this much later again than the one before (Odoo's cron thread sleeps
+    a minute *after* each pass, so its phase drifts by the passes' duration)."""
     run_min: Annotated[float, Field(ge=0)] = 0.0
     only_undetected: bool = False
 
@@ -75,6 +78,8 @@ class TimeRule(Strict):
     delay: Annotated[int, Field(ge=0, le=100_000)]
     unit: Literal["minutes", "hour", "day", "month"] = "minutes"
     lag_min: Annotated[float, Field(ge=0)] = 1.0
+    lag_drift_min: Annotated[float, Field(ge=0)] = 0.0
+    """As ``Scan.lag_drift_min``, for the shared job's runs."""
     new_rule: bool = False
     job_interval_min: Annotated[float, Field(gt=0)] | None = None
     """The shared job's interval when known otherwise (a live run at compressed speed, where

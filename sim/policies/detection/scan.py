@@ -38,9 +38,11 @@ class ScanDetector:
         port, spec, pending = self.port, self.spec, self.pending
         due = spec.offset_min
         busy_until = -1.0
+        runs = 0
         while True:
             lag = spec.lag_min * self.stream.random() if spec.lag_min else 0.0
-            start = due + lag
+            start = due + lag + runs * spec.lag_drift_min
+            runs += 1
             if start >= port.now and start >= busy_until:
                 yield port.sleep(start - port.now)
                 now = port.now

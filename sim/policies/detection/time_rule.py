@@ -52,9 +52,12 @@ class TimeRuleJob:
             min(given) if given else job_interval_min([r.spec.delay_min for r in self.rules])
         )
         self.lag = max(r.spec.lag_min for r in self.rules)
+        drift = max(r.spec.lag_drift_min for r in self.rules)
         due = 0.0
+        runs = 0
         while True:
-            start = due + (self.lag * self.stream.random() if self.lag else 0.0)
+            start = due + (self.lag * self.stream.random() if self.lag else 0.0) + runs * drift
+            runs += 1
             if start >= port.now:
                 yield port.sleep(start - port.now)
                 for rule in self.rules:
