@@ -272,7 +272,7 @@ class Json2Transport:
                 self._conn.close()
                 self._conn = None
             raise classify(exc) from None
-        if response.getheader("Connection", "").lower() == "close":
+        if response.will_close:  # HTTP/1.0, or "Connection: close": the next call reconnects
             conn.close()
             self._conn = None
         try:

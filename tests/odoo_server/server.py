@@ -301,6 +301,9 @@ def obj_label(model: str) -> str:
 def _handler(server: OdooTestServer) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        # headers and body go out in separate writes: without this, Nagle's algorithm holds
+        # the body until the client's delayed ACK (~40 ms per call on a kept-alive connection)
+        disable_nagle_algorithm = True
 
         def log_message(self, *args: Any) -> None:  # keep test output quiet
             pass
