@@ -91,11 +91,25 @@ class TimeMap:
 def build_plan(
     scenario: Scenario, policy: Policy, seed: int = 0, rep: int = 0
 ) -> tuple[list[PlannedCase], pd.DataFrame]:
-    """The cases of one replication, in occurrence order, and the simulated log they came from."""
+    """The cases of one replication, in occurrence order, and the simulated log they came from.
+
+    Each case carries when its condition goes away by itself (``cleared``), detected or not:
+    the world clears a transient case whatever a policy saw, and Odoo must see it clear too.
+    The log only says so for undetected cases, so the times come from the same stream run
+    with nothing detecting (every case then clears undetected; occurrences and clearing
+    times are drawn from their own streams, so they are the same)."""
     sim = Simulation(scenario, policy, seed=seed, rep=rep, reps=1)
     df = eventlog.to_pandas(sim.run().table())
     occ = df[df["event"] == "occurred"].sort_values(["ts", "case_id"], kind="stable")
-    res = df[(df["event"] == "resolved") & (df["detail"].astype(str) == "cleared")]
+    blind = Simulation(
+        scenario,
+        deployed_only(policy, list(scenario.categories), set()),
+        seed=seed,
+        rep=rep,
+        reps=1,
+    )
+    bdf = eventlog.to_pandas(blind.run().table())
+    res = bdf[(bdf["event"] == "resolved") & (bdf["detail"].astype(str) == "cleared")]
     cleared = dict(zip(res["case_id"].astype(int), res["ts"].astype(float), strict=True))
     cases = [
         PlannedCase(
