@@ -218,3 +218,18 @@ def test_cron_drift_delays_each_run_a_little_more():
         assert all(abs(t / (60 + drift) - round(t / (60 + drift))) < 1e-9 for t in runs), runs
     fit = wake_fit({"a": [1.0, 2.5, 4.0], "b": [1.0, 2.5]})
     assert fit == {"lag0_s": 1.0, "drift_s": 1.5}
+
+
+def test_plan_clears_detected_cases_too():
+    """The world clears a transient case whether or not a policy caught it first: the plan
+    carries a clearing time for every transient case, more than the log's undetected ones."""
+    from sim.config import load_scenario
+    from sim.odoo.plan import build_plan
+
+    scenario = load_scenario("default", {"horizon_days": 1})
+    cases, log = build_plan(scenario, load_policy("scan-hourly"), 0)
+    logged = log[(log["event"] == "resolved") & (log["detail"].astype(str) == "cleared")]
+    planned = {c.case_id: c.cleared for c in cases if c.cleared is not None}
+    assert set(logged["case_id"]) < set(planned)
+    for cid, ts in zip(logged["case_id"], logged["ts"], strict=True):
+        assert planned[cid] == pytest.approx(ts)
