@@ -342,33 +342,6 @@ class EventLog:
         )
         self._due.append(due)
 
-    def record_pair(
-        self,
-        ts: float,
-        case_id: int,
-        first: int,
-        second: int,
-        severity: int = -1,
-        team: int = 0,
-        actor: int = 0,
-        detail: int = 0,
-        second_detail: int = 0,
-        due: float = float("nan"),
-    ) -> None:
-        """Append two events of one case at one moment (acknowledged then work_started, resolved
-        then closed) in one call, each column extended once: the same two rows as two
-        :meth:`record` calls, for less of the interpreter's per-call cost."""
-        common = (severity + 1) << 5 | team << 8 | actor << _ACTOR_SHIFT
-        self._case.extend((case_id, case_id))
-        self._ts.extend((ts, ts))
-        self._packed.extend(
-            (
-                first | common | detail << _DETAIL_SHIFT,
-                second | common | second_detail << _DETAIL_SHIFT,
-            )
-        )
-        self._due.extend((due, due))
-
     def code(self, value: str | None) -> int:
         """Integer code of a string for the team/actor/detail arguments of :meth:`record`."""
         c = self.strings.code(value)

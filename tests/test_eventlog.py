@@ -96,36 +96,3 @@ def test_unique_causes_are_not_interned(tmp_path):
     # final metadata written at close wins over the header's copy
     assert df.attrs["meta"].extra["operations"] == {"orders": n}
     assert pq.ParquetFile(tmp_path / "e.parquet").metadata.num_row_groups == 6
-
-
-@settings(max_examples=40, deadline=None)
-@given(
-    pairs=st.lists(
-        st.tuples(
-            st.integers(0, 4),  # case
-            st.floats(0, 1000),  # ts
-            st.integers(0, len(EVENTS) - 1),  # first event
-            st.integers(0, len(EVENTS) - 1),  # second event
-            st.integers(-1, len(SEVERITIES) - 1),
-            st.sampled_from([None, "desk"]),
-            st.sampled_from([None, "desk/a/1"]),
-            st.sampled_from([None, "rule:x"]),
-            st.sampled_from([None, "cleared"]),
-            st.floats(0, 2000) | st.just(math.nan),
-        ),
-        max_size=30,
-    )
-)
-def test_a_pair_of_rows_is_the_two_rows_recorded_one_by_one(pairs):
-    one_by_one, paired = EventLog(META), EventLog(META)
-    for log in (one_by_one, paired):
-        for c in range(5):
-            log.open_case(f"cat{c}", cause=f"order:{c}" if c % 2 else None)
-    for case, ts, first, second, sev, team, actor, detail, detail2, due in pairs:
-        codes = [one_by_one.code(v) for v in (team, actor, detail, detail2)]
-        assert codes == [paired.code(v) for v in (team, actor, detail, detail2)]
-        t, a, d, d2 = codes
-        one_by_one.record(ts, case, first, sev, t, a, d, due)
-        one_by_one.record(ts, case, second, sev, t, a, d2, due)
-        paired.record_pair(ts, case, first, second, sev, t, a, d, d2, due)
-    assert one_by_one.table().equals(paired.table())
