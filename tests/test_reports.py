@@ -480,6 +480,8 @@ def _tables(text: str) -> dict[str, list[list[str]]]:
 def test_report_tables_keep_every_interval_in_range(report) -> None:
     page, _ = report
     tables = _tables(page.read_text(encoding="utf-8"))
+    labels = [row[0] for row in tables["kpis"][1:]]
+    assert "utilisation (neither way is better)" in labels and "( is better)" not in str(labels)
     seen = 0
     for row in tables["kpis"][1:]:
         for cell in row[1:]:
@@ -649,3 +651,13 @@ def test_report_says_when_it_replaces_an_earlier_one(runs, tmp_path) -> None:
     assert first.exit_code == second.exit_code == 0, first.output + second.output
     assert "wrote" in first.stdout and "replaced the earlier report" in second.stdout
     assert (run / "report.html").read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
+
+
+def test_difference_table_does_not_call_a_significant_change_without_direction_insignificant():
+    from sim.reports.html import difference_table
+
+    cmp = _comparison(0.01, {})
+    cmp.cells["labour.utilisation"] = [_cell(0.5), _cell(0.8, 0.3, True)]
+    rows = {r[1]: r[-1] for r in _tables(difference_table(cmp))["differences"][1:]}
+    assert rows["utilisation"] == "significant (neither way is better)"
+    assert rows["SLA attainment"] == "better"

@@ -63,6 +63,12 @@ def _ci(lo: float, hi: float, unit: str, signed: bool = False) -> str:
     return f"[{fmt(lo, unit, signed)}, {fmt(hi, unit, signed)}]"
 
 
+def _direction(k) -> str:
+    """'(higher is better)', or '(neither way is better)' for a KPI such as utilisation."""
+    what = f"{k.better} is better" if k.better else "neither way is better"
+    return f"<span class='muted'>({what})</span>"
+
+
 def kpi_table(cmp: Comparison) -> str:
     head = "".join(f"<th>{_e(label)}</th>" for label in cmp.labels)
     rows = []
@@ -72,10 +78,7 @@ def kpi_table(cmp: Comparison) -> str:
             "</span></td>"
             for c in cmp.cells[kpi.path]
         )
-        rows.append(
-            f"<tr><td>{_e(kpi.label)} <span class='muted'>({kpi.better} is better)</span>"
-            f"</td>{cells}</tr>"
-        )
+        rows.append(f"<tr><td>{_e(kpi.label)} {_direction(kpi)}</td>{cells}</tr>")
     return (
         "<table class='kpis'><thead><tr><th>KPI (mean [95% CI])</th>"
         f"{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
@@ -97,10 +100,7 @@ def business_table(cmp: Comparison, runs: list[RunDir]) -> str:
                 f"<td>{_e(fmt(mean, k.unit))} <span class='muted'>{_e(_ci(lo, hi, k.unit))}"
                 "</span></td>"
             )
-        rows.append(
-            f"<tr><td>{_e(k.label)} <span class='muted'>({k.better} is better)</span></td>"
-            f"{''.join(cells)}</tr>"
-        )
+        rows.append(f"<tr><td>{_e(k.label)} {_direction(k)}</td>{''.join(cells)}</tr>")
     return (
         "<table class='business'><thead><tr><th>outcome (mean [95% CI])</th>"
         f"{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
@@ -114,6 +114,14 @@ def _summary_ci(summary: dict, path: str) -> tuple[float, float]:
     if isinstance(node, list | tuple) and len(node) == 2 and None not in node:
         return float(node[0]), float(node[1])
     return math.nan, math.nan
+
+
+def _judgement(cmp: Comparison, kpi, i: int, cells: dict) -> str:
+    """Better / worse / not significant, or significant on a KPI with no better direction."""
+    c = cmp.cells[kpi.path][i]
+    if not kpi.sign and c.significant and math.isfinite(c.diff):
+        return "<span class='muted'>significant (neither way is better)</span>"
+    return cells[cmp.better(kpi, i)]
 
 
 def difference_table(cmp: Comparison) -> str:
@@ -132,7 +140,7 @@ def difference_table(cmp: Comparison) -> str:
                 f"<tr><td>{_e(label)}</td><td>{_e(kpi.label)}</td>"
                 f"<td>{_e(fmt(c.diff, kpi.unit, True))}</td>"
                 f"<td>{_e(_ci(c.diff_lo, c.diff_hi, kpi.unit, True))}</td><td>{p}</td>"
-                f"<td>{verdict_cell[cmp.better(kpi, i)]}</td></tr>"
+                f"<td>{_judgement(cmp, kpi, i, verdict_cell)}</td></tr>"
             )
     kind = "paired over replications" if cmp.paired else "unpaired (Welch)"
     return (
