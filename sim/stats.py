@@ -10,7 +10,7 @@ Missing values (None or NaN, e.g. an SLA share with nothing to judge in a run) a
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -91,24 +91,49 @@ def _is_number(v: Any) -> bool:
     return isinstance(v, int | float | np.integer | np.floating) and not isinstance(v, bool)
 
 
-def aggregate(trees: Sequence[dict], confidence: float = 0.95) -> tuple[dict, dict]:
+def wilson(successes: int, trials: int, confidence: float = 0.95) -> tuple[float, float] | None:
+    """Wilson score interval of a proportion: always inside [0, 1], sensible at 0 and n."""
+    if trials <= 0:
+        return None
+    z = float(sps.norm.ppf((1 + confidence) / 2))
+    p = successes / trials
+    denom = 1 + z * z / trials
+    centre = (p + z * z / (2 * trials)) / denom
+    half = z * math.sqrt(p * (1 - p) / trials + z * z / (4 * trials * trials)) / denom
+    return max(0.0, centre - half), min(1.0, centre + half)
+
+
+Range = Callable[[str, np.ndarray], "tuple[float, float] | None"]
+
+
+def aggregate(
+    trees: Sequence[dict], confidence: float = 0.95, ranges: Range | None = None, _at: str = ""
+) -> tuple[dict, dict]:
     """Fold same-shaped nested dicts into (means, intervals), leaf by leaf.
 
     Keys are the union over ``trees`` in first-seen order. A numeric leaf becomes the mean of
     the values present (None if none) and ``[lo, hi]`` (None below two values); non-numeric
-    leaves are kept from the first tree that has them, with no interval.
+    leaves are kept from the first tree that has them, with no interval. ``ranges(path,
+    values)`` gives the range a KPI cannot leave (a share stays in [0, 1], a count above 0):
+    the interval is cut to it, so it never claims what cannot be.
     """
     means: dict = {}
     cis: dict = {}
     keys = list(dict.fromkeys(k for t in trees for k in t))
     for key in keys:
+        path = f"{_at}.{key}" if _at else str(key)
         values = [t[key] for t in trees if key in t]
         if any(isinstance(v, dict) for v in values):
-            means[key], cis[key] = aggregate([v for v in values if isinstance(v, dict)], confidence)
+            means[key], cis[key] = aggregate(
+                [v for v in values if isinstance(v, dict)], confidence, ranges, path
+            )
         elif all(v is None or _is_number(v) for v in values):
             ci = mean_ci(values, confidence)
             means[key] = ci.mean if ci.n else None
             cis[key] = [ci.lo, ci.hi] if ci.n >= 2 else None
+            bounds = ranges(path, finite(values)) if ranges and ci.n >= 2 else None
+            if bounds is not None:
+                cis[key] = [max(ci.lo, bounds[0]), min(ci.hi, bounds[1])]
         else:
             means[key] = next(v for v in values if v is not None)
             cis[key] = None

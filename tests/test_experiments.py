@@ -244,6 +244,27 @@ def test_unknown_or_group_paths_are_requirement_errors():
     assert undefined.observed is None and not undefined.passed
 
 
+def test_on_ci_a_requirement_must_hold_for_the_whole_interval():
+    summary = {
+        "sla": {"overall": 0.95},
+        "queue_wait_min": {"mean": 30.0},
+        "escalations": 3,
+        "ci95": {"sla": {"overall": [0.91, 0.98]}, "queue_wait_min": {"mean": [20.0, 40.0]}},
+    }
+    reqs = [parse(r) for r in ("sla.overall>=0.93", "queue_wait_min.mean<=35")]
+    on_mean = evaluate(summary, reqs)
+    on_ci = evaluate(summary, reqs, on_ci=True)
+    assert all(v.passed for v in on_mean)
+    assert not any(v.passed for v in on_ci)  # 0.91 < 0.93 and 40 > 35
+    assert [v.judged_on for v in on_ci] == ["ci_lo", "ci_hi"]
+    loose = evaluate(summary, [parse("sla.overall>=0.9"), parse("queue_wait_min.mean<45")], True)
+    assert all(v.passed for v in loose)
+    (no_ci,) = evaluate(summary, [parse("escalations<=5")], on_ci=True)
+    assert no_ci.observed == 3 and not no_ci.passed  # no interval: cannot be shown to hold
+    with pytest.raises(RequirementError):
+        evaluate(summary, [parse("escalations==3")], on_ci=True)
+
+
 CHECK = ["check", "default", "--days", "1", "--backend", "serial"]
 
 
@@ -267,6 +288,19 @@ def test_check_exit_codes(reqs, code):
     if code == 2:
         assert "error:" in result.stderr and len(result.stderr.strip().splitlines()) == 1
         assert "Traceback" not in result.output
+
+
+def test_check_ci_judges_the_wilson_bound_of_one_run():
+    mean = cli.invoke(app, [*CHECK, "--json", "-r", "sla.overall>=0.85"])
+    doc = json.loads(mean.stdout)
+    (req,) = doc["requirements"]
+    lo, hi = req["ci95"]
+    assert 0.0 <= lo < req["observed"] <= hi <= 1.0
+    between = f"sla.overall>={(lo + req['observed']) / 2:.4f}"  # passes on the mean only
+    assert cli.invoke(app, [*CHECK, "-r", between]).exit_code == 0
+    strict = cli.invoke(app, [*CHECK, "--ci", "--json", "-r", between])
+    assert strict.exit_code == 1
+    assert json.loads(strict.stdout)["requirements"][0]["judged_on"] == "ci_lo"
 
 
 def test_check_json_with_replications():

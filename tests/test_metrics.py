@@ -12,6 +12,8 @@ from scipy import stats as sps
 
 from sim.eventlog import EVENT_CODE, SEVERITY_RANK, EventLog, LogMeta, concat, to_pandas
 from sim.metrics import backlog_series, case_table, get_path, summarize, summarize_reps
+from sim.metrics.summary import kpi_range
+from sim.stats import wilson
 
 H = 1000.0
 
@@ -357,7 +359,10 @@ def test_summarize_reps_is_the_mean_of_the_runs(runs):
             assert mean is None and ci is None
             continue
         assert mean == pytest.approx(np.mean(values))
-        if len(values) < 2:
+        if len(runs) == 1 and path == "sla.overall":  # one run: the Wilson interval
+            sla = singles[0]["sla"]
+            assert ci == pytest.approx(list(wilson(sla["met"], sla["met"] + sla["breached"])))
+        elif len(values) < 2:
             assert ci is None
         elif np.std(values) == 0:
             assert ci == pytest.approx([values[0], values[0]])
@@ -365,7 +370,9 @@ def test_summarize_reps_is_the_mean_of_the_runs(runs):
             lo, hi = sps.t.interval(
                 0.95, len(values) - 1, loc=np.mean(values), scale=sps.sem(values)
             )
-            assert ci == pytest.approx([lo, hi])
+            bounds = kpi_range(path, np.array(values, dtype=float))  # cut to what can be
+            assert ci == pytest.approx([max(lo, bounds[0]), min(hi, bounds[1])])
+            assert bounds[0] <= ci[0] <= ci[1] <= bounds[1]
 
 
 def _get(summary: dict, path: str, default: object) -> object:
@@ -380,5 +387,27 @@ def test_summarize_reps_keeps_the_shape_for_one_run(desk):
     single = summarize(desk)
     assert agg["reps"] == 1
     assert agg["sla"]["overall"] == pytest.approx(single["sla"]["overall"])
-    assert agg["ci95"]["sla"]["overall"] is None
+    lo, hi = agg["ci95"]["sla"]["overall"]  # one run: the Wilson interval of its cases
+    assert 0.0 <= lo < single["sla"]["overall"] < hi <= 1.0
+    assert agg["ci95"]["time_to_resolve_min"]["mean"] is None  # no interval from one run
     json.dumps(agg, allow_nan=False)
+
+
+def test_wilson_stays_inside_zero_and_one_where_a_t_interval_would_not():
+    assert wilson(20, 20)[1] == 1.0 and wilson(20, 20)[0] > 0.8
+    assert wilson(0, 20)[0] == 0.0 and wilson(0, 20)[1] < 0.2
+    assert wilson(0, 0) is None
+    lo, hi = wilson(93, 100)
+    assert lo < 0.93 < hi and hi - lo < 0.12
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.floats(0.0, 1.0), min_size=2, max_size=8))
+def test_a_share_interval_never_leaves_zero_one_and_a_count_never_goes_below_zero(shares):
+    from sim import stats
+
+    runs = [{"sla": {"overall": x}, "cases": {"open": round(10 * x)}} for x in shares]
+    _, cis = stats.aggregate(runs, ranges=kpi_range)
+    lo, hi = cis["sla"]["overall"]
+    assert 0.0 <= lo <= hi <= 1.0
+    assert cis["cases"]["open"][0] >= 0.0

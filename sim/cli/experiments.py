@@ -284,9 +284,20 @@ def check(
     workers: WorkersOpt = None,
     backend: BackendOpt = "processes",
     dask: DaskOpt = None,
+    on_ci: Annotated[
+        bool,
+        typer.Option(
+            "--ci",
+            help="Judge on the 95% interval's bound (lower for >=, upper for <=), not the mean.",
+        ),
+    ] = False,
     as_json: JsonOpt = False,
 ) -> None:
-    """Run and judge requirements: exit 0 when all pass, 1 when any fails, 2 on bad input."""
+    """Run and judge requirements: exit 0 when all pass, 1 when any fails, 2 on bad input.
+
+    With --ci a requirement must hold for its whole 95% interval (across replications; with
+    one run only the SLA share has one, its Wilson interval).
+    """
     if not require:
         fail("check: give at least one --require PATH OP NUMBER (e.g. 'sla.overall>=0.95')")
     reqs = [_checked(requirements.parse, r) for r in require]
@@ -312,7 +323,7 @@ def check(
             keep_logs=False,
         )
     summary = res.summaries[pol.name]
-    verdicts = _checked(requirements.evaluate, summary, reqs)
+    verdicts = _checked(requirements.evaluate, summary, reqs, on_ci)
     passed = all(v.passed for v in verdicts)
     if as_json:
         doc = {
@@ -320,12 +331,13 @@ def check(
             "policy": pol.name,
             "seed": seed,
             "reps": reps,
+            "judged_on": "ci" if on_ci else "mean",
             "passed": passed,
             "requirements": [v.to_json() for v in verdicts],
         }
         sys.stdout.write(json.dumps(doc, indent=2) + "\n")
     else:
-        tables.render_check(verdicts, scen.name, pol.name, reps, seed)
+        tables.render_check(verdicts, scen.name, pol.name, reps, seed, show_ci=on_ci)
         failed = sum(not v.passed for v in verdicts)
         out_console.print(
             "[green]all requirements met[/]"

@@ -170,26 +170,30 @@ def requirement_value(value: float | None, path: str = "") -> str:
     return f"{value:.4g}{pct}"
 
 
-def render_check(verdicts, scenario: str, policy: str, reps: int, seed: int) -> None:
+def render_check(
+    verdicts, scenario: str, policy: str, reps: int, seed: int, show_ci: bool = False
+) -> None:
+    show_ci = show_ci or reps > 1
     columns = [("requirement", "left"), ("observed", "right")]
-    columns += [("95% CI", "right")] if reps > 1 else []
+    columns += [("95% CI", "right")] if show_ci else []
     t = table(
         f"scenario {scenario}, policy {policy}, {reps} replication(s), seed {seed}",
         [*columns, ("result", "left")],
     )
     for v in verdicts:
         cells = [str(v.requirement), requirement_value(v.observed, v.requirement.path)]
-        if reps > 1:
+        if show_ci:
             lo, hi = kpi(v.requirement.path).clip(v.lo, v.hi) if v.lo is not None else (None, None)
             cells.append(
                 f"[{requirement_value(lo)}, {requirement_value(hi)}]" if lo is not None else ""
             )
+        on = {"ci_lo": " (on CI low)", "ci_hi": " (on CI high)"}.get(v.judged_on, "")
         cells.append(
-            "[bold red]FAIL[/]"
+            "[bold red]FAIL[/]" + on
             if not v.passed
             else "[yellow]pass on the mean, not the whole CI[/]"
             if _mean_only(v)
-            else "[green]pass[/]"
+            else "[green]pass[/]" + on
         )
         t.add_row(*cells)
     out_console.print(t)

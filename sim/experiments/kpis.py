@@ -12,10 +12,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from sim import stats
 from sim.metrics.kpis import HEADLINE
 from sim.metrics.kpis import kpi as kpi_of
-from sim.metrics.summary import jsonable
+from sim.metrics.summary import combine
 
 __all__ = ["HEADLINE", "better", "flatten", "fold"]
 
@@ -54,7 +53,4 @@ def fold(runs: list[dict]) -> dict[str, Any]:
         else r
         for r in runs
     ]
-    means, cis = stats.aggregate(runs)
-    if len(runs) == 1:
-        means = runs[0]
-    return {**jsonable(means), "ci95": jsonable(cis), "reps": len(runs)}
+    return combine(runs)

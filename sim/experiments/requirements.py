@@ -3,8 +3,11 @@
 A requirement is a KPI path of the run summary (as ``sim.metrics.get_path`` reads it), a
 comparison operator and a number (``95%`` means 0.95). It is judged on the mean over the
 replications; the 95% interval is reported beside it so a reader sees how close the call was.
-A KPI that is undefined in the run (an SLA share with no cases to judge) fails: a requirement
-that cannot be shown to hold does not hold.
+Judged ``on_ci``, a requirement must hold for the whole interval: ``>=``/``>`` on its lower
+bound, ``<=``/``<`` on its upper bound (so "SLA at least 95%" passes only when the data show
+it with 95% confidence). A KPI that is undefined in the run (an SLA share with no cases to
+judge, or no interval on the bound asked for) fails: a requirement that cannot be shown to
+hold does not hold.
 """
 
 from __future__ import annotations
@@ -55,6 +58,7 @@ class Verdict:
     lo: float | None
     hi: float | None
     passed: bool
+    judged_on: str = "mean"  # mean, ci_lo or ci_hi
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -64,6 +68,7 @@ class Verdict:
             "value": self.requirement.value,
             "observed": self.observed,
             "ci95": None if self.lo is None else [self.lo, self.hi],
+            "judged_on": self.judged_on,
             "passed": self.passed,
         }
 
@@ -104,8 +109,11 @@ def lookup(summary: dict, path: str) -> float | None:
     return float(value)
 
 
-def evaluate(summary: dict, requirements: Iterable[Requirement]) -> list[Verdict]:
-    """Judge each requirement against a (``summarize_reps``-shaped) summary."""
+def evaluate(
+    summary: dict, requirements: Iterable[Requirement], on_ci: bool = False
+) -> list[Verdict]:
+    """Judge each requirement against a (``summarize_reps``-shaped) summary: on the mean, or
+    ``on_ci`` on the interval's bound that must clear the threshold."""
     out = []
     for req in requirements:
         observed = lookup(summary, req.path)
@@ -116,5 +124,12 @@ def evaluate(summary: dict, requirements: Iterable[Requirement]) -> list[Verdict
             ci = None
         if isinstance(ci, list | tuple) and len(ci) == 2 and None not in ci:
             lo, hi = float(ci[0]), float(ci[1])
-        out.append(Verdict(req, observed, lo, hi, req.holds(observed)))
+        if not on_ci:
+            out.append(Verdict(req, observed, lo, hi, req.holds(observed)))
+            continue
+        if req.op in ("==", "!="):
+            raise RequirementError(f"requirement {req}: --ci judges >, >=, < and <= only")
+        lower = req.op in (">=", ">")
+        bound = lo if lower else hi
+        out.append(Verdict(req, observed, lo, hi, req.holds(bound), "ci_lo" if lower else "ci_hi"))
     return out

@@ -111,6 +111,13 @@ MORE: tuple[Kpi, ...] = (
     Kpi("waited_fraction", "waited in queue", "%", "lower"),
     Kpi("labour.work_hours", "hands-on hours", "h", ""),
     Kpi("labour.agent_hours", "agent hours", "h", "lower"),
+    Kpi("effort.effort_min.mean", "hands-on effort per case, mean", "min", "lower"),
+    Kpi("effort.elapsed_min.mean", "elapsed per case, mean", "min", "lower"),
+    Kpi("effort.hold_min.mean", "hold per held case, mean", "min", "lower"),
+    Kpi("effort.held", "cases put on hold", "count", ""),
+    Kpi("effort.reopened", "cases reopened", "count", "lower"),
+    Kpi("effort.reopen_rate", "reopen rate", "%", "lower"),
+    Kpi("effort.first_time_fix_rate", "first-time fix rate", "%", "higher"),
 )
 
 CATALOGUE: dict[str, Kpi] = {k.path: k for k in (*HEADLINE, *BUSINESS, *MORE)}
@@ -127,6 +134,11 @@ _FAMILIES: tuple[tuple[str, str, str, str], ...] = (
     ("suppression.rate", "%", "", "suppression rate"),
     ("approvals.", "count", "", "approvals {}"),
     ("detection.", "count", "", "detections {}"),
+    ("queue_wait.by_severity.", "min", "lower", "queue wait, {}"),
+    ("queue_wait.by_team.", "min", "lower", "queue wait, {}"),
+    ("effort.hold_reasons.", "count", "", "holds waiting for {}"),
+    ("escalation_actions.", "count", "", "escalation action {}"),
+    ("on_call.", "count", "", "on-call {}"),
     ("operations.", "", "", "{}"),
 )
 _DURATIONS = (
@@ -143,6 +155,10 @@ def kpi(path: str) -> Kpi:
         return CATALOGUE[path]
     if path.endswith(".n"):  # sample sizes: neither better nor worse
         return Kpi(path, path, "count", "")
+    if path.startswith("escalation_actions.") and path.endswith(".min_to_resolve"):
+        return Kpi(path, f"{path.split('.')[1]}: minutes to resolve after", "min", "lower")
+    if path.startswith("on_call.") and path.endswith(".cost"):
+        return Kpi(path, f"on-call cost, {path.split('.')[1]}", "currency", "lower")
     if path.startswith(_DURATIONS):
         head, _, stat = path.rpartition(".")
         return Kpi(path, f"{head.removesuffix('_min').replace('_', ' ')}, {stat}", "min", "lower")

@@ -29,10 +29,10 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from sim import eventlog, stats
+from sim import eventlog
 from sim.eventlog import LogMeta
 from sim.metrics.cases import case_table
-from sim.metrics.summary import _summarize, jsonable
+from sim.metrics.summary import _summarize, combine
 
 #: Columns the row-level KPIs read (everything else reaches them through the case table).
 ROW_COLUMNS: tuple[str, ...] = (
@@ -229,10 +229,7 @@ def summarize_file(path: str | os.PathLike, warmup_min: float = 0.0) -> dict:
     for rep in list(reps):
         finish(rep)
     ordered = [runs[r] for r in sorted(runs)]
-    means, cis = stats.aggregate(ordered)
-    if len(ordered) == 1:
-        means = ordered[0]
-    return {**jsonable(means), "ci95": jsonable(cis), "reps": len(ordered)}
+    return combine(ordered)
 
 
 def _in_memory(path: str | os.PathLike, warmup_min: float) -> dict:

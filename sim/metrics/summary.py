@@ -31,6 +31,7 @@ from sim.metrics.handling import (
     labour_summary,
     suppression_summary,
 )
+from sim.metrics.kpis import RANGES, kpi
 from sim.metrics.latency import latency_summary, waited_fraction
 from sim.metrics.sla import sla_summary
 from sim.metrics.workload import escalation_tiers, workload_summary
@@ -57,10 +58,32 @@ def summarize_reps(df: pd.DataFrame, warmup_min: float = 0.0) -> dict:
     runs = [_summarize(df.take(rows), meta, warmup_min, tiers) for rows in groups.values()]
     if not runs:
         runs = [_summarize(df, meta, warmup_min, tiers)]
-    means, cis = stats.aggregate(runs)
-    if len(runs) == 1:  # one run: its own numbers (counts stay integers), no intervals
+    return combine(runs, reps=len(groups))
+
+
+def kpi_range(path: str, values: np.ndarray) -> tuple[float, float] | None:
+    """The range a KPI cannot leave: its catalogue range (:mod:`sim.metrics.kpis`: [0, 1] for a
+    share, [0, inf) for counts, durations, money), else [0, inf) for a KPI that is never
+    negative in any replication, else none."""
+    low, high = RANGES.get(kpi(path).unit, (None, None))
+    if low is not None or high is not None:
+        return (-math.inf if low is None else low), (math.inf if high is None else high)
+    if values.size and (values >= 0).all():
+        return 0.0, math.inf
+    return None
+
+
+def combine(runs: list[dict], reps: int | None = None) -> dict:
+    """Per-replication summaries as one: means, ``ci95`` (Student t across replications, cut
+    to each KPI's range) and ``reps``. One run keeps its own numbers (counts stay integers);
+    its only interval is the SLA share's Wilson interval over the cases judged."""
+    means, cis = stats.aggregate(runs, ranges=kpi_range)
+    if len(runs) == 1:
         means = runs[0]
-    return {**jsonable(means), "ci95": jsonable(cis), "reps": len(groups)}
+        sla = means.get("sla") or {}
+        if "met" in sla and "breached" in sla and isinstance(cis.get("sla"), dict):
+            cis["sla"]["overall"] = stats.wilson(sla["met"], sla["met"] + sla["breached"])
+    return {**jsonable(means), "ci95": jsonable(cis), "reps": len(runs) if reps is None else reps}
 
 
 def get_path(summary: dict, path: str) -> Any:
