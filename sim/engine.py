@@ -315,7 +315,10 @@ class Simulation:
             )
         case.due = case.occurred + target
         self.record(now, case, CLASSIFIED, detail=self.log.code(reason))
-        team = self._owner(case)
+        okey = (case.category, case.site)
+        team = self._owners.get(okey)
+        if team is None:
+            team = self._owner(case)
         case.team = team
         self.record(now, case, ASSIGNED)
         self._notify(case, team, now)
@@ -339,13 +342,14 @@ class Simulation:
         self.record(self.env.now, event.value, NOTIFIED)
 
     # -- work, approval, resolution ------------------------------------------------------------
-    def _start_work(self, agent: Agent, case: Case) -> float | None:
+    def _start_work(self, agent: Agent, case: Case, again: int = -1) -> float | None:
+        """``agent`` starts (or goes on with) the case: minutes of this piece of work. None for
+        a stale queue entry (the case moved on: reassigned, re-queued). ``again`` is the detail
+        of the work_started row when the case was started before (default: "resumed")."""
         if case.waiting_at is not agent.team:
-            return None  # a stale queue entry: the case moved on (reassigned, re-queued)
-        return self._begin(agent, case, self._resumed)
-
-    def _begin(self, agent: Agent, case: Case, again: int) -> float:
-        """``agent`` starts (or, ``again``, goes on with) the case: minutes of this piece."""
+            return None
+        if again < 0:
+            again = self._resumed
         case.waiting_at = None
         now = self.env.now
         if case.acknowledged:
@@ -541,7 +545,8 @@ class Simulation:
         if case.waiting_at is None:
             return False
         helper = helpers.take_idle()
-        helpers.run(helper, case, self._begin(helper, case, code))
+        case.waiting_at = helpers
+        helpers.run(helper, case, self._start_work(helper, case, code))
         return True
 
     def _helped(self, agent: Agent, case: Case) -> None:

@@ -78,9 +78,7 @@ def _builtins(kind: str) -> None:
 def _entry_point(kind: str, name: str) -> Any:
     for ep in entry_points(group=GROUPS[kind]):
         if ep.name == name:
-            obj = ep.load()
-            _REGISTRY[kind][name] = obj
-            return obj
+            return register(kind, name)(ep.load())
     return None
 
 

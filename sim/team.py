@@ -147,7 +147,12 @@ class Team:
         if job != agent.job:  # this work was taken away from the agent earlier
             return
         self.on_done(agent, case)
-        self._free(agent)
+        agent.busy = False
+        agent.job += 1
+        if agent.on:
+            self.idle.append(agent)
+            if self.queue:
+                self.dispatch()
 
     def _free(self, agent: Agent) -> None:
         agent.busy = False

@@ -43,9 +43,10 @@ class ScanDetector:
             lag = spec.lag_min * self.stream.random() if spec.lag_min else 0.0
             start = due + lag + runs * spec.lag_drift_min
             runs += 1
-            if start >= port.now and start >= busy_until:
-                yield port.sleep(start - port.now)
-                now = port.now
+            now = port.now
+            if start >= now and start >= busy_until:
+                yield port.sleep(start - now)
+                now = start
                 while pending and pending[0][0] <= now:
                     case = heapq.heappop(pending)[2]
                     if case.matching and not (spec.only_undetected and case.detected):

@@ -58,10 +58,11 @@ class TimeRuleJob:
         while True:
             start = due + (self.lag * self.stream.random() if self.lag else 0.0) + runs * drift
             runs += 1
-            if start >= port.now:
-                yield port.sleep(start - port.now)
+            now = port.now
+            if start >= now:
+                yield port.sleep(start - now)
                 for rule in self.rules:
-                    rule.evaluate(port.now)
+                    rule.evaluate(start)
             due += self.interval
 
 
