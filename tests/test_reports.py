@@ -661,3 +661,39 @@ def test_difference_table_does_not_call_a_significant_change_without_direction_i
     rows = {r[1]: r[-1] for r in _tables(difference_table(cmp))["differences"][1:]}
     assert rows["utilisation"] == "significant (neither way is better)"
     assert rows["SLA attainment"] == "better"
+
+
+def test_screenshot_shows_the_verdict_on_the_first_screen(report, tmp_path) -> None:
+    """What a client sees first, as pixels: the verdict's tinted box is on the first screen."""
+    import matplotlib.image as mpimg
+
+    browser = _browser()
+    if browser is None:
+        pytest.skip("no chromium / google-chrome installed")
+    page, _ = report
+    shot = tmp_path / "first-screen.png"
+    proc = subprocess.run(
+        [
+            browser,
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--hide-scrollbars",
+            f"--user-data-dir={tmp_path / 'profile'}",
+            "--window-size=1280,800",
+            f"--screenshot={shot}",
+            page.as_uri(),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 0 and shot.exists(), proc.stderr[-2000:]
+    pixels = (mpimg.imread(shot)[..., :3] * 255).round()
+    assert pixels.shape[:2] == (800, 1280)
+    verdict_tint = (np.abs(pixels - np.array([0xEE, 0xF6, 0xFB])).max(axis=-1) <= 2).mean()
+    assert verdict_tint > 0.02, verdict_tint  # the box covers a visible share of the screen
