@@ -43,18 +43,20 @@ def _spans(key, pos, ts, starts, ends, actor=None) -> pd.DataFrame:
 def work_spans(df: pd.DataFrame, ev: np.ndarray, starts=("work_started",), ends=_WORK_ENDS):
     """Pieces of work (or holds): ``key`` (rep * span + case_id), ``t0``, ``t1`` (NaN while
     unfinished), ``actor``; and the key span."""
-    rep = df["rep"].to_numpy(np.int64)
     case = df["case_id"].to_numpy(np.int64)
-    ts = df["ts"].to_numpy(float)
     span = int(case.max()) + 1 if len(case) else 1
-    key = rep * span + case
+    start_codes = [EVENT_CODE[e] for e in starts]
+    rows = np.flatnonzero(np.isin(ev, start_codes) | np.isin(ev, ends))  # only these matter
+    rep = df["rep"].to_numpy(np.int64)[rows]
+    ts = df["ts"].to_numpy(float)[rows]
+    key = rep * span + case[rows]
     order = np.lexsort((np.arange(len(ts)), ts, rep))
     pos = np.empty(len(ts), np.int64)
     pos[order] = np.arange(len(ts))  # a row's place in time; ties keep the written order
     sort = order  # rows in time order, so merge_asof sees sorted positions
-    actor = as_category(df["actor"]).astype(str).to_numpy()[sort]
-    key, pos, ts, ev = key[sort], pos[sort], ts[sort], ev[sort]
-    start = np.isin(ev, [EVENT_CODE[e] for e in starts])
+    actor = as_category(df["actor"]).iloc[rows].astype(str).to_numpy()[sort]
+    key, pos, ts, ev = key[sort], pos[sort], ts[sort], ev[rows][sort]
+    start = np.isin(ev, start_codes)
     return _spans(key, pos, ts, start, np.isin(ev, ends), actor), span
 
 

@@ -31,9 +31,9 @@ def workload_summary(
     t1 = meta.horizon_min
     ts = df["ts"].to_numpy(float)
     window = ts >= t0
-    duplicate = (ev == EVENT_CODE["detected"]) & as_category(df["detail"]).astype(
-        str
-    ).str.startswith("duplicate:").to_numpy()
+    detail = as_category(df["detail"])  # judged per distinct detail, not per row
+    dup = [str(c).startswith("duplicate:") for c in detail.cat.categories] + [False]
+    duplicate = (ev == EVENT_CODE["detected"]) & np.array(dup, dtype=bool)[codes_of(detail)]
     alert = window & (np.isin(ev, [EVENT_CODE[e] for e in ALERT_EVENTS]) | duplicate)
     escalated = window & (ev == EVENT_CODE["escalated"])
     seen = _count_details(df, escalated)
