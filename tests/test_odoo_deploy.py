@@ -299,9 +299,16 @@ def test_cleanup_removes_what_the_run_caused(t):
     assert after == {m: others[m] for m in after}
 
 
-def test_webhook_fires_once_per_record_on_stock_quant(t, tmp_path):
-    """Counting a quant writes it several times (quantity, then user and date); the webhook's
-    transition pre-domain lets only the write that makes it a discrepancy fire it."""
+def test_webhook_on_stock_quant_fires_per_count(t, odoo_settings, tmp_path):
+    """Counting a quant writes it several times (stock.quant.create in inventory mode sets the
+    quantity, then the user, then the date). On Odoo 18 the transition pre-domain lets only the
+    write that makes it a discrepancy fire the webhook: once per quant. On a real Odoo 17 it
+    fires three times per quant (the pre-domain does not stop the later writes; seen on 17.0,
+    also with trigger fields set): the receiver must deduplicate, as observe does."""
+    from collections import Counter
+
+    from sim.odoo.capabilities import detect
+
     policy = load_policy(
         write_configs(tmp_path)[1], {"detection": {"inventory_discrepancy": {"webhook": {}}}}
     )
@@ -316,6 +323,10 @@ def test_webhook_fires_once_per_record_on_stock_quant(t, tmp_path):
     quants = t.call(
         "stock.quant",
         "search",
-        [["product_id.default_code", "=like", "exsim/inventory_discrepancy/13/%"]],
+        [
+            ["product_id.default_code", "=like", "exsim/inventory_discrepancy/13/%"],
+            ["product_id.active", "=", True],  # earlier runs' counted items are archived
+        ],
     )
-    assert sorted(b["_id"] for b in bodies) == sorted(quants)
+    per_quant = 3 if not odoo_settings.is_fake and detect(t).major == 17 else 1
+    assert Counter(b["_id"] for b in bodies) == dict.fromkeys(quants, per_quant)
