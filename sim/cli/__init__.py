@@ -6,6 +6,7 @@ from sim.cli import (
     odoo,  # noqa: F401
     replay,  # noqa: F401
     reports,  # noqa: F401
+    ui,  # noqa: F401
 )
 from sim.cli.common import app
 

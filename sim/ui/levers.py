@@ -1,0 +1,228 @@
+"""The levers of the what-if page, read off the policy's own pydantic model.
+
+Nothing here lists "agents" or "interval_min" by hand: :func:`policy_levers` walks a validated
+:class:`~sim.policies.schema.Policy`, and every number (or choice) it finds under one of the
+:data:`POLICY_LEVERS` subtrees becomes a :class:`Lever` with the bounds the model declares
+(``Field(ge=1, le=10_000)`` gives a lever from 1 to 10,000). A field added to the schema
+tomorrow shows up on the page without touching this module.
+
+Edited values go back through the very same model (:func:`apply`): a bad value is refused
+with the one-line message the CLI prints for a bad YAML file (:func:`sim.config.format_error`),
+e.g. ``default (edited): staffing.teams.warehouse.shifts[0].agents: must be >= 1 (got 0)``.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import types
+import typing
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import annotated_types as at
+from pydantic import BaseModel
+
+from sim import config, plugins
+from sim.policies.schema import Policy
+from sim.scenarios.schema import Scenario
+
+Path = tuple[str | int, ...]
+
+#: Subtrees of a policy whose numbers are levers, in the order the page shows them:
+#: (dotted prefix with ``*`` for any key or index, group heading).
+POLICY_LEVERS: tuple[tuple[str, str], ...] = (
+    ("staffing.teams.*.agents", "Headcount"),
+    ("staffing.teams.*.shifts.*.agents", "Headcount"),
+    ("queue.discipline", "Queue"),
+    ("detection.*.*", "Detection"),
+    ("escalation.ladders.*.*.after_min", "Escalation"),
+    ("approvals.decisions.*.levels.*.max_value", "Approvals"),
+    ("sla.by_severity.*", "SLA targets"),
+)
+
+#: Mechanism settings that are not worth a lever (identity, calendar, bookkeeping).
+_SKIP_FIELDS = {
+    "offset_min",
+    "lag_min",
+    "lag_drift_min",
+    "run_min",
+    "job_interval_min",
+    "latency_min",
+    "backoff_min",
+    "retries",
+    "loops",
+}
+
+
+@dataclass(frozen=True)
+class Lever:
+    """One editable value of a policy or scenario."""
+
+    path: Path  # where it sits in the model's dump, e.g. ("staffing", "teams", "x", "agents")
+    group: str
+    kind: Literal["int", "float", "choice"]
+    value: Any
+    lo: float | None = None  # inclusive bounds the model declares (None: unbounded)
+    hi: float | None = None
+    choices: tuple[str, ...] = ()
+
+    @property
+    def key(self) -> str:
+        """The dotted field path, as validation messages print it."""
+        return dotted(self.path)
+
+    @property
+    def label(self) -> str:
+        """The path without its group's fixed words: ``warehouse / early agents``."""
+        words = [str(p) for p in self.path]
+        for drop in ("staffing", "teams", "shifts", "detection", "escalation", "ladders"):
+            words = [w for w in words if w != drop]
+        return " / ".join(words)
+
+
+def dotted(path: Path) -> str:
+    out = ""
+    for p in path:
+        out += f"[{p}]" if isinstance(p, int) else ("." if out else "") + str(p)
+    return out
+
+
+def _matches(path: Path, pattern: str) -> bool:
+    parts = pattern.split(".")
+    if len(parts) != len(path):
+        return False
+    return all(p == "*" or p == str(q) for p, q in zip(parts, path, strict=True))
+
+
+def _bounds(info) -> tuple[float | None, float | None]:
+    lo = hi = None
+    for m in getattr(info, "metadata", ()):
+        if isinstance(m, at.Ge):
+            lo = m.ge
+        elif isinstance(m, at.Gt):
+            lo = m.gt  # the page's inputs step past it; the model refuses the bound itself
+        elif isinstance(m, at.Le):
+            hi = m.le
+        elif isinstance(m, at.Lt):
+            hi = m.lt
+    return lo, hi
+
+
+def _number_kind(annotation: Any) -> str | None:
+    """'int' or 'float' for a numeric annotation (possibly Optional / Annotated)."""
+    args = typing.get_args(annotation)
+    origin = typing.get_origin(annotation)
+    if origin in (typing.Union, types.UnionType):
+        kinds = {_number_kind(a) for a in args if a is not type(None)}
+        kinds.discard(None)
+        return kinds.pop() if len(kinds) == 1 else None
+    if origin is typing.Annotated:
+        return _number_kind(args[0])
+    if annotation is int:
+        return "int"
+    if annotation is float:
+        return "float"
+    return None
+
+
+def _walk(obj: Any, path: Path, info=None):
+    """(path, field info, value) of every leaf of a validated model."""
+    if isinstance(obj, BaseModel):
+        for name, field in type(obj).model_fields.items():
+            yield from _walk(getattr(obj, name), (*path, name), field)
+    elif isinstance(obj, dict):
+        for k, v in obj.items():
+            yield from _walk(v, (*path, k), _value_info(info))
+    elif isinstance(obj, list):
+        for i, v in enumerate(obj):
+            yield from _walk(v, (*path, i), _value_info(info))
+    else:
+        yield path, info, obj
+
+
+def _value_info(info):
+    """The field info of a dict's values or a list's items (``dict[str, Annotated[float,
+    Field(gt=0)]]`` gives the ``gt=0`` of each value)."""
+    if info is None:
+        return None
+    args = typing.get_args(info.annotation)
+    if not args:
+        return None
+    inner = args[-1]
+    if typing.get_origin(inner) is typing.Annotated:
+        base, *meta = typing.get_args(inner)
+        return _Info(base, meta)
+    return _Info(inner, [])
+
+
+@dataclass
+class _Info:
+    annotation: Any
+    metadata: list
+
+    def __post_init__(self):
+        flat = []
+        for m in self.metadata:
+            flat += list(getattr(m, "metadata", [])) or [m]
+        self.metadata = flat
+
+
+def policy_levers(policy: Policy) -> list[Lever]:
+    """Every lever of ``policy``, grouped in :data:`POLICY_LEVERS` order."""
+    found: list[tuple[int, Lever]] = []
+    for path, info, value in _walk(policy, ()):
+        for rank, (pattern, group) in enumerate(POLICY_LEVERS):
+            if not _matches(path, pattern) and not _matches(path[:-1], pattern):
+                continue
+            if path[-1] in _SKIP_FIELDS or value is None or isinstance(value, bool):
+                continue
+            if path == ("queue", "discipline"):
+                choices = tuple(plugins.names("disciplines"))
+                found.append((rank, Lever(path, group, "choice", value, choices=choices)))
+                break
+            kind = _number_kind(getattr(info, "annotation", None))
+            if kind is None or not isinstance(value, int | float):
+                continue
+            lo, hi = _bounds(info)
+            found.append((rank, Lever(path, group, kind, value, lo, hi)))
+            break
+    found.sort(key=lambda t: t[0])
+    return [lever for _, lever in found]
+
+
+def set_at(data: dict, path: Path, value: Any) -> None:
+    """Put ``value`` at ``path`` of a model dump (nested dicts and lists)."""
+    node: Any = data
+    for p in path[:-1]:
+        node = node[p]
+    node[path[-1]] = value
+
+
+def apply(policy: Policy, values: dict[Path, Any], source: str) -> Policy:
+    """``policy`` with the lever ``values`` set, validated by :class:`Policy` itself.
+
+    Raises :class:`sim.config.ConfigError` with the CLI's one-line message on a bad value.
+    """
+    data = copy.deepcopy(policy.model_dump(mode="json", exclude_unset=False))
+    for path, value in values.items():
+        if isinstance(value, float) and not math.isfinite(value):
+            value = None  # an emptied input: the model says whether the field may be empty
+        set_at(data, path, value)
+    return config.validate(Policy, data, source)
+
+
+def scaled_demand(scenario: Scenario, factor: float, source: str) -> Scenario:
+    """``scenario`` with every arrival rate times ``factor`` (operations mode: its order
+    intake), validated by :class:`Scenario`."""
+    if not isinstance(factor, int | float) or not math.isfinite(factor) or factor <= 0:
+        raise config.ConfigError(f"{source}: demand multiplier: must be > 0 (got {factor!r})")
+    data = scenario.model_dump(mode="json")
+    if factor != 1:
+        for cat in data["categories"].values():
+            if cat.get("rate_per_hour") is not None:
+                cat["rate_per_hour"] *= factor
+        demand = (data.get("operations") or {}).get("demand") or {}
+        if isinstance(demand.get("orders_per_day"), int | float):
+            demand["orders_per_day"] *= factor
+    return config.validate(Scenario, data, source)

@@ -1,0 +1,241 @@
+"""``exsim ui`` driven in a real headless Chromium (Selenium with Debian's chromium-driver).
+
+The server runs as ``python -m sim ui`` in a subprocess on a free loopback port; the test loads
+the page, checks the starting point's KPIs are shown, lowers a headcount, runs, and checks the
+KPI table moved the expected way and equals what ``exsim run --json`` says for the same
+policy, scenario and seed; then saves the edited policy and the report, and types a bad value.
+The levers and the session are also checked without a browser (fast, no server).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from sim import config
+from sim.reports.comparison import fmt
+from sim.ui.levers import apply, policy_levers, scaled_demand
+
+ROOT = Path(__file__).resolve().parents[1]
+DOCS = ROOT / "docs"
+DAYS = 14
+REPS = 2
+LEVER = "staffing.teams.planning.shifts[0].agents"
+
+
+# -- levers, without a browser -----------------------------------------------------------------
+def test_levers_come_from_the_policy_model() -> None:
+    pol = config.load_policy("default")
+    levers = {lv.key: lv for lv in policy_levers(pol)}
+    # one headcount lever per team and shift, bounds from the model's Field(ge=1, le=10_000)
+    heads = [k for k in levers if k.endswith(".agents")]
+    shifts = sum(len(t.shift_list()) for t in pol.staffing.teams.values())
+    assert len(heads) == shifts
+    assert (levers[LEVER].lo, levers[LEVER].hi, levers[LEVER].value) == (1, 10_000, 4)
+    assert levers["detection.picking_sla.scan.interval_min"].lo == 1
+    assert levers["escalation.ladders.critical[0].after_min"].value == 15
+    assert set(levers["queue.discipline"].choices) >= {"fifo", "priority", "edf"}
+    # another policy, other levers: nothing is hard-coded
+    desk = {lv.key for lv in policy_levers(config.load_policy("webhook-n8n"))}
+    assert any(".webhook." in k for k in desk)
+
+
+def test_a_bad_value_gives_the_cli_line() -> None:
+    pol = config.load_policy("default")
+    path = next(lv.path for lv in policy_levers(pol) if lv.key == LEVER)
+    with pytest.raises(config.ConfigError) as exc:
+        apply(pol, {path: 0}, "default (edited)")
+    assert str(exc.value) == f"default (edited): {LEVER}: must be >= 1 (got 0)"
+    assert apply(pol, {path: 3}, "x").staffing.teams["planning"].shifts[0].agents == 3
+
+
+def test_demand_multiplier_scales_every_rate() -> None:
+    scen = config.load_scenario("default")
+    double = scaled_demand(scen, 2.0, "default")
+    for name, cat in scen.categories.items():
+        assert double.categories[name].rate_per_hour == pytest.approx(2 * cat.rate_per_hour)
+    with pytest.raises(config.ConfigError, match="demand multiplier: must be > 0"):
+        scaled_demand(scen, 0.0, "default")
+
+
+# -- the page in a browser ---------------------------------------------------------------------
+def _browser():
+    pytest.importorskip("nicegui", reason="the ui extra (nicegui) is not installed")
+    webdriver = pytest.importorskip("selenium.webdriver", reason="selenium is not installed")
+    chrome = shutil.which("chromium") or shutil.which("chromium-browser")
+    driver = shutil.which("chromedriver")
+    if not chrome or not driver:
+        pytest.skip("no chromium and chromium-driver installed (apt-get install chromium-driver)")
+    opts = webdriver.ChromeOptions()
+    opts.binary_location = chrome
+    for flag in (
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--no-first-run",
+        "--window-size=1500,1900",
+    ):
+        opts.add_argument(flag)
+    from selenium.webdriver.chrome.service import Service
+
+    return webdriver.Chrome(options=opts, service=Service(driver))
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def page(tmp_path_factory):
+    browser = _browser()
+    tmp = tmp_path_factory.mktemp("ui")
+    port = _free_port()
+    # NiceGUI takes a server started under pytest for its own test harness: hide pytest
+    env = {k: v for k, v in os.environ.items() if k != "PYTEST_CURRENT_TEST"}
+    env["PYTHONPATH"] = str(ROOT)
+    cmd = [sys.executable, "-m", "sim", "ui", "--port", str(port), "--reps", str(REPS)]
+    cmd += ["--days", str(DAYS), "--save-dir", str(tmp / "saved"), "--workers", "2"]
+    log = open(tmp / "server.log", "w")  # noqa: SIM115
+    server = subprocess.Popen(cmd, cwd=tmp, env=env, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                if server.poll() is not None or time.monotonic() > deadline:
+                    pytest.fail((tmp / "server.log").read_text())
+                time.sleep(0.3)
+        browser.get(f"http://127.0.0.1:{port}/")
+        yield browser, tmp
+    finally:
+        browser.quit()
+        server.terminate()
+        server.wait(10)
+        log.close()
+
+
+def _wait(browser, css: str, timeout: float = 120, text: bool = True):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    def found(b):
+        els = b.find_elements(By.CSS_SELECTOR, css)
+        return els[0] if els and (not text or els[0].text.strip()) else False
+
+    return WebDriverWait(browser, timeout).until(found)
+
+
+def _set(browser, lever: str, value: str) -> None:
+    from selenium.webdriver.common.keys import Keys
+
+    box = _wait(browser, f'input[data-lever="{lever}"]', text=False)
+    box.send_keys(Keys.CONTROL, "a")
+    box.send_keys(Keys.BACKSPACE, value, Keys.TAB)
+    time.sleep(0.3)  # the change reaches the server over the websocket
+
+
+def _wait_text(browser, css: str, part: str, timeout: float = 60) -> None:
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    WebDriverWait(browser, timeout).until(
+        lambda b: part in b.find_element(By.CSS_SELECTOR, css).text
+    )
+
+
+def _cell(browser, kpi: str, col: str) -> str:
+    return _wait(browser, f"table.kpis tr[data-kpi='{kpi}'] td.{col}").text
+
+
+def _click(browser, css: str) -> None:
+    _wait(browser, css, text=False).click()
+
+
+def test_page_runs_a_what_if_like_exsim_run(page) -> None:
+    browser, tmp = page
+    # opens on the default scenario and policy with the starting point's KPIs
+    start = _cell(browser, "sla.overall", "start")
+    assert start.endswith("%")
+    assert "planning" in _wait(browser, ".about").text
+
+    # fewer planners: the SLA attainment falls and the open backlog grows
+    _set(browser, LEVER, "1")
+    _click(browser, "#run-button")
+    _wait(browser, ".kpi-box td.run")
+    assert _wait(browser, ".run-entry").text.startswith("default (run 1)")
+    run_sla = float(_cell(browser, "sla.overall", "run").rstrip("%"))
+    assert run_sla < float(start.rstrip("%")) - 5
+    assert "worse" in _wait(browser, ".kpi-box tr[data-kpi='sla.overall'] td.diff").get_attribute(
+        "class"
+    )
+    assert "default wins on SLA attainment" in _wait(browser, ".verdict").text
+    DOCS.mkdir(exist_ok=True)
+    browser.save_screenshot(str(DOCS / "ui-what-if.png"))
+
+    # save the edited policy and the report
+    _click(browser, "#save-policy")
+    _wait_text(browser, ".saved-line", ".policy.yaml")
+    _click(browser, "#save-report")
+    _wait_text(browser, ".saved-line", ".report.html")
+    saved = tmp / "saved"
+    (pol_file,) = saved.glob("*.policy.yaml")
+    (report,) = saved.glob("*.report.html")
+    edited = config.load_policy(pol_file)
+    assert edited.staffing.teams["planning"].shifts[0].agents == 1
+    text = report.read_text()
+    assert "default (run 1)" in text and "Which policy wins" in text and "<img" in text
+
+    # the same policy, scenario and seed through the CLI give the page's numbers
+    out = subprocess.run(
+        [sys.executable, "-m", "sim", "run", "default", "-p", str(pol_file), "--days", str(DAYS)]
+        + ["--seed", "1", "--reps", str(REPS), "--json", "--out", str(tmp / "cli")],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        check=True,
+    )
+    cli = json.loads(out.stdout)
+    assert f"{cli['sla']['overall'] * 100:.1f}" == f"{run_sla:.1f}"
+    assert _cell(browser, "cases.open", "run") == fmt(cli["cases"]["open"], "count")
+
+    # a bad value: the CLI's one-line message, no run added
+    _set(browser, LEVER, "0")
+    _click(browser, "#run-button")
+    line = _wait(browser, ".error-line").text
+    assert line == f"default (edited): {LEVER}: must be >= 1 (got 0)"
+    assert len(browser.find_elements("css selector", ".run-entry")) == 1
+
+
+def test_only_the_ui_verb_imports_the_page() -> None:
+    """The simulator never imports sim.ui, and only sim.ui.page imports the framework (the
+    ``ui`` extra), so every other verb runs without it."""
+    from tests.test_layers import ROOT as SRC
+    from tests.test_layers import imports_of, modules
+
+    users = sorted(
+        m
+        for m in modules()
+        if not m.startswith(("sim.ui", "sim.cli"))
+        and any(d == "sim.ui" or d.startswith("sim.ui.") for d in imports_of(m))
+    )
+    assert users == []
+    framework = sorted(
+        str(p.relative_to(SRC))
+        for p in (SRC / "sim").rglob("*.py")
+        if "from nicegui" in p.read_text() or "import nicegui" in p.read_text()
+    )
+    assert framework == ["sim/cli/ui.py", "sim/ui/page.py"]
