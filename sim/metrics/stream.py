@@ -31,8 +31,9 @@ import pyarrow.parquet as pq
 
 from sim import eventlog
 from sim.eventlog import LogMeta
-from sim.metrics.cases import case_table
+from sim.metrics.cases import case_table, event_codes
 from sim.metrics.summary import _summarize, combine
+from sim.metrics.workload import escalation_tiers
 
 #: Columns the row-level KPIs read (everything else reaches them through the case table).
 ROW_COLUMNS: tuple[str, ...] = (
@@ -67,14 +68,13 @@ def _keys(table: pa.Table | pa.RecordBatch) -> np.ndarray:
 
 
 class _Ends:
-    """First pass: the global row index where each (rep, case) ends, each rep's last row, and
-    the escalation tiers seen anywhere (the tier keys every replication reports)."""
+    """First pass: the global row index where each (rep, case) ends, and each rep's last row."""
 
     def __init__(self, pf: pq.ParquetFile) -> None:
-        keys, lasts, tiers = [], [], set()
+        keys, lasts = [], []
         rep_last: dict[int, int] = {}
         pos = 0
-        for batch in pf.iter_batches(BATCH_ROWS, columns=["rep", "case_id", "event", "detail"]):
+        for batch in pf.iter_batches(BATCH_ROWS, columns=["rep", "case_id"]):
             key = _keys(batch)
             rev_unique, rev_first = np.unique(key[::-1], return_index=True)
             keys.append(rev_unique)
@@ -82,9 +82,6 @@ class _Ends:
             rep_ids, rev_last = np.unique(key[::-1] >> _REP_SHIFT, return_index=True)
             for rep, last in zip(rep_ids.tolist(), rev_last.tolist(), strict=True):
                 rep_last[rep] = pos + len(key) - 1 - last
-            escalated = pc.equal(batch["event"].cast(pa.string()), "escalated")
-            details = pc.filter(batch["detail"], escalated).cast(pa.string())
-            tiers.update("unspecified" if d is None else d for d in details.to_pylist())
             pos += len(key)
         key = np.concatenate(keys) if keys else np.zeros(0, np.int64)
         last = np.concatenate(lasts) if lasts else np.zeros(0, np.int64)
@@ -94,7 +91,6 @@ class _Ends:
         self.keys, self.last = key[final], last[final]
         self.rep_last = rep_last
         self.rows = pos
-        self.tiers = sorted(tiers)
 
     def last_row(self, key: np.ndarray) -> np.ndarray:
         return self.last[np.searchsorted(self.keys, key)]
@@ -204,13 +200,16 @@ def summarize_file(path: str | os.PathLike, warmup_min: float = 0.0) -> dict:
     drop = pa.array(list(CASE_TABLE_ONLY_EVENTS), type=pa.string())
     reps: dict[int, _Rep] = {}
     runs: dict[int, dict] = {}
+    tiers: set[str] = set()
 
     def finish(rep: int) -> None:
         state = reps.pop(rep)
         cases = _concat_cases(state.cases)
         state.cases = []
         rows = state.rows.frame(meta)
-        runs[rep] = _summarize(rows, meta, warmup_min, ends.tiers, cases=cases, events=state.events)
+        runs[rep] = _summarize(rows, meta, warmup_min, None, cases=cases, events=state.events)
+        tiers.update(escalation_tiers(rows, event_codes(rows)))  # warm-up included, as in memory
+        pa.default_memory_pool().release_unused()
 
     for table, pos in whole_case_chunks(path, ends=ends):
         if table.num_rows:
@@ -226,9 +225,13 @@ def summarize_file(path: str | os.PathLike, warmup_min: float = 0.0) -> dict:
                 state.rows.add(part.select(list(ROW_COLUMNS)).filter(keep))
         for rep in [r for r in reps if ends.rep_last[r] < pos]:
             finish(rep)
+        pa.default_memory_pool().release_unused()
     for rep in list(reps):
         finish(rep)
     ordered = [runs[r] for r in sorted(runs)]
+    for run in ordered:  # every replication reports every tier seen in any (0 where none)
+        seen = run["escalations_by_tier"]
+        run["escalations_by_tier"] = {t: seen.get(t, 0) for t in sorted(tiers)}
     return combine(ordered)
 
 
