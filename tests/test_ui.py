@@ -66,6 +66,23 @@ def test_demand_multiplier_scales_every_rate() -> None:
         scaled_demand(scen, 0.0, "default")
 
 
+def test_session_pairs_any_two_runs_on_the_same_replications() -> None:
+    from sim.ui.session import Session
+
+    pol = config.load_policy("default")
+    session = Session(config.load_scenario("default"), pol, seed=3, reps=1, days=2, workers=1)
+    path = next(lv.path for lv in policy_levers(pol) if lv.key == LEVER)
+    first = session.run(apply(pol, {path: 1}, "x"))
+    same = session.run(pol)  # the starting policy again: the cached start, no difference
+    assert same.comparison.paired and same.comparison.cells["sla.overall"][1].diff == 0
+    back = session.pair(1, 2)  # run 2 against run 1
+    assert back.runs == [first.runs[1], same.runs[1]]
+    sla = back.comparison.cells["sla.overall"]
+    assert sla[1].diff == pytest.approx(-first.comparison.cells["sla.overall"][1].diff)
+    with pytest.raises(ValueError, match="no run 3"):
+        session.pair(0, 3)
+
+
 # -- the page in a browser ---------------------------------------------------------------------
 def _browser():
     pytest.importorskip("nicegui", reason="the ui extra (nicegui) is not installed")
@@ -157,6 +174,27 @@ def _wait_text(browser, css: str, part: str, timeout: float = 60) -> None:
     )
 
 
+def _wait_count(browser, css: str, n: int, timeout: float = 120) -> None:
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    WebDriverWait(browser, timeout).until(lambda b: len(b.find_elements("css selector", css)) >= n)
+
+
+def _pick(browser, select: str, option: str) -> None:
+    """Choose ``option`` in a Quasar select: open its menu, click the item."""
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    _click(browser, select)
+    item = WebDriverWait(browser, 30).until(
+        lambda b: next(
+            (e for e in b.find_elements("css selector", ".q-menu .q-item") if e.text == option),
+            False,
+        )
+    )
+    item.click()
+    time.sleep(0.3)
+
+
 def _cell(browser, kpi: str, col: str) -> str:
     return _wait(browser, f"table.kpis tr[data-kpi='{kpi}'] td.{col}").text
 
@@ -213,12 +251,27 @@ def test_page_runs_a_what_if_like_exsim_run(page) -> None:
     assert f"{cli['sla']['overall'] * 100:.1f}" == f"{run_sla:.1f}"
     assert _cell(browser, "cases.open", "run") == fmt(cli["cases"]["open"], "count")
 
+    # a second what-if (three planners), then any two runs compared: run 2 against run 1
+    _set(browser, LEVER, "3")
+    _click(browser, "#run-button")
+    _wait_count(browser, ".run-entry", 2)
+    run2_sla = float(_cell(browser, "sla.overall", "run").rstrip("%"))
+    assert run_sla < run2_sla
+    _pick(browser, ".pick-a", "default (run 1)")
+    _click(browser, "#compare-button")
+    _wait_text(browser, ".kpi-box th:nth-child(2)", "default (run 1)")
+    assert _cell(browser, "sla.overall", "start") == f"{run_sla:.1f}%"
+    assert _cell(browser, "sla.overall", "run") == f"{run2_sla:.1f}%"
+    assert "better" in _wait(browser, ".kpi-box tr[data-kpi='sla.overall'] td.diff").get_attribute(
+        "class"
+    )
+
     # a bad value: the CLI's one-line message, no run added
     _set(browser, LEVER, "0")
     _click(browser, "#run-button")
     line = _wait(browser, ".error-line").text
     assert line == f"default (edited): {LEVER}: must be >= 1 (got 0)"
-    assert len(browser.find_elements("css selector", ".run-entry")) == 1
+    assert len(browser.find_elements("css selector", ".run-entry")) == 2
 
 
 def test_only_the_ui_verb_imports_the_page() -> None:

@@ -72,9 +72,13 @@ class Lever:
         """The dotted field path, as validation messages print it."""
         return dotted(self.path)
 
+    title: str = ""  # a friendlier name where the path has an index (a shift's name)
+
     @property
     def label(self) -> str:
-        """The path without its group's fixed words: ``warehouse / early agents``."""
+        """The path without its group's fixed words: ``warehouse / early / agents``."""
+        if self.title:
+            return self.title
         words = [str(p) for p in self.path]
         for drop in ("staffing", "teams", "shifts", "detection", "escalation", "ladders"):
             words = [w for w in words if w != drop]
@@ -185,10 +189,22 @@ def policy_levers(policy: Policy) -> list[Lever]:
             if kind is None or not isinstance(value, int | float):
                 continue
             lo, hi = _bounds(info)
-            found.append((rank, Lever(path, group, kind, value, lo, hi)))
+            title = _title(policy, path)
+            found.append((rank, Lever(path, group, kind, value, lo, hi, title=title)))
             break
     found.sort(key=lambda t: t[0])
     return [lever for _, lever in found]
+
+
+def _title(policy: Policy, path: Path) -> str:
+    """Shifts by their name (``warehouse / early / agents``), ladder tiers counted from 1
+    (``critical tier 2 / after_min``); '' elsewhere."""
+    if path[:2] == ("staffing", "teams") and len(path) == 6 and path[3] == "shifts":
+        team = policy.staffing.teams[str(path[2])]
+        return f"{path[2]} / {team.shift_list()[int(path[4])].name} / {path[5]}"
+    if path[:2] == ("escalation", "ladders") and len(path) == 5:
+        return f"{path[2]} tier {int(path[3]) + 1} / {path[4]}"
+    return ""
 
 
 def set_at(data: dict, path: Path, value: Any) -> None:

@@ -9,6 +9,7 @@ list of runs is its own.
 from __future__ import annotations
 
 import html
+import logging
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,10 +19,12 @@ from nicegui import run, ui
 
 from sim import config
 from sim.reports import comparison as report_cmp
-from sim.reports.style import PALETTE
+from sim.reports.style import OFF_DUTY, PALETTE
 from sim.ui.levers import Lever, apply, policy_levers
 from sim.ui.levers import Path as LeverPath
-from sim.ui.session import DEFAULT_DAYS, Choice, Run, Session
+from sim.ui.session import DEFAULT_DAYS, START, Choice, Run, Session
+
+_log = logging.getLogger(__name__)
 
 _CSS = """
 table.kpis { border-collapse: collapse; font-size: 0.9rem; }
@@ -50,9 +53,12 @@ def _e(x: Any) -> str:
     return html.escape(str(x))
 
 
-def kpi_table_html(rows: list[dict[str, str]], label: str | None, css: str = "kpis") -> str:
-    """The KPI rows as an HTML table: starting point, the run, paired difference, CI."""
-    head = "<tr><th>KPI</th><th>starting point</th>"
+def kpi_table_html(
+    rows: list[dict[str, str]], label: str | None, ref: str = START, css: str = "kpis"
+) -> str:
+    """The KPI rows as an HTML table: reference (the starting point), the run, paired
+    difference, CI."""
+    head = f"<tr><th>KPI</th><th>{_e(ref)}</th>"
     if label is not None:
         head += f"<th>{_e(label)}</th><th>difference</th><th>95% CI</th>"
     head += "</tr>"
@@ -102,6 +108,13 @@ def backlog_options(run: Run | None, session: Session) -> dict:
         }
         for i, col in enumerate(c for c in frame.columns if c != "ts")
     ]
+    shade = off_duty_spans(session.start().meta)
+    if series and shade:
+        series[0]["markArea"] = {
+            "silent": True,
+            "itemStyle": {"color": OFF_DUTY, "opacity": 0.35},
+            "data": [[{"xAxis": a}, {"xAxis": b}] for a, b in shade],
+        }
     return {
         "animation": False,
         "tooltip": {"trigger": "axis"},
@@ -111,6 +124,25 @@ def backlog_options(run: Run | None, session: Session) -> dict:
         "dataZoom": [{"type": "inside"}, {"type": "slider"}],
         "series": series,
     }
+
+
+def off_duty_spans(meta) -> list[tuple[float, float]]:
+    """[start, end) in days when nobody of the starting point's staff is on duty, shaded on
+    the backlog chart as in the report."""
+    import numpy as np
+
+    from sim.metrics.staffing import has_staffing
+    from sim.reports.charts.timeline import agents_on_duty
+
+    if not has_staffing(meta):
+        return []
+    grid, on = agents_on_duty(meta)
+    edges = np.diff(np.r_[0, (on == 0).astype(np.int8), 0])
+    out = []
+    for i, j in zip(np.flatnonzero(edges == 1), np.flatnonzero(edges == -1), strict=True):
+        end = min(grid[j] if j < grid.size else grid[-1], meta.horizon_min)
+        out.append((round(float(grid[i]) / 1440.0, 4), round(float(end) / 1440.0, 4)))
+    return out
 
 
 def _describe(session: Session) -> str:
@@ -193,6 +225,10 @@ def build(opts: Options) -> None:
             sla = ui.html("", sanitize=False).classes("sla-box")
             ui.label("Runs in this session").classes("text-lg font-bold")
             runs_box = ui.column()
+            with ui.row().classes("items-end"):
+                pick_a = ui.select([], label="reference").classes("w-56 pick-a")
+                pick_b = ui.select([], label="against").classes("w-56 pick-b")
+                cmp_btn = ui.button("Compare").props("id=compare-button")
             with ui.row():
                 save_pol = ui.button("Save policy YAML").props("id=save-policy")
                 save_rep = ui.button("Save HTML report").props("id=save-report")
@@ -206,9 +242,10 @@ def build(opts: Options) -> None:
             verdict.set_content("<p>Starting point; move a lever and press Run.</p>")
             sla.set_content("")
         else:
-            kpis.set_content(kpi_table_html(r.kpi_rows(), r.label))
+            ref = START if r.runs[0] is session.start() else r.runs[0].policy_name
+            kpis.set_content(kpi_table_html(r.kpi_rows(), r.label, ref))
             verdict.set_content("".join(f"<p>{_e(line)}</p>" for line in r.verdict()))
-            sla.set_content(kpi_table_html(r.sla_rows(), r.label))
+            sla.set_content(kpi_table_html(r.sla_rows(), r.label, ref))
         chart.options.clear()
         chart.options.update(backlog_options(r, session))
         chart.update()
@@ -216,6 +253,9 @@ def build(opts: Options) -> None:
     def list_runs() -> None:
         runs_box.clear()
         session: Session = state["session"]
+        names = {0: START} | {r.number: r.label for r in session.runs}
+        pick_a.set_options(names, value=0)
+        pick_b.set_options(names, value=len(session.runs))
         with runs_box:
             for r in session.runs:
                 head = r.comparison.cells[report_cmp.HEADLINE.path][1]
@@ -265,6 +305,11 @@ def build(opts: Options) -> None:
             error.set_text(str(exc))
             status.set_text("")
             return
+        except Exception as exc:  # shown as one line; the server log has the traceback
+            _log.exception("starting point failed")
+            error.set_text(f"starting point failed: {type(exc).__name__}: {exc}")
+            status.set_text("")
+            return
         state["session"] = session
         about.set_content(_describe(session))
         draw_levers()
@@ -301,6 +346,11 @@ def build(opts: Options) -> None:
             error.set_text(str(exc))
             status.set_text("")
             return
+        except Exception as exc:  # shown as one line; the server log has the traceback
+            _log.exception("run failed")
+            error.set_text(f"run failed: {type(exc).__name__}: {exc}")
+            status.set_text("")
+            return
         finally:
             run_btn.enable()
         show(r)
@@ -326,6 +376,17 @@ def build(opts: Options) -> None:
         saved.set_text(f"saved {out}")
         ui.download.file(out)
 
+    def on_compare() -> None:
+        session: Session = state["session"]
+        if session is None or pick_a.value is None or pick_b.value is None:
+            return
+        if pick_a.value == pick_b.value:
+            error.set_text("compare: pick two different runs")
+            return
+        error.set_text("")
+        show(session.pair(int(pick_a.value), int(pick_b.value)))
+
+    cmp_btn.on_click(on_compare)
     scen_pick.on_value_change(restart)
     pol_pick.on_value_change(restart)
     run_btn.on_click(on_run)

@@ -234,6 +234,26 @@ class Session:
             self._start = self._run_dir(self.policy.name, self.scenario, self.policy, outs)
         return self._start
 
+    def pair(self, a: int, b: int) -> Run:
+        """Run ``b`` against run ``a`` (0: the starting point), paired like any two runs of
+        the session (same seed and replications): the report's comparison of the two."""
+        dirs = [self.start()] + [r.runs[1] for r in self.runs]
+        for n in (a, b):
+            if not 0 <= n < len(dirs):
+                raise ValueError(f"no run {n} (runs 0 to {len(dirs) - 1})")
+        runs = [dirs[a], dirs[b]]
+        other = self.runs[b - 1] if b else None
+        return Run(
+            number=b,
+            scenario=other.scenario if other else self.scenario,
+            policy=runs[1].policy,
+            runs=runs,
+            comparison=report_cmp.compare(runs),
+            wall_s=0.0,
+            demand=other.demand if other else 1.0,
+            edits=other.edits if other else {},
+        )
+
     def run(
         self,
         policy: Policy,
