@@ -126,6 +126,29 @@ def render_summary(console: Console, s: dict[str, Any]) -> None:
     row("backlog max", s["backlog"]["max"], "backlog", "max")
     row("escalations", s["escalations"], "escalations")
     row("alerts per agent-hour", s["alerts_per_agent_hour"], "alerts_per_agent_hour")
+    effort = s.get("effort")
+    if effort:
+        section("effort and elapsed")
+        row(
+            "hands-on effort mean (min)",
+            effort["effort_min"]["mean"],
+            "effort",
+            "effort_min",
+            "mean",
+        )
+        row("elapsed mean (min)", effort["elapsed_min"]["mean"], "effort", "elapsed_min", "mean")
+        if effort.get("held"):
+            row("cases put on hold", effort["held"], "effort", "held")
+            row("hold mean (min)", effort["hold_min"]["mean"], "effort", "hold_min", "mean")
+        if effort.get("reopened"):
+            row("reopen rate", effort["reopen_rate"], "effort", "reopen_rate", unit="%")
+        row(
+            "first-time fix rate",
+            effort["first_time_fix_rate"],
+            "effort",
+            "first_time_fix_rate",
+            unit="%",
+        )
     if s.get("operations"):
         section("business outcomes")
         for k in BUSINESS:
@@ -143,6 +166,28 @@ def render_summary(console: Console, s: dict[str, Any]) -> None:
         for cat, share in sorted(by_cat.items()):
             cat_table.add_row(cat, _fmt(share, "%"))
         console.print(cat_table)
+    by_sev = (s.get("queue_wait") or {}).get("by_severity") or {}
+    if by_sev:
+        wait_table = Table(title="Queue wait by severity (min)", title_justify="left")
+        for col in ("severity", "mean", "p90", "cases"):
+            wait_table.add_column(col, justify="left" if col == "severity" else "right")
+        for sev, w in by_sev.items():
+            wait_table.add_row(sev, _fmt(w["mean"]), _fmt(w["p90"]), _fmt(w["n"]))
+        console.print(wait_table)
+    actions = s.get("escalation_actions") or {}
+    if actions:
+        act_table = Table(title="Escalation actions", title_justify="left")
+        for col in ("tier:action", "cases", "resolved after", "in SLA", "min to resolve"):
+            act_table.add_column(col, justify="left" if col == "tier:action" else "right")
+        for label, a in actions.items():
+            act_table.add_row(
+                label,
+                _fmt(a["cases"]),
+                _fmt(a["resolved_after"]),
+                _fmt(a["met_sla"]),
+                _fmt(a["min_to_resolve"]),
+            )
+        console.print(act_table)
     ll = s.get("littles_law") or {}
     if ll.get("L") is not None:
         console.print(
