@@ -238,6 +238,7 @@ def test_summary_reports_the_policy_outcomes():
     costs = {n: t.cost_per_hour for n, t in pol.staffing.teams.items()}
     meta = df.attrs["meta"]
     expect = sum(meta.capacity_min[t] / 60 * costs[t] for t in costs)
+    expect += sum(rota["cost"] for rota in s["on_call"].values())  # the duty manager's pages
     assert labour["cost"] == pytest.approx(expect) and labour["cost"] > 0
     assert 0 < labour["utilisation"] < 1
 
