@@ -78,7 +78,8 @@ def test_seed_writes_batches_idempotently_and_cleanup_removes_it(t, monkeypatch)
     creates = [c for c in t.calls[calls:] if c.method == "create" and c.n > 1]
     assert max(c.n for c in creates) == 40  # batched
     again = seed.seed(t, SCENARIO, size).bulk
-    assert first.created == size.total() + 1 and again.created == 0  # + one warehouse
+    # + the second warehouse, unless an earlier run's (archived by cleanup) is taken back
+    assert size.total() <= first.created <= size.total() + 1 and again.created == 0
     assert again.customers == first.customers and again.products == first.products
     ids = [i for group in first.customers.values() for i in group]
     rows = t.call("res.partner", "read", ids, ["street", "credit_limit", "ref"])
