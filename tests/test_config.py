@@ -183,3 +183,51 @@ def test_random_bytes_only_raise_config_error(tmp_path_factory, raw):
         load_policy(path)
     except ConfigError as exc:
         assert "\n" not in str(exc)
+
+
+# -- budgets and bounds: whatever number a file gives, it is in bounds or refused by name -------
+BOUNDED = {
+    # field path: (model loader, lowest accepted, highest accepted, lowest excluded)
+    "horizon_days": (load_scenario, None, 3660, True),
+    "categories.stock_shortage.rate_per_hour": (load_scenario, 0, 1000, False),
+    "detection.picking_sla.scan.interval_min": (load_policy, 1, None, False),
+}
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    field=st.sampled_from(sorted(BOUNDED)),
+    value=st.floats(allow_nan=True, allow_infinity=True) | st.integers(-(10**30), 10**30),
+)
+def test_numbers_are_finite_and_plausible_or_refused_naming_the_field(field, value):
+    loader, low, high, open_low = BOUNDED[field]
+    ok = isinstance(value, int) or value == value and value not in (float("inf"), float("-inf"))
+    ok = ok and (low is None or (value > low if open_low else value >= low))
+    ok = ok and (high is None or value <= high)
+    if field == "horizon_days":
+        ok = ok and value > 0
+    try:
+        loader("default", {field: value})
+    except ConfigError as exc:
+        assert not ok, exc
+        assert field in str(exc) and "\n" not in str(exc)
+        assert len(str(exc)) < 300
+    else:
+        assert ok, value
+
+
+@settings(max_examples=30, deadline=None)
+@given(levels=st.integers(2, 12), width=st.integers(2, 12))
+def test_alias_expansion_is_bounded_before_anything_is_built(tmp_path_factory, levels, width):
+    lines = ["name: x", "a0: &a0 [lol]"]
+    for i in range(1, levels):
+        lines.append(f"a{i}: &a{i} [" + ", ".join([f"*a{i - 1}"] * width) + "]")
+    path = tmp_path_factory.mktemp("bomb") / "bomb.yaml"
+    path.write_text("\n".join(lines) + "\n")
+    expanded = sum(width**i for i in range(levels)) * 2
+    try:
+        data = config.read_yaml(path)
+    except ConfigError as exc:
+        assert "expands to more than" in str(exc) and expanded > 100_000
+    else:
+        assert data["name"] == "x"
