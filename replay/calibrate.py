@@ -32,10 +32,13 @@ from sim.metrics.cases import event_codes
 from sim.scenarios.schema import (
     Category,
     Distribution,
+    Hold,
     Profile,
+    Reopen,
     Scenario,
     Transient,
     TriggerAge,
+    Wait,
     Warehouse,
 )
 
@@ -91,6 +94,7 @@ def calibrate(history: History, name: str = "calibrated", own_profile_min: int =
     handling, handling_source = handling_distributions(history)
     fits, _ = handling_fits(history)
     reopened = _reopened(history)
+    reopen_after = _reopen_delays(history)
 
     categories: dict[str, Category] = {}
     profiles: dict[str, Profile] = {"all": pooled_profile}
@@ -123,6 +127,8 @@ def calibrate(history: History, name: str = "calibrated", own_profile_min: int =
             trigger_age=trigger_age,
             transient=transient,
             volume=volume,
+            hold=_hold(sub),
+            reopen=_reopen(sub, reopen_after),
         )
         fit = fits.get(cat)
         report_cats[cat] = {
@@ -195,6 +201,51 @@ def _transient(sub: pd.DataFrame) -> tuple[Transient | None, dict | None]:
     prob = float(f"{done.mean():.4g}")
     info = {"cleared": int(done.sum()), "fit": fit.to_dict()}
     return Transient(prob=prob, clears_after_min=fit.distribution()), info
+
+
+def _hold(sub: pd.DataFrame) -> Hold | None:
+    """Waits on others as the engine draws them: the share of cases held, after what share of
+    their work (median), for how long (the summed waits of a case, fitted). A status history
+    rarely says whom the case waited for, so the reason is written as the customer's."""
+    if "hold_min" not in sub:
+        return None
+    wait = sub["hold_min"].to_numpy(float)
+    held = np.isfinite(wait) & (wait > 0)
+    fit = fit_positive(wait[held])
+    if fit is None or held.sum() < 2:
+        return None
+    effort = sub["effort"].to_numpy(float)[held]
+    share = sub["hold_after"].to_numpy(float)[held] / effort
+    share = share[np.isfinite(share)]
+    at = float(np.clip(np.median(share), 0.0, 1.0)) if share.size else 0.5
+    return Hold(
+        prob=float(f"{held.mean():.4g}"),
+        at_fraction=round(at, 3),
+        waits={"customer": Wait(duration_min=fit.distribution())},
+    )
+
+
+def _reopen(sub: pd.DataFrame, after: pd.Series) -> Reopen | None:
+    """Work that came back: the share of resolved cases reopened, and after how long."""
+    resolved = sub["resolved"].notna().to_numpy()
+    delays = after.reindex(sub["case_id"]).to_numpy(float)
+    back = np.isfinite(delays) & resolved
+    fit = fit_positive(delays[back])
+    if fit is None or back.sum() < 2:
+        return None
+    return Reopen(prob=float(f"{back.sum() / resolved.sum():.4g}"), after_min=fit.distribution())
+
+
+def _reopen_delays(history: History) -> pd.Series:
+    """Per reopened case, minutes from its first resolution to its reopening."""
+    log = history.log
+    ev = event_codes(log)
+    resolved = log.loc[ev == EVENT_CODE["resolved"]].groupby("case_id")["ts"].min()
+    rows = log.loc[ev == EVENT_CODE["reopened"], ["case_id", "ts"]]
+    delay = rows["ts"].to_numpy(float) - rows["case_id"].map(resolved).to_numpy(float)
+    out = pd.Series(delay, index=rows["case_id"].to_numpy())
+    out = out[np.isfinite(out.to_numpy()) & (out.to_numpy() > 0)]
+    return out.groupby(level=0).min()
 
 
 def _reopened(history: History) -> set[int]:

@@ -19,11 +19,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from replay.effort import hold_minutes
 from replay.history import History
 from sim.metrics.latency import describe
-
-#: Rows that end a hold.
-HOLD_ENDS = ("resumed", "work_started", "resolved", "closed")
 
 
 def desk_stats(history: History) -> dict:
@@ -57,21 +55,3 @@ def desk_stats(history: History) -> dict:
         "effort_min": describe(cases["effort"].to_numpy(float)),
         "effort_known": int(cases["effort"].notna().sum()),
     }
-
-
-def hold_minutes(frame: pd.DataFrame, horizon: float) -> pd.Series:
-    """Per held case (index), minutes on hold; ``frame`` has columns case, ts, ev."""
-    rows = frame[frame["ev"].isin(("on_hold", *HOLD_ENDS))].sort_values(
-        ["case", "ts"], kind="stable"
-    )
-    total: dict[int, float] = {}
-    since: dict[int, float] = {}
-    for case, t, e in rows.itertuples(index=False):
-        if e == "on_hold":
-            since.setdefault(case, t)
-            total.setdefault(case, 0.0)
-        elif case in since:
-            total[case] += t - since.pop(case)
-    for case, t in since.items():
-        total[case] += max(horizon - t, 0.0)
-    return pd.Series(total, dtype=float).sort_index()

@@ -3,9 +3,9 @@
 Elapsed time is not effort. A service-desk ticket that took nine days to resolve may have had
 forty minutes of work in it: the rest was queues, waits for the customer or a vendor, nights
 and weekends, and other teams' backlogs. So effort is summed over *work intervals*: a case is
-in a working state from ``work_started`` (or ``resumed``) until the next ``on_hold``,
+in a working state from ``work_started`` until the next ``on_hold``,
 ``approval_requested``, ``resolved``, ``closed`` or hand-over to another team
-(``reassigned``, or an ``escalated`` row derived from a level change), and again after a
+(``reassigned``, derived from a level change in a mapped log), and again after a
 ``reopened`` case is started anew. With the desk's working hours given (the mapping's
 ``working_hours``), only the minutes inside them count.
 
@@ -23,16 +23,15 @@ import numpy as np
 import pandas as pd
 
 from sim.eventlog import EVENT_CODE
-from sim.metrics.cases import codes_of, event_codes
+from sim.metrics.cases import event_codes
 from sim.policies.schema import Shift
 from sim.shifts import Calendar
 
-#: Events that put a case into a working state.
-STARTS = ("work_started", "resumed")
+#: Events that put a case into a working state. Not ``resumed``: the wait is over, but the
+#: case goes back to its team's queue until someone starts work on it again.
+STARTS = ("work_started",)
 #: Events that take it out of one (work paused, handed over, or done).
 STOPS = ("on_hold", "approval_requested", "resolved", "closed", "reassigned")
-#: ``escalated`` rows with this detail prefix are level changes (a hand-over), not alerts.
-LEVEL_CHANGE = "level:"
 
 
 @dataclass
@@ -43,6 +42,8 @@ class Efforts:
     intervals: pd.Series  # work intervals counted per case
     unfinished: int  # cases still in a working state at the end of their log
     never_started: int  # cases whose log never shows work starting
+    #: hands-on minutes done before the case's first hold (NaN: never held or unknown)
+    before_hold: pd.Series | None = None
 
 
 def work_efforts(
@@ -56,13 +57,8 @@ def work_efforts(
     of each work interval inside those hours count.
     """
     ev = event_codes(log)
-    detail = codes_of(log["detail"])
-    names = np.array([str(c) for c in log["detail"].astype("category").cat.categories] + [""])
-    text = names[np.where(detail < 0, len(names) - 1, detail)]
     starts = np.isin(ev, [EVENT_CODE[e] for e in STARTS])
-    stops = np.isin(ev, [EVENT_CODE[e] for e in STOPS]) | (
-        (ev == EVENT_CODE["escalated"]) & np.char.startswith(text.astype(str), LEVEL_CHANGE)
-    )
+    stops = np.isin(ev, [EVENT_CODE[e] for e in STOPS])
     frame = pd.DataFrame(
         {
             "case": log["case_id"].to_numpy(np.int64),
@@ -77,20 +73,24 @@ def work_efforts(
     calendar = Calendar.from_shifts(working_hours, start) if working_hours and start else None
     minutes: dict[int, float] = {}
     counted: dict[int, int] = {}
+    before_hold: dict[int, float] = {}
     unfinished = 0
     cases = frame["case"].to_numpy()
     ts, kind = frame["ts"].to_numpy(), frame["kind"].to_numpy()
+    hold = frame["code"].to_numpy() == EVENT_CODE["on_hold"]
     bounds = list(np.flatnonzero(np.r_[True, cases[1:] != cases[:-1]])) if len(cases) else []
     ends = bounds[1:] + [len(cases)] if bounds else []
     for a, b in zip(bounds, ends, strict=True):
         total, n, since = 0.0, 0, None
-        for t, k in zip(ts[a:b], kind[a:b], strict=True):
+        case = int(cases[a])
+        for t, k, h in zip(ts[a:b], kind[a:b], hold[a:b], strict=True):
             if k > 0 and since is None:
                 since = t
             elif k < 0 and since is not None:
                 total += calendar.on_minutes(since, t) if calendar else t - since
                 n, since = n + 1, None
-        case = int(cases[a])
+            if h and case not in before_hold:
+                before_hold[case] = total
         if since is not None:
             unfinished += 1
             minutes[case] = np.nan
@@ -105,4 +105,27 @@ def work_efforts(
         intervals=pd.Series(counted, dtype=float).reindex(all_cases).fillna(0).astype(int),
         unfinished=unfinished,
         never_started=int(sum(1 for c in all_cases if int(c) not in started)),
+        before_hold=pd.Series(before_hold, dtype=float).reindex(all_cases),
     )
+
+
+#: Rows that end a hold.
+HOLD_ENDS = ("resumed", "work_started", "resolved", "closed")
+
+
+def hold_minutes(frame: pd.DataFrame, horizon: float) -> pd.Series:
+    """Per held case (index), minutes on hold; ``frame`` has columns case, ts, ev."""
+    rows = frame[frame["ev"].isin(("on_hold", *HOLD_ENDS))].sort_values(
+        ["case", "ts"], kind="stable"
+    )
+    total: dict[int, float] = {}
+    since: dict[int, float] = {}
+    for case, t, e in rows.itertuples(index=False):
+        if e == "on_hold":
+            since.setdefault(case, t)
+            total.setdefault(case, 0.0)
+        elif case in since:
+            total[case] += t - since.pop(case)
+    for case, t in since.items():
+        total[case] += max(horizon - t, 0.0)
+    return pd.Series(total, dtype=float).sort_index()

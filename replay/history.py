@@ -10,9 +10,12 @@ compared against.
 - Occurrence: the ``occurred`` event; a mapped log that starts later in the lifecycle (many
   exports begin at "ticket created") uses the case's first event and says so.
 - Effort: hands-on minutes summed over the case's work intervals (``replay.effort``: work
-  started or resumed -> on hold, handed over, to approval, resolved), inside the desk's
+  started -> on hold, handed over, to approval, resolved), inside the desk's
   working hours when the mapping gives them. Unknown when the log never shows work starting,
   or the case was still being worked at the end; never the elapsed time.
+- Holds: the minutes the case waited on others (``on_hold`` until work resumed), and the
+  hands-on minutes done before its first hold: a fact of the world (the customer answers
+  when they answer), replayed as one hold per case.
 - Recorded severity: the last severity the log gives the case (a service desk's priority or
   impact), which policy rules can read (``recorded_severity`` conditions).
 - Cleared by itself: resolved by ``system`` with detail ``cleared`` (exsim's own marker for a
@@ -27,7 +30,7 @@ from datetime import datetime
 import numpy as np
 import pandas as pd
 
-from replay.effort import Efforts, work_efforts
+from replay.effort import Efforts, hold_minutes, work_efforts
 from sim.eventlog import EVENT_CODE, LogMeta
 from sim.metrics import case_table
 from sim.metrics.cases import codes_of, event_codes, log_meta
@@ -94,6 +97,17 @@ def history_of(log: pd.DataFrame, rep: int | None = None) -> History:
     effort = cases["case_id"].map(efforts.minutes).to_numpy(float)
     cases["effort"] = np.where(np.isfinite(effort) & (effort >= 0), effort, np.nan)
     cases["recorded_severity"] = cases["severity"].astype(object)
+    # waits on others (customer, vendor) are the world's: replayed as one hold per case
+    frame = pd.DataFrame(
+        {
+            "case": one["case_id"].to_numpy(np.int64),
+            "ts": one["ts"].to_numpy(float),
+            "ev": one["event"].astype(str).to_numpy(),
+        }
+    )
+    held = hold_minutes(frame, float(meta.horizon_min))
+    cases["hold_min"] = cases["case_id"].map(held).to_numpy(float)
+    cases["hold_after"] = cases["case_id"].map(efforts.before_hold).to_numpy(float)
 
     ev = event_codes(one)
     detail = codes_of(one["detail"])

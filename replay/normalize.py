@@ -207,10 +207,6 @@ def _first_seen(
     return out
 
 
-#: Event of each derived row kind (see ``derive_events``).
-_LEVEL_UP, _LEVEL_OTHER = "escalated", "reassigned"
-
-
 def derive_events(
     cand: pd.DataFrame, case_start: np.ndarray, level: np.ndarray | None, mapping: Mapping
 ) -> pd.DataFrame:
@@ -219,8 +215,12 @@ def derive_events(
     - ``occurred`` at the case's first recorded row, when no row maps to ``occurred``;
     - ``detected`` there too, when the source system is the detector (``source_detects``)
       and no row maps to ``detected``;
-    - ``escalated`` / ``reassigned`` where the level (or, without a level column, the team)
-      changes: up the ``levels`` list is an escalation, anything else a reassignment.
+    - ``reassigned`` where the level (or, without a level column, the team) changes, a
+      hand-over to another team: detail ``escalation: L1 -> L2`` up the ``levels`` list
+      (a functional escalation), else ``level: L2 -> L1``. exsim's ``escalated`` events are
+      a ladder's notifications, which a status history does not record;
+    - ``resumed`` when work starts again after a hold and the log has no row saying the
+      wait ended, as the engine logs it (``on_hold -> resumed -> work_started``).
     """
     order = np.lexsort((cand["_row"].to_numpy(), cand["ts"].to_numpy()))
     rows = cand.iloc[order]
@@ -264,16 +264,37 @@ def derive_events(
             dtype=bool,
         )
         detail = np.array(
-            [f"level: {a} -> {b}" for a, b in zip(old, new, strict=True)], dtype=object
+            [
+                f"{'escalation' if u else 'level'}: {a} -> {b}"
+                for a, b, u in zip(old, new, up, strict=True)
+            ],
+            dtype=object,
         )
         base = sub[moved]
-        for mask, event in ((up, _LEVEL_UP), (~up, _LEVEL_OTHER)):
-            add(base[mask], event, base["ts"].to_numpy(float)[mask], None, detail[mask])
+        add(base, "reassigned", base["ts"].to_numpy(float), None, detail)
+    resumes = _resumes(rows["event"].to_numpy(dtype=object), group.to_numpy())
+    base = rows.iloc[resumes]
+    add(base, "resumed", base["ts"].to_numpy(float), None, "work started again")
     if not out:
         return cand.iloc[0:0].copy()
     derived = pd.concat(out, ignore_index=True)
     derived["_row"] = -1 - np.arange(len(derived))
     return derived
+
+
+def _resumes(events: np.ndarray, group: np.ndarray) -> list[int]:
+    """Positions (rows in time order, cases interleaved) of the ``work_started`` rows that
+    end a hold the log never says was resumed."""
+    out, held = [], set()
+    for i, (e, g) in enumerate(zip(events, group, strict=True)):
+        if e == "on_hold":
+            held.add(g)
+        elif e in ("resumed", "resolved", "closed"):
+            held.discard(g)
+        elif e == "work_started" and g in held:
+            out.append(i)
+            held.discard(g)
+    return out
 
 
 def _anchor(mapping: Mapping, stamps: pd.Series, window: Window | None) -> pd.Timestamp:

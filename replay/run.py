@@ -75,7 +75,13 @@ def replay_scenario(history: History, name: str = "history") -> Scenario:
     """The scenario a replay runs in: the log's start, horizon and fitted categories."""
     scenario = calibrate(history, name=name).scenario
     days = replay_horizon(history) / 1440.0
-    return scenario.model_copy(update={"horizon_days": days, "description": "replayed history"})
+    # the world is the record: no drawn holds, reopens or volume (the history world sets a
+    # case's recorded wait itself; arrivals are the recorded ones)
+    fixed = {"hold": None, "reopen": None, "volume": None}
+    cats = {n: c.model_copy(update=fixed) for n, c in scenario.categories.items()}
+    return scenario.model_copy(
+        update={"horizon_days": days, "description": "replayed history", "categories": cats}
+    )
 
 
 #: The lifecycle order the as-is log must respect: each stage's first time is not later than
@@ -120,12 +126,17 @@ def assumptions_of(history: History, sla_policy: Policy, source: dict[str, str])
         "The world is fixed: every historical case occurs at its recorded time with its recorded"
         " category, attributes, trigger and promise dates, recorded severity and parent; only"
         " the policy is re-simulated.",
-        f"Hands-on effort is the recorded time in working states (work started or resumed ->"
-        f" on hold, handed over, to approval, resolved){within} for {known} of {len(cases)}"
+        f"Hands-on effort is the recorded time in working states (work started -> on hold,"
+        f" handed over, to approval, resolved){within} for {known} of {len(cases)}"
         " cases; elapsed time is never taken as effort. The others draw from their category's"
         " fitted distribution (" + "; ".join(f"{c}: {s}" for c, s in sorted(source.items())) + ").",
         "Cases recorded as cleared by themselves clear again after the same delay; no other"
         " case is transient.",
+        f"Waits on others (on hold until work starts again) are the world's: the"
+        f" {int(cases['hold_min'].notna().sum()) if 'hold_min' in cases else 0} cases that"
+        " waited wait again, as one hold of their summed waiting time after the hands-on"
+        " minutes they had done before their first wait. Recorded reopens are not replayed:"
+        " each case is resolved once (the as-is reopen rate is in replay.desk).",
         "Replicated runs differ only in the drawn efforts and in the policy's own randomness.",
     ]
     if history.work is not None and history.work.never_started:

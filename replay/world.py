@@ -7,7 +7,9 @@ one where the log has it; otherwise a draw from the category's fitted handling d
 from the named stream ``replay/effort/<category>`` (so every policy replayed on the same seed
 faces the same drawn efforts: common random numbers). A case the world cleared by itself keeps
 its clearing delay. Its recorded severity (a service desk's priority or impact) goes with
-it, for policy rules that read ``recorded_severity``. Nothing else is taken from the log:
+it, for policy rules that read ``recorded_severity``, and so do its waits on others
+(customer, vendor), as one hold after the same work done first. Nothing else is taken from
+the log:
 detection, routing, queueing, escalation and approvals are the policy's.
 """
 
@@ -29,6 +31,28 @@ if TYPE_CHECKING:
 
 def _opt(value: object) -> str | None:
     return None if value is None or (isinstance(value, float) and math.isnan(value)) else value
+
+
+def _col(rows: pd.DataFrame, name: str) -> list[float]:
+    if name not in rows:
+        return [math.nan] * len(rows)
+    return rows[name].to_numpy(float).tolist()
+
+
+def recorded_hold(effort: float, hold_min: float, after: float) -> tuple | None:
+    """The engine's hold of a case (work done first, minutes, reason) from its record.
+
+    The engine puts a case down once, after part of its work; a history may wait several
+    times, so the waits are summed into one. A wait before any work (or of a case whose
+    effort is drawn) comes right after work starts; one after all of it just before the end.
+    """
+    if not (math.isfinite(hold_min) and hold_min > 0):
+        return None
+    work = effort if math.isfinite(effort) else math.nan
+    first = after if math.isfinite(after) and math.isfinite(work) else 0.0
+    if math.isfinite(work):
+        first = min(first, work * (1 - 1e-6))
+    return (max(first, 1e-6), hold_min, "recorded")
 
 
 def _recorded(rows: pd.DataFrame) -> list:
@@ -58,6 +82,8 @@ def history_world(cases: pd.DataFrame, handling: dict[str, Distribution]) -> Wor
             rows["cleared_after"].to_numpy(float).tolist(),
             rows["parent_case_id"].astype("Float64").to_numpy(float, na_value=np.nan).tolist(),
             [_opt(v) for v in _recorded(rows)],
+            _col(rows, "hold_min"),
+            _col(rows, "hold_after"),
             strict=True,
         )
     )
@@ -79,9 +105,8 @@ def _walk(sim: Simulation, records: list[tuple], draws: dict[str, Sampler]):
     env, horizon = sim.env, sim.horizon
     opened: dict[int, Case] = {}
     for record in records:
-        cid, t, category, effort, value, tier, wh, site, trigger, promise, cleared, parent, sev = (
-            record
-        )
+        (cid, t, category, effort, value, tier, wh, site, trigger, promise, cleared, parent,
+         sev, hold_min, hold_after) = record  # fmt: skip
         if t >= horizon:
             break
         if t > env.now:
@@ -103,5 +128,6 @@ def _walk(sim: Simulation, records: list[tuple], draws: dict[str, Sampler]):
             opened.get(int(parent)) if math.isfinite(parent) else None,
             promise=promise,
             recorded_severity=sev,
+            hold=recorded_hold(work, hold_min, hold_after),
         )
         opened[cid] = case

@@ -205,6 +205,7 @@ class Simulation:
         cause: str | None = None,
         promise: float = math.nan,
         recorded_severity: str | None = None,
+        hold: tuple[float, float, str] | None = None,
     ) -> Case:
         """An exception occurs in the world at ``t`` (now): log it and let the rules watch it.
 
@@ -212,7 +213,8 @@ class Simulation:
         history. ``work`` is its hands-on minutes; ``clears_after`` makes it transient;
         ``cause`` names the operational record behind it (logged as the occurred row's detail);
         ``promise`` is the date promised to the customer, if one is at stake;
-        ``recorded_severity`` the severity a recorded history gave it (replay), for rules.
+        ``recorded_severity`` the severity a recorded history gave it (replay), for rules;
+        ``hold`` a wait it will meet (work done first, minutes, reason) instead of a draw.
         """
         trigger = t if trigger is None else trigger
         cid = self.log.open_case(
@@ -235,6 +237,8 @@ class Simulation:
             draws = self._draws[category] = _CaseDraws.of(self, category)
         if draws is not None:
             draws.draw(case)
+        if hold is not None:  # a recorded wait (replay) is the case's, not a draw
+            case.hold = hold
         self.log.record(t, cid, OCCURRED, -1, 0, 0, 0, due)
         if clears_after is not None:
             case.transient = True

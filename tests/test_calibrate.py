@@ -205,6 +205,8 @@ def test_effort_and_log_distances_are_reported(desk_validation) -> None:
     # stated distances over a 120-day history: arrivals land within two days on average
     assert dist["case_arrival_distribution_h"] < 48
     assert dist["circadian_event_distribution_h"] < 3
+    # with the recorded waits fitted as holds, cycle times come within a few hours
+    assert dist["cycle_time_distribution_h"] < 8
     months = report["cycle_time_by_month"]
     assert [m["month"] for m in months][:2] == ["2025-01", "2025-02"]
     assert all(m["n_history"] > 0 for m in months)
@@ -253,3 +255,13 @@ def test_cli_calibrate_score_prints_windows_and_writes_nothing(tmp_path: Path) -
     assert sorted(p.name for p in tmp_path.iterdir()) == before
     res = runner.invoke(app, [*base, "--score", "no-such-scenario"])
     assert res.exit_code == 2 and "no-such-scenario" in res.stderr
+
+
+def test_waits_and_reopens_are_fitted(desk_history, desk_validation) -> None:
+    cal, _ = desk_validation
+    cases = desk_history.cases
+    for name, cat in cal.scenario.categories.items():
+        sub = cases[cases["category"] == name]
+        assert cat.hold.prob == pytest.approx(sub["hold_min"].notna().mean(), abs=1e-3)
+        assert 0 < cat.hold.at_fraction < 1
+        assert 0.02 < cat.reopen.prob < 0.15  # the generator reopens 7% of resolved tickets

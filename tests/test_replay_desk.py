@@ -122,6 +122,11 @@ def test_as_is_statistics_equal_an_independent_pandas_computation(
     assert desk["held"] == want["held"] > 0
     assert desk["hold_min"]["mean"] == exact(want["hold_mean"], rel=1e-9)
     assert desk["hold_min"]["p90"] == exact(want["hold_p90"], rel=1e-9)
+    # the summary's own effort block (sim.metrics.effort) reads the replayed log the same way
+    effort = replayed.as_is["effort"]
+    assert effort["held"] == want["held"]
+    assert effort["hold_min"]["mean"] == exact(want["hold_mean"], rel=1e-9)
+    assert effort["reopen_rate"] == exact(want["reopen_rate"])
 
 
 # -- frictions of the real log, one test each ---------------------------------------------------
@@ -169,6 +174,36 @@ def test_effort_is_time_in_working_states_not_elapsed_time() -> None:
     assert cases["effort"].iloc[0] == pytest.approx(30.0)
     elapsed = cases["resolved"].iloc[0] - cases["work_started"].iloc[0]
     assert elapsed > 2 * 1440  # what the old replay took as effort
+
+
+def test_effort_does_not_count_the_queue_after_a_hold() -> None:
+    df = _log(
+        [
+            ("A", _t("09:00"), "In Progress", None, "L1", None),
+            ("A", _t("09:10"), "Wait", "Customer", "L1", None),
+            ("A", _t("12:00"), "Customer replied", None, "L1", None),  # back in the queue
+            ("A", _t("14:00"), "In Progress", None, "L1", None),
+            ("A", _t("14:05"), "Resolved", None, "L1", None),
+        ],
+        activities={
+            "In Progress": "work_started",
+            "Wait": "on_hold",
+            "Customer replied": "resumed",
+            "Resolved": "resolved",
+        },
+    )
+    cases = history_of(df).cases
+    assert cases["effort"].iloc[0] == pytest.approx(15.0)
+    assert cases["hold_min"].iloc[0] == pytest.approx(170.0)
+    assert cases["hold_after"].iloc[0] == pytest.approx(10.0)
+
+
+def test_recorded_waits_are_replayed_as_holds(history, replayed) -> None:
+    asis = replayed.as_is["effort"]
+    run = replayed.runs["service-desk"].summary["effort"]
+    assert run["held"] == asis["held"] > 0  # every case that waited waits again
+    assert run["hold_min"]["mean"] == pytest.approx(asis["hold_min"]["mean"], rel=0.02)
+    assert run["effort_min"]["mean"] == pytest.approx(asis["effort_min"]["mean"], rel=0.02)
 
 
 def test_effort_within_working_hours() -> None:
@@ -227,11 +262,12 @@ def test_statuses_levels_impact_and_creation_map_to_exsim_events() -> None:
     rows = df.sort_values("ts", kind="stable")
     events = rows["event"].astype(str).tolist()
     assert events[:2] == ["occurred", "detected"]
-    assert {"on_hold", "reopened", "escalated", "reassigned"} <= set(events)
-    esc = rows[rows["event"] == "escalated"].iloc[0]
-    assert esc["detail"] == "level: L1 -> L2" and esc["team"] == "L2"
-    back = rows[rows["event"] == "reassigned"].iloc[0]
-    assert back["detail"] == "level: L2 -> L1"
+    assert {"on_hold", "resumed", "reopened", "reassigned"} <= set(events)
+    moves = rows[rows["event"] == "reassigned"]
+    assert moves["detail"].tolist() == ["escalation: L1 -> L2", "level: L2 -> L1"]
+    assert moves["team"].tolist() == ["L2", "L1"]
+    resumed = rows[rows["event"] == "resumed"]["ts"].tolist()
+    assert resumed == rows[rows["event"] == "work_started"]["ts"].tolist()[1:]
     assert set(rows["severity"].astype(str)) == {"critical"}
     assert df.attrs["meta"].extra["replay"]["timezone"] == ZONE
 
