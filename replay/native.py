@@ -34,7 +34,9 @@ def from_exsim(raw: RawLog, report: ReplayReport, source: str) -> pd.DataFrame:
     ts, _ = coerce.floats(frame["ts"])
     event = coerce.text(frame["event"])
     known = np.array([e in EVENTS for e in event], dtype=bool)
-    rep_ok = np.ones(len(frame), dtype=bool) if rep_ok is None else rep_ok | _blank(frame["rep"])
+    if rep_ok is not None:
+        rep_ok = (rep_ok & (rep >= 0) & (rep < 2**31)) | _blank(frame["rep"])  # int32 column
+    rep_ok = np.ones(len(frame), dtype=bool) if rep_ok is None else rep_ok
     rep = np.where(rep_ok, rep, 0).astype(np.int64)
 
     keep = np.ones(len(frame), dtype=bool)

@@ -68,6 +68,7 @@ def normalize(
     case = coerce.text(src["case_id"])
     if "rep" in src:
         rep, rep_ok = coerce.ints(src["rep"])
+        rep_ok &= (rep >= 0) & (rep < 2**31)  # the log's rep column is an int32
         blank = np.array([v is None for v in coerce.text(src["rep"])], dtype=bool)
         rep_ok |= blank
         rep = np.where(rep_ok, rep, 0)
