@@ -112,6 +112,8 @@ def normalize(
     early = keep & (ts < 0)
     report.drop("before start", int(early.sum()), examples_of(src, early, ["case_id", "timestamp"]))
     keep &= ~early
+    if not keep.any():
+        return frame.iloc[0:0]
 
     src, case, rep, event, ts = src[keep], case[keep], rep[keep], event[keep], ts[keep]
     case_start, activity = case_start[keep], activity[keep]
