@@ -561,3 +561,232 @@ def receive(
             pass
         if r.ack_failures:
             err_console.print(f"{len(r.ack_failures)} deliveries not acknowledged in Odoo")
+
+
+@odoo_app.command()
+def load(
+    scenario: str = typer.Argument("default"),
+    policy: str = typer.Option("default", "--policy"),
+    users: int = typer.Option(4, "--users", help="Locust users in all"),
+    spawn_rate: float = typer.Option(1.0, "--spawn-rate", help="users started per second"),
+    run_time: float = typer.Option(60.0, "--run-time", help="seconds the load runs"),
+    rate: float = typer.Option(2.0, "--rate", help="exception cases/s played, all users together"),
+    workers: int = typer.Option(0, "--workers", help="Locust worker processes (0: one process)"),
+    master_host: str = typer.Option(
+        None,
+        "--master-host",
+        help="bind the master here and print the commands starting the --workers on other "
+        "machines (none are started locally)",
+    ),
+    master_port: int = typer.Option(0, "--master-port", help="master's port (0: a free one)"),
+    background: bool = typer.Option(
+        False, "--background", help="users also browse and sell (reads, orders confirmed)"
+    ),
+    days: float = typer.Option(None, "--days", help="horizon override"),
+    seed_: int = typer.Option(0, "--seed"),
+    out: Path = typer.Option(..., "--out"),
+    url: str = URL,
+    db: str = DB,
+    user: str = USER,
+    password: str = PASSWORD,
+    password_file: Path = PASSWORD_FILE,
+    force: ForceOpt = False,
+) -> None:
+    """Load-test the deployed automations with Locust: users play the scenario's cases (and
+    optionally background traffic) for --run-time seconds; then observe what Odoo caught and
+    write one run directory with Locust's request stats and detection latency per load step."""
+    import os
+    import shutil
+    import socket
+    import subprocess
+    import sys
+    import tempfile
+
+    import sim
+    from sim.odoo import inject as inj
+    from sim.odoo import loadrun
+    from sim.odoo.mapping import case_key
+    from sim.odoo.plan import build_plan
+    from sim.odoo.seed import seed as run_seed
+    from sim.outdir import write_run_dir
+
+    for flag, value in (("--users", users), ("--spawn-rate", spawn_rate), ("--run-time", run_time)):
+        if value <= 0:
+            fail(f"{flag}: must be > 0, got {value:g}")
+    if rate <= 0:
+        fail(f"--rate: must be > 0, got {rate:g}")
+    if workers < 0 or (master_host and workers < 1):
+        fail("--workers: must be >= 0 (>= 1 with --master-host: the workers to wait for)")
+    if shutil.which("locust") is None:
+        fail("locust is not installed: pip install 'exsim[load]'")
+    sc, pol = _load(scenario, policy, days)
+    checked_out_dir(out, force)
+    t = _connect(url, db, user, password, password_file)
+    cases, _ = build_plan(sc, pol, seed_)
+    # as many cases as the run can play at --rate, self-clearings included, with a margin
+    budget, n = int(rate * run_time * 0.8), 0
+    used = 0
+    for c in cases:
+        cost = 1 + (c.cleared is not None)
+        if used + cost > budget:
+            break
+        used, n = used + cost, n + 1
+    cases = cases[:n]
+    if not cases:
+        fail(f"--rate {rate:g} x --run-time {run_time:g}: too short to play a single case")
+    work = Path(tempfile.mkdtemp(prefix="exsim-load-"))
+    try:
+
+        def prepare():
+            master = run_seed(t, sc)
+            run = {
+                "anchor": inj.utc_now().isoformat(),
+                "speed": 1.0,
+                "scenario": str(scenario),
+                "policy": str(policy),
+                "seed": seed_,
+                "days": sc.horizon_days,
+                "horizon_min": sc.horizon_min,
+            }
+            inj.Injector(t, master, None).run(cases, lambda items: [])  # refuses a replay
+            inj.save_run(t, run)
+            return master, run
+
+        master, run = _guarded(prepare)
+        plan_file = work / "plan.json"
+        loadrun.write_plan(plan_file, cases, master, run, rate, max(1, workers), background)
+        locustfile = str(Path(sim.__file__).parent / "odoo" / "locust.py")
+        env = {
+            **os.environ,
+            "PYTHONPATH": os.pathsep.join(
+                [str(Path(sim.__file__).parent.parent), os.environ.get("PYTHONPATH", "")]
+            ),
+            loadrun.PLAN_ENV: str(plan_file),
+            "EXSIM_ODOO_URL": t.settings.url,
+            "EXSIM_ODOO_DB": t.settings.db,
+            "EXSIM_ODOO_USER": t.settings.user,
+            "EXSIM_ODOO_PASSWORD": t.settings.password,
+        }
+        prefix = str(work / "locust")
+        cmd = [sys.executable, "-m", "locust", "-f", locustfile, "--headless"]
+        cmd += ["-u", str(users), "-r", f"{spawn_rate:g}", "-t", f"{run_time:g}s"]
+        cmd += ["--csv", prefix, "--csv-full-history", "--stop-timeout", "10"]
+        cmd += ["--exit-code-on-error", "0"]
+        procs = []
+        if workers:
+            host = master_host or "127.0.0.1"
+            if not master_port:
+                with socket.socket() as s:
+                    s.bind((host, 0))
+                    master_port = s.getsockname()[1]
+            cmd += ["--master", "--master-bind-host", host, "--master-bind-port", str(master_port)]
+            cmd += ["--expect-workers", str(workers)]
+            worker_cmd = [sys.executable, "-m", "locust", "-f", locustfile, "--worker"]
+            worker_cmd += ["--master-host", host, "--master-port", str(master_port)]
+            if master_host:
+                out_console.print(
+                    f"start {workers} worker(s) on other machines (exsim installed, "
+                    f"{plan_file} copied there, EXSIM_ODOO_PASSWORD set):",
+                    markup=False,
+                )
+                out_console.print(
+                    f"  {loadrun.PLAN_ENV}={plan_file} EXSIM_ODOO_URL={t.settings.url} "
+                    f"EXSIM_ODOO_DB={t.settings.db} EXSIM_ODOO_USER={t.settings.user} "
+                    f"locust -f $(python -c 'import sim,os;print(os.path.dirname(sim.__file__))')"
+                    f"/odoo/locust.py --worker --master-host {host} --master-port {master_port}",
+                    markup=False,
+                )
+        master_proc = subprocess.Popen(cmd, env=env)
+        if workers and not master_host:
+            procs = [subprocess.Popen(worker_cmd, env=env) for _ in range(workers)]
+        try:
+            master_proc.wait(timeout=run_time + 120 + (600 if master_host else 0))
+        except subprocess.TimeoutExpired:
+            master_proc.kill()
+            fail("locust did not finish in time (workers missing?)")
+        finally:
+            for p in procs:
+                try:
+                    p.wait(timeout=30)
+                except subprocess.TimeoutExpired:
+                    p.kill()
+        if master_proc.returncode not in (0, None):
+            fail(f"locust exited with {master_proc.returncode}")
+        # what Odoo caught, read back as observe does, into a scratch run directory
+        observed = work / "observed"
+        secret = work / "password"
+        secret.touch(mode=0o600)
+        secret.write_text(t.settings.password)
+        observe(
+            out=observed,
+            since=None,
+            webhooks=None,
+            odoo_log=None,
+            compare_sim=True,
+            url=t.settings.url,
+            db=t.settings.db,
+            user=t.settings.user,
+            password=None,
+            password_file=secret,
+            force=False,
+        )
+        summary = json.loads((observed / "summary.json").read_text(encoding="utf-8"))
+        from sim import eventlog
+
+        log = eventlog.read_log(observed / "events.parquet")
+        profile = loadrun.load_profile(Path(prefix + "_stats_history.csv"))
+        step_rows = loadrun.steps(log, profile, run["anchor"], 1.0)
+        summary["load"] = {
+            "users": users,
+            "spawn_rate": spawn_rate,
+            "run_time_s": run_time,
+            "rate": rate,
+            "workers": workers,
+            "background": background,
+            "planned_cases": sorted(case_key(c.category, c.rep, c.case_id) for c in cases),
+            "requests": loadrun.request_stats(Path(prefix + "_stats.csv")),
+            "profile": profile.to_dict("records"),
+            "steps": step_rows,
+            "behind_at_users": loadrun.behind_at(step_rows),
+        }
+        files = {
+            "events.parquet": lambda p: shutil.copyfile(observed / "events.parquet", p),
+            "summary.json": lambda p: p.write_text(json.dumps(summary, indent=2, default=str)),
+        }
+        for csv_file in sorted(work.glob("locust_*.csv")):
+            files[csv_file.name] = lambda p, f=csv_file: shutil.copyfile(f, p)
+        write_run_dir(out, files, force=force)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    from rich.table import Table
+
+    table = Table("step (users)", "cases", "detected", "missed", "detect p50 s", "detect p95 s")
+    for s in step_rows:
+        table.add_row(
+            str(s["users"]),
+            str(s["cases"]),
+            str(s["detected"]),
+            f"{s['miss_share']:.0%}",
+            "-" if s["detect_p50_s"] is None else f"{s['detect_p50_s']:.1f}",
+            "-" if s["detect_p95_s"] is None else f"{s['detect_p95_s']:.1f}",
+        )
+    out_console.print(table)
+    agg = next((r for r in summary["load"]["requests"] if r["name"] == "Aggregated"), None)
+    if agg:
+        out_console.print(
+            f"{agg['count']} requests, {agg['failures']} failed, p95 {agg['p95_ms']:.0f} ms"
+        )
+    made = sum(
+        r["count"] - r["failures"] for r in summary["load"]["requests"] if r["type"] == "case"
+    )
+    behind = summary["load"]["behind_at_users"]
+    out_console.print(
+        f"automations fall behind at {behind} users" if behind else "automations kept up"
+    )
+    out_console.print(f"-> {out}")
+    if made < len(cases):
+        fail(
+            f"only {made} of the {len(cases)} planned cases were made (see Locust's failures "
+            f"in {out}); carry on with `exsim odoo inject --rate {rate:g} --resume`",
+            code=1,
+        )
