@@ -89,6 +89,19 @@ HEADLINE: tuple[Kpi, ...] = (
     Kpi("labour.utilisation", "utilisation", "%", ""),
 )
 
+#: What the policy's levers did to the work itself: effort against elapsed time, holds,
+#: reopens, and the wait of the most urgent cases (a priority discipline's effect).
+LEVERS: tuple[Kpi, ...] = (
+    Kpi("effort.effort_min.mean", "hands-on effort per case, mean", "min", "lower"),
+    Kpi("effort.elapsed_min.mean", "elapsed per case, mean", "min", "lower"),
+    Kpi("effort.hold_min.mean", "hold per held case, mean", "min", "lower"),
+    Kpi("effort.reopen_rate", "reopen rate", "%", "lower"),
+    Kpi("effort.first_time_fix_rate", "first-time fix rate", "%", "higher"),
+    Kpi("queue_wait.by_severity.critical.mean", "queue wait, critical, mean", "min", "lower"),
+    Kpi("queue_wait.by_severity.high.mean", "queue wait, high, mean", "min", "lower"),
+    Kpi("queue_wait.by_severity.low.mean", "queue wait, low, mean", "min", "lower"),
+)
+
 #: Business outcomes of an operations-mode run (``summary['operations']``).
 BUSINESS: tuple[Kpi, ...] = (
     Kpi("operations.on_time_rate", "orders on time", "%", "higher"),
@@ -111,16 +124,11 @@ MORE: tuple[Kpi, ...] = (
     Kpi("waited_fraction", "waited in queue", "%", "lower"),
     Kpi("labour.work_hours", "hands-on hours", "h", ""),
     Kpi("labour.agent_hours", "agent hours", "h", "lower"),
-    Kpi("effort.effort_min.mean", "hands-on effort per case, mean", "min", "lower"),
-    Kpi("effort.elapsed_min.mean", "elapsed per case, mean", "min", "lower"),
-    Kpi("effort.hold_min.mean", "hold per held case, mean", "min", "lower"),
     Kpi("effort.held", "cases put on hold", "count", ""),
     Kpi("effort.reopened", "cases reopened", "count", "lower"),
-    Kpi("effort.reopen_rate", "reopen rate", "%", "lower"),
-    Kpi("effort.first_time_fix_rate", "first-time fix rate", "%", "higher"),
 )
 
-CATALOGUE: dict[str, Kpi] = {k.path: k for k in (*HEADLINE, *BUSINESS, *MORE)}
+CATALOGUE: dict[str, Kpi] = {k.path: k for k in (*HEADLINE, *LEVERS, *BUSINESS, *MORE)}
 
 # Families of paths not listed one by one: (prefix, unit, better, label template).
 _FAMILIES: tuple[tuple[str, str, str, str], ...] = (

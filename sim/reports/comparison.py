@@ -19,12 +19,13 @@ from scipy import stats as sps
 
 from sim import stats
 from sim.metrics import summarize
-from sim.metrics.kpis import BUSINESS, Kpi, kpi
+from sim.metrics.kpis import BUSINESS, LEVERS, Kpi, kpi
 from sim.metrics.kpis import HEADLINE as HEADLINE_KPIS
 from sim.reports.rundir import RunDir
 
-#: The KPIs a report compares, the headline one (SLA attainment) first.
-KPIS: tuple[Kpi, ...] = HEADLINE_KPIS
+#: The KPIs a report compares, the headline one (SLA attainment) first, then what the levers
+#: did to the work (effort vs elapsed, holds, reopens, wait by severity).
+KPIS: tuple[Kpi, ...] = HEADLINE_KPIS + LEVERS
 HEADLINE = KPIS[0]
 #: Segments of the headline whose own SLA can move against it.
 SEGMENTS = ("sla.by_category.", "sla.by_severity.")
@@ -261,8 +262,8 @@ def verdict(cmp: Comparison) -> list[str]:
         lines.append(f"No policy is significantly better than {base} on {kpi.label}.")
     for i in range(1, len(cells)):
         c = cells[i]
-        ups = [k.label for k in KPIS[1:] if cmp.better(k, i)]
-        downs = [k.label for k in KPIS[1:] if cmp.better(k, i) is False]
+        ups = [k.label for k in HEADLINE_KPIS[1:] if cmp.better(k, i)]
+        downs = [k.label for k in HEADLINE_KPIS[1:] if cmp.better(k, i) is False]
         text = f"{cmp.labels[i]} vs {base}: {kpi.label} {fmt(c.mean, kpi.unit)} against "
         text += f"{fmt(cells[0].mean, kpi.unit)}, {_diff_text(kpi, c, how)}"
         text += ", a significant difference." if c.significant else ", not significant."
