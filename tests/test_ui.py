@@ -43,9 +43,31 @@ def test_levers_come_from_the_policy_model() -> None:
     assert levers["detection.picking_sla.scan.interval_min"].lo == 1
     assert levers["escalation.ladders.critical[0].after_min"].value == 15
     assert set(levers["queue.discipline"].choices) >= {"fifo", "priority", "edf"}
+    cut = levers["severity.rules[0].when.order_value_min"]
+    assert (cut.value, cut.label) == (5000, "strategic-large / order_value_min")
     # another policy, other levers: nothing is hard-coded
     desk = {lv.key for lv in policy_levers(config.load_policy("webhook-n8n"))}
     assert any(".webhook." in k for k in desk)
+
+
+def test_a_severity_cut_off_moves_severities() -> None:
+    """A lever the page generates changes the outcome: a lower value cut-off for "high"
+    makes more cases high-severity (seen in the per-severity SLA counts of the log)."""
+    from sim.ui.session import Session
+
+    pol = config.load_policy("default")
+    path = next(
+        lv.path for lv in policy_levers(pol) if lv.key.endswith("rules[1].when.order_value_min")
+    )
+    session = Session(config.load_scenario("default"), pol, seed=2, reps=1, days=3, workers=1)
+
+    def highs(run) -> int:
+        log = run.runs[1].log
+        return int((log["severity"] == "high").sum())
+
+    base = session.run(pol)
+    lower = session.run(apply(pol, {path: 1000.0}, "x"))
+    assert highs(lower) > highs(base)
 
 
 def test_a_bad_value_gives_the_cli_line() -> None:

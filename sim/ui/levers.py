@@ -36,6 +36,7 @@ POLICY_LEVERS: tuple[tuple[str, str], ...] = (
     ("staffing.teams.*.shifts.*.agents", "Headcount"),
     ("queue.discipline", "Queue"),
     ("detection.*.*", "Detection"),
+    ("severity.rules.*.when.*", "Severity cut-offs"),
     ("escalation.ladders.*.*.after_min", "Escalation"),
     ("approvals.decisions.*.levels.*.max_value", "Approvals"),
     ("sla.by_severity.*", "SLA targets"),
@@ -202,6 +203,8 @@ def _title(policy: Policy, path: Path) -> str:
     if path[:2] == ("staffing", "teams") and len(path) == 6 and path[3] == "shifts":
         team = policy.staffing.teams[str(path[2])]
         return f"{path[2]} / {team.shift_list()[int(path[4])].name} / {path[5]}"
+    if path[:2] == ("severity", "rules") and len(path) == 5:
+        return f"{policy.severity.rules[int(path[2])].id} / {path[4]}"
     if path[:2] == ("escalation", "ladders") and len(path) == 5:
         return f"{path[2]} tier {int(path[3]) + 1} / {path[4]}"
     return ""
