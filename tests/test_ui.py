@@ -106,7 +106,7 @@ def test_session_pairs_any_two_runs_on_the_same_replications() -> None:
 
 
 # -- the page in a browser ---------------------------------------------------------------------
-def _browser():
+def _browser(downloads: Path):
     pytest.importorskip("nicegui", reason="the ui extra (nicegui) is not installed")
     webdriver = pytest.importorskip("selenium.webdriver", reason="selenium is not installed")
     chrome = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -125,6 +125,11 @@ def _browser():
         "--window-size=1500,1900",
     ):
         opts.add_argument(flag)
+    # the page's downloads land in the test's folder, not in the user's ~/Downloads
+    opts.add_experimental_option(
+        "prefs",
+        {"download.default_directory": str(downloads), "download.prompt_for_download": False},
+    )
     from selenium.webdriver.chrome.service import Service
 
     return webdriver.Chrome(options=opts, service=Service(driver))
@@ -138,8 +143,8 @@ def _free_port() -> int:
 
 @pytest.fixture(scope="module")
 def page(tmp_path_factory):
-    browser = _browser()
     tmp = tmp_path_factory.mktemp("ui")
+    browser = _browser(tmp / "downloads")
     port = _free_port()
     # NiceGUI takes a server started under pytest for its own test harness: hide pytest
     env = {k: v for k, v in os.environ.items() if k != "PYTEST_CURRENT_TEST"}
@@ -194,6 +199,13 @@ def _wait_text(browser, css: str, part: str, timeout: float = 60) -> None:
     WebDriverWait(browser, timeout).until(
         lambda b: part in b.find_element(By.CSS_SELECTOR, css).text
     )
+
+
+def _wait_file(path: Path, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while not path.is_file() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert path.is_file(), f"{path} was not downloaded"
 
 
 def _wait_count(browser, css: str, n: int, timeout: float = 120) -> None:
@@ -255,6 +267,9 @@ def test_page_runs_a_what_if_like_exsim_run(page) -> None:
     saved = tmp / "saved"
     (pol_file,) = saved.glob("*.policy.yaml")
     (report,) = saved.glob("*.report.html")
+    # the browser got the same file as a download
+    _wait_file(tmp / "downloads" / pol_file.name)
+    assert (tmp / "downloads" / pol_file.name).read_text() == pol_file.read_text()
     edited = config.load_policy(pol_file)
     assert edited.staffing.teams["planning"].shifts[0].agents == 1
     text = report.read_text()
