@@ -132,7 +132,13 @@ def _browser(downloads: Path):
     )
     from selenium.webdriver.chrome.service import Service
 
-    return webdriver.Chrome(options=opts, service=Service(driver))
+    # a HOME of its own too: whatever Chromium writes by default stays in the test's folder
+    home = {**os.environ, "HOME": str(downloads.parent)}
+    browser = webdriver.Chrome(options=opts, service=Service(driver, env=home))
+    browser.execute_cdp_cmd(
+        "Browser.setDownloadBehavior", {"behavior": "allow", "downloadPath": str(downloads)}
+    )
+    return browser
 
 
 def _free_port() -> int:
