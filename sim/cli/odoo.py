@@ -760,7 +760,9 @@ def load(
         shutil.rmtree(work, ignore_errors=True)
     from rich.table import Table
 
-    table = Table("step (users)", "cases", "detected", "missed", "detect p50 s", "detect p95 s")
+    table = Table(
+        "step (users)", "cases", "detected", "missed", "detect p50 s", "detect p95 s", "RPC p95 ms"
+    )
     for s in step_rows:
         table.add_row(
             str(s["users"]),
@@ -769,6 +771,7 @@ def load(
             f"{s['miss_share']:.0%}",
             "-" if s["detect_p50_s"] is None else f"{s['detect_p50_s']:.1f}",
             "-" if s["detect_p95_s"] is None else f"{s['detect_p95_s']:.1f}",
+            "-" if s["rpc_p95_ms"] is None else f"{s['rpc_p95_ms']:.0f}",
         )
     out_console.print(table)
     agg = next((r for r in summary["load"]["requests"] if r["name"] == "Aggregated"), None)
