@@ -127,7 +127,7 @@ def test_parquet_keeps_rows_and_meta(log: pd.DataFrame, tmp_path: Path) -> None:
 
 def test_csv_has_schema_columns_and_wall_clock(log: pd.DataFrame, tmp_path: Path) -> None:
     path = to_csv(log, tmp_path / "log.csv")
-    raw = pd.read_csv(path)
+    raw = pd.read_csv(path, float_precision="round_trip")  # pandas 2 parses loosely by default
     assert list(raw.columns[:-1]) == list(log.columns) and raw.columns[-1] == "time"
     np.testing.assert_array_equal(raw["ts"].to_numpy(), log["ts"].to_numpy())  # exact floats
     np.testing.assert_array_equal(raw["trigger_ts"].to_numpy(), log["trigger_ts"].to_numpy())

@@ -36,7 +36,7 @@ def test_live_detection_matches_simulation(fake_odoo, odoo_settings, cleaned, tm
     run = live_run(odoo_settings, s, p)
     sim, live = detections(run.sim), detections(run.live)
     assert len(live) == len(sim) == len(run.cases) > 10
-    joined = sim.join(live, suffixes=("_sim", "_live"))
+    joined = sim.join(live, lsuffix="_sim", rsuffix="_live")
     assert (joined["mechanism_sim"].fillna("-") == joined["mechanism_live"].fillna("-")).all()
     # the blind spot is there on both sides: backdated pickings missed by the time rule
     picks = joined[joined["category_sim"] == "picking_sla"]

@@ -33,7 +33,7 @@ def test_live_loop_matches_the_simulation_on_each_version(versioned, tmp_path):
     run = live_run(versioned, s, p)
     sim, live = detections(run.sim), detections(run.live)
     assert len(live) == len(sim) == len(run.cases) > 10
-    joined = sim.join(live, suffixes=("_sim", "_live"))
+    joined = sim.join(live, lsuffix="_sim", rsuffix="_live")
     assert (joined["mechanism_sim"].fillna("-") == joined["mechanism_live"].fillna("-")).all()
     assert set(joined["mechanism_live"].dropna()) == {"event_rule", "time_rule", "scan"}
     assert compare(run.sim, run.live)["agreement"] == 1.0

@@ -359,7 +359,7 @@ def detections(df: pd.DataFrame) -> pd.DataFrame:
 def compare(sim: pd.DataFrame, live: pd.DataFrame) -> dict:
     """Sim versus live on the same cases: miss rate, latency and per-case agreement."""
     s, v = detections(sim), detections(live)
-    both = s.join(v, suffixes=("_sim", "_live"), how="inner")
+    both = s.join(v, lsuffix="_sim", rsuffix="_live", how="inner")
     out: dict = {"cases": int(len(both)), "by_category": {}}
     for cat, g in both.groupby("category_sim"):
         entry = {"cases": int(len(g))}
