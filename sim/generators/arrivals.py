@@ -57,6 +57,23 @@ class ArrivalClock:
         if self.constant is not None:
             return t + e / self.constant if self.constant > 0 else math.inf
         rates, offset = self.rates, self.offset
+        if self.period == math.inf:  # no volume over time: the weekly profile alone (hot path)
+            idle_hours = 0
+            while True:
+                hour = int((t + offset) // 60)
+                seg_end = (hour + 1) * 60 - offset
+                r = rates[hour % 168]
+                if r > 0:
+                    idle_hours = 0
+                    cap = r * (seg_end - t)
+                    if e <= cap:
+                        return t + e / r
+                    e -= cap
+                else:  # a whole week without a positive rate: never again
+                    idle_hours += 1
+                    if idle_hours > 168:
+                        return math.inf
+                t = seg_end
         period, factors, last = self.period, self.factors, len(self.factors) - 1
         idle_hours = 0
         while True:
