@@ -697,3 +697,26 @@ def test_screenshot_shows_the_verdict_on_the_first_screen(report, tmp_path) -> N
     assert pixels.shape[:2] == (800, 1280)
     verdict_tint = (np.abs(pixels - np.array([0xEE, 0xF6, 0xFB])).max(axis=-1) <= 2).mean()
     assert verdict_tint > 0.02, verdict_tint  # the box covers a visible share of the screen
+
+
+def test_pareto_labels_never_overlap_and_coincident_points_share_one() -> None:
+    # A sweep where scan intervals 15/30/60 give the same point and others crowd together,
+    # as the threshold-tuning sweeps do.
+    df = pd.DataFrame(
+        {
+            "alerts_per_agent_hour": [1.00, 1.00, 1.00, 1.01, 1.02, 1.03, 2.0, 2.01],
+            "sla.overall": [0.90, 0.90, 0.90, 0.901, 0.902, 0.899, 0.95, 0.951],
+            "interval": ["15", "30", "60", "90", "120", "150", "5", "10"],
+        }
+    )
+    fig = charts.pareto_chart(df, "alerts_per_agent_hour", "sla.overall", label="interval")
+    renderer = _renderer(fig)
+    notes = [t for t in fig.axes[0].texts if t.get_text()]
+    texts = [t.get_text() for t in notes]
+    assert "15 / 30 / 60" in texts  # one label for the three runs drawn at the same spot
+    boxes = [t.get_window_extent(renderer) for t in notes]
+    for i, a in enumerate(boxes):
+        for b in boxes[i + 1 :]:
+            assert not a.overlaps(b)
+    shown = {part for text in texts for part in text.split(" / ")}
+    assert len(shown) >= 6  # crowding costs at most a couple of labels, not the chart

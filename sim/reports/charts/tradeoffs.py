@@ -75,22 +75,57 @@ def pareto_chart(
     ax.plot(
         front[x], front[y], "-o", color=PALETTE[3], ms=8, lw=1.6, label="Pareto front", zorder=3
     )
-    if label is not None:
-        for _, row in points.iterrows():
-            ax.annotate(
-                str(row[label]),
-                (row[x], row[y]),
-                xytext=(5, 4),
-                textcoords="offset points",
-                fontsize=8,
-            )
     for axis, column, values in (("x", x, xs), ("y", y, ys)):
         _keep_in_range(ax, axis, column, values)
+    if label is not None:
+        _label_points(fig, ax, xs, ys, [str(v) for v in points[label]])
     ax.set_xlabel(xlabel or f"{x} ({x_better} is better)")
     ax.set_ylabel(ylabel or f"{y} ({y_better} is better)")
     ax.legend(loc="best")
     ax.set_title(title or "Trade-off across the sweep (Pareto front)")
     return fig
+
+
+#: Where a label may sit around its point (offset points, alignment), tried in this order.
+_LABEL_SPOTS = (
+    ((5, 4), "left", "bottom"),
+    ((5, -4), "left", "top"),
+    ((-5, 4), "right", "bottom"),
+    ((-5, -4), "right", "top"),
+    ((0, 9), "center", "bottom"),
+    ((0, -9), "center", "top"),
+)
+
+
+def _label_points(fig, ax, xs: np.ndarray, ys: np.ndarray, labels: list[str]) -> None:
+    """Annotate points so that no two labels overlap.
+
+    Points drawn at the same spot share one label ("15 / 30"); each label then takes the first
+    spot around its point whose box meets no label placed before it. A label that fits nowhere
+    is left out rather than drawn over another (its point is still on the chart).
+    """
+    groups: dict[tuple[float, float], list[str]] = {}
+    for px, py, text in zip(xs, ys, labels, strict=True):
+        if np.isfinite(px) and np.isfinite(py):
+            groups.setdefault((round(float(px), 9), round(float(py), 9)), []).append(text)
+    renderer = fig.canvas.get_renderer()
+    placed = []
+    for (px, py), texts in groups.items():
+        for offset, ha, va in _LABEL_SPOTS:
+            note = ax.annotate(
+                " / ".join(texts),
+                (px, py),
+                xytext=offset,
+                textcoords="offset points",
+                ha=ha,
+                va=va,
+                fontsize=8,
+            )
+            box = note.get_window_extent(renderer)
+            if not any(box.overlaps(other) for other in placed):
+                placed.append(box)
+                break
+            note.remove()
 
 
 def _keep_in_range(ax, axis: str, column: str, values: np.ndarray) -> None:
