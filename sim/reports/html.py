@@ -5,7 +5,8 @@ there is no script and no link to anything on the network, so it opens the same 
 client, offline, or years later. It holds, in reading order: the verdict (which policy wins
 on SLA attainment and by how much, with its 95% confidence interval), warnings, the KPI table
 (mean and CI per run), the paired differences against the reference policy (the first run), the
-charts, and each run's identity with the scenario and policy YAML it used.
+charts, the load test of a run made by ``exsim odoo load`` (its summary's ``load`` block), and
+each run's identity with the scenario and policy YAML it used.
 """
 
 from __future__ import annotations
@@ -172,6 +173,87 @@ def _identity(run: RunDir, label: str) -> str:
     )
 
 
+def _ms(value) -> str:
+    """Milliseconds as Locust shows them (whole ms), '–' when not measured."""
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        return "–"
+    return f"{v:,.0f}" if math.isfinite(v) else "–"
+
+
+def _s(value) -> str:
+    return "–" if value is None else f"{float(value):,.1f}"
+
+
+def request_table(load: dict) -> str:
+    """Locust's request stats: per RPC (``model.method``, or a case recipe) count, failures and
+    latency percentiles; the ``Aggregated`` row last."""
+    rows = sorted(load.get("requests") or [], key=lambda r: (r["name"] == "Aggregated", r["name"]))
+    body = "".join(
+        f"<tr><td>{_e(r['name'])}</td><td>{_e(r.get('type', ''))}</td>"
+        f"<td>{r['count']:,}</td><td>{r['failures']:,}</td><td>{_ms(r.get('p50_ms'))}</td>"
+        f"<td>{_ms(r.get('p95_ms'))}</td><td>{_ms(r.get('p99_ms'))}</td></tr>"
+        for r in rows
+    )
+    return (
+        "<table class='requests'><thead><tr><th>request</th><th>type</th><th>count</th>"
+        "<th>failures</th><th>p50 (ms)</th><th>p95 (ms)</th><th>p99 (ms)</th></tr></thead>"
+        f"<tbody>{body}</tbody></table>"
+    )
+
+
+def steps_table(load: dict) -> str:
+    """Per load step: cases, detected, missed share, detection latency, RPC p95."""
+    body = "".join(
+        f"<tr><td>{s['users']}</td><td>{s['cases']}</td><td>{s['detected']}</td>"
+        f"<td>{_e(fmt(s['miss_share'], '%'))}</td><td>{_s(s.get('detect_p50_s'))}</td>"
+        f"<td>{_s(s.get('detect_p95_s'))}</td><td>{_ms(s.get('rpc_p95_ms'))}</td></tr>"
+        for s in load.get("steps") or []
+    )
+    return (
+        "<table class='load_steps'><thead><tr><th>users</th><th>cases</th><th>detected</th>"
+        "<th>missed</th><th>detection p50 (s)</th><th>detection p95 (s)</th>"
+        f"<th>RPC p95 (ms)</th></tr></thead><tbody>{body}</tbody></table>"
+    )
+
+
+def behind_sentence(load: dict) -> str:
+    """Where the automations fell behind (detection lateness, not throughput), in words."""
+    steps = load.get("steps") or []
+    behind = load.get("behind_at_users")
+    if not steps:
+        return "No case occurred during the load test, so no step can be judged."
+    if behind is None:
+        top = max(s["users"] for s in steps)
+        return f"The automations did not fall behind at any step (up to {top} users)."
+    s = next((s for s in steps if s["users"] == behind), None)
+    detail = ""
+    if s is not None:
+        detail = (
+            f": detection latency p95 {_s(s.get('detect_p95_s'))} s against "
+            f"{_s(steps[0].get('detect_p95_s'))} s at {steps[0]['users']} users, "
+            f"{fmt(s['miss_share'], '%')} of its cases missed"
+        )
+    return f"The automations first fell behind at {behind} users{detail}."
+
+
+def load_section(load: dict, chart_html: str, label: str | None = None) -> str:
+    """The "Load test" section of one run made by ``exsim odoo load``."""
+    head = f"<h3>{_e(label)}</h3>" if label else ""
+    profile = (
+        f"{load.get('users')} users spawned at {load.get('spawn_rate')}/s for "
+        f"{load.get('run_time_s')} s, {load.get('workers')} worker process(es), "
+        f"target {load.get('rate')} cases/s"
+    )
+    return (
+        f"{head}<p class='muted'>{_e(profile)}. Detection latency is in wall-clock seconds."
+        f"</p><p class='verdict behind'>{_e(behind_sentence(load))}</p>"
+        f"<h3>Requests</h3>{request_table(load)}<h3>Per load step</h3>{steps_table(load)}"
+        f"{chart_html}"
+    )
+
+
 ChartSpec = tuple[str, str, Callable[[], Figure], str]
 
 
@@ -248,7 +330,12 @@ def render_report(
     """
     cmp = compare(runs)
     specs = chart_specs(runs, cmp.labels)
-    total = len(specs) + 1
+    loads = [
+        (i, label, r.summary["load"])
+        for i, (label, r) in enumerate(zip(cmp.labels, runs, strict=True))
+        if isinstance(r.summary.get("load"), dict)
+    ]
+    total = len(specs) + len(loads) + 1
     if progress:
         progress(1 / total)
     figures = []
@@ -257,6 +344,17 @@ def render_report(
         if charts_dir is not None:
             save(fig, charts_dir, name)
         figures.append(_img(fig, alt, caption))
+        if progress:
+            progress(k / total)
+    load_parts = []
+    for k, (i, label, load) in enumerate(loads, start=len(specs) + 2):
+        fig = charts.load_chart(load, title=f"Latency against load — policy {label}")
+        if charts_dir is not None:
+            save(fig, charts_dir, f"run{i + 1}_load")
+        alt = f"RPC p95 and detection latency against users, {label}"
+        caption = "Per load step: Locust's RPC p95 (left), detection latency (right)."
+        img = _img(fig, alt, caption)
+        load_parts.append(load_section(load, img, label if len(runs) > 1 else None))
         if progress:
             progress(k / total)
 
@@ -285,6 +383,8 @@ def render_report(
         parts += ["<h2>Business outcomes</h2>", business_table(cmp, runs)]
     if len(runs) > 1:
         parts += ["<h2>Differences against the reference policy</h2>", difference_table(cmp)]
+    if load_parts:
+        parts += ["<h2>Load test</h2>", *load_parts]
     parts += ["<h2>Charts</h2>", *figures, "<h2>Runs</h2>"]
     parts += [_identity(r, label) for r, label in zip(runs, cmp.labels, strict=True)]
     parts.append("</body></html>\n")
