@@ -22,7 +22,7 @@ import pytest
 
 from sim import config
 from sim.reports.comparison import fmt
-from sim.ui.levers import apply, policy_levers, scaled_demand
+from sim.ui.levers import apply, carrier_outage, policy_levers, scaled_demand, supplier_delay
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs"
@@ -86,6 +86,69 @@ def test_demand_multiplier_scales_every_rate() -> None:
         assert double.categories[name].rate_per_hour == pytest.approx(2 * cat.rate_per_hour)
     with pytest.raises(config.ConfigError, match="demand multiplier: must be > 0"):
         scaled_demand(scen, 0.0, "default")
+
+
+def _cases(run, category: str) -> int:
+    log = run.runs[1].log
+    return int(log.loc[log["category"] == category, "case_id"].nunique())
+
+
+def test_a_carrier_outage_window_brings_a_burst_of_carrier_failures() -> None:
+    """Injected mode: the carrier_failure rate is multiplied inside the window only."""
+    from sim.ui.session import Session
+
+    pol = config.load_policy("default")
+    session = Session(config.load_scenario("default"), pol, seed=4, reps=1, days=3, workers=1)
+    scen = carrier_outage(session.scenario, 1.5, 6, 20.0, "default")
+    vol = scen.categories["carrier_failure"].volume
+    assert vol.factors[35:43] == [1.0] + [20.0] * 6 + [1.0]
+    base, out = session.run(pol), session.run(pol, scenario=scen)
+    assert _cases(out, "carrier_failure") > _cases(base, "carrier_failure") + 10
+    assert _cases(out, "stock_shortage") == _cases(base, "stock_shortage")
+    with pytest.raises(config.ConfigError, match="default: carrier outage.hours: must be > 0"):
+        carrier_outage(session.scenario, 1, 0, 20.0, "default")
+
+
+def test_carrier_outage_and_supplier_slip_use_the_operations_mechanisms() -> None:
+    ops = config.load_scenario("baseline")
+    assert ops.mode == "operations"
+    out = carrier_outage(ops, 9.5, 6, 1.0, "baseline")
+    assert out.operations.carriers[0].outages[-1].model_dump() == {
+        "day": 9,
+        "at": "12:00",
+        "duration_min": 360.0,
+    }
+    slip = supplier_delay(ops, 5, 10, 1.0, 14, "baseline").operations.suppliers.slips[-1]
+    assert (slip.supplier, slip.from_day, slip.days, slip.days_late) == (0, 5, 10, 14)
+
+
+def test_a_supplier_delay_brings_more_late_receipts() -> None:
+    from sim.ui.session import Session
+
+    pol = config.load_policy("default")
+    session = Session(config.load_scenario("default"), pol, seed=5, reps=1, days=3, workers=1)
+    scen = supplier_delay(session.scenario, 0, 2, 5.0, 14, "default")
+    base, late = session.run(pol), session.run(pol, scenario=scen)
+    assert _cases(late, "inbound_delay") > _cases(base, "inbound_delay") + 5
+    with pytest.raises(config.ConfigError, match="supplier delay.factor: must be >= 0"):
+        supplier_delay(session.scenario, 0, 2, -1.0, 14, "default")
+
+
+def test_the_page_reads_scenario_levers_zero_as_off() -> None:
+    pytest.importorskip("nicegui", reason="the ui extra (nicegui) is not installed")
+    from sim.ui.page import _world
+    from sim.ui.session import Session
+
+    pol = config.load_policy("default")
+    session = Session(config.load_scenario("default"), pol, seed=1, reps=1, days=3, workers=1)
+    v = dict(outage_day=1, outage_hours=0, outage_factor=10, slip_day=0, slip_days=0)
+    v |= dict(slip_factor=3, slip_late=14)
+    assert _world(session, v) is None
+    scen = _world(session, v | {"outage_hours": 2, "slip_days": 1})
+    assert scen.categories["carrier_failure"].volume.factors[24:27] == [10.0, 10.0, 1.0]
+    assert scen.categories["inbound_delay"].volume.factors[23:25] == [3.0, 1.0]
+    with pytest.raises(config.ConfigError, match="carrier outage.hours: must be > 0"):
+        _world(session, v | {"outage_hours": None})
 
 
 def test_session_pairs_any_two_runs_on_the_same_replications() -> None:

@@ -245,3 +245,84 @@ def scaled_demand(scenario: Scenario, factor: float, source: str) -> Scenario:
         if isinstance(demand.get("orders_per_day"), int | float):
             demand["orders_per_day"] *= factor
     return config.validate(Scenario, data, source)
+
+
+def _window_factor(volume: dict | None, start_h: float, end_h: float, factor: float) -> dict:
+    """A category's ``volume`` (a dump, or None) re-expressed hour by hour, times ``factor``
+    for the hours ``[start_h, end_h)`` from the scenario start; the old factors still apply."""
+    period_h = volume["period_days"] * 24 if volume else math.inf
+    old = volume["factors"] if volume else [1.0]
+    span = max(end_h, len(old) * period_h if volume else 0)
+    hours = math.ceil(span) + 1  # the last factor holds after the window (and the old periods)
+    factors = []
+    for h in range(hours):
+        base = old[min(int((h + 0.5) // period_h), len(old) - 1)] if volume else 1.0
+        factors.append(base * (factor if start_h <= h < end_h else 1.0))
+    factors[-1] = old[-1]
+    return {"period_days": 1 / 24, "factors": factors}
+
+
+def _check(source: str, name: str, value: Any, lo: float, strict: bool) -> None:
+    ok = isinstance(value, int | float) and math.isfinite(value)
+    ok = ok and (value > lo if strict else value >= lo)
+    if not ok:
+        raise config.ConfigError(
+            f"{source}: {name}: must be {'>' if strict else '>='} {lo} (got {value!r})"
+        )
+
+
+def carrier_outage(
+    scenario: Scenario, day: float, hours: float, factor: float, source: str
+) -> Scenario:
+    """``scenario`` with the main carrier down for ``hours`` from ``day`` (days from the start,
+    fractions are the time of day), validated by :class:`Scenario`.
+
+    Operations mode uses the carriers' own ``outages`` (as ``carrier-outage.yaml`` does): every
+    label of the first carrier requested in the window fails. Injected mode has no carriers, so
+    the ``carrier_failure`` rate is multiplied by ``factor`` during the window (the category's
+    ``volume``, hour by hour).
+    """
+    _check(source, "carrier outage.day", day, 0, strict=False)
+    _check(source, "carrier outage.hours", hours, 0, strict=True)
+    _check(source, "carrier outage.factor", factor, 0, strict=False)
+    data = scenario.model_dump(mode="json")
+    if scenario.mode == "operations":
+        carrier = data["operations"]["carriers"][0]
+        minute = round((day % 1) * 1440)
+        at = f"{minute // 60:02d}:{minute % 60:02d}"
+        outage = {"day": int(day), "at": at, "duration_min": hours * 60}
+        carrier["outages"] = [*carrier.get("outages", []), outage]
+    elif "carrier_failure" in data["categories"]:
+        cat = data["categories"]["carrier_failure"]
+        cat["volume"] = _window_factor(cat.get("volume"), day * 24, day * 24 + hours, factor)
+    else:
+        raise config.ConfigError(f"{source}: carrier outage: the scenario has no carrier_failure")
+    return config.validate(Scenario, data, source)
+
+
+def supplier_delay(
+    scenario: Scenario, from_day: float, days: float, factor: float, days_late: float, source: str
+) -> Scenario:
+    """``scenario`` with the key supplier late on receipts planned in ``days`` from ``from_day``,
+    validated by :class:`Scenario`.
+
+    Operations mode adds a ``operations.suppliers.slips`` entry (as ``supplier-delay.yaml``
+    does): receipts of supplier 0 arrive ``days_late`` late. Injected mode scales the
+    ``inbound_delay`` rate by ``factor`` over the same days.
+    """
+    _check(source, "supplier delay.from_day", from_day, 0, strict=False)
+    _check(source, "supplier delay.days", days, 0, strict=True)
+    _check(source, "supplier delay.factor", factor, 0, strict=False)
+    _check(source, "supplier delay.days_late", days_late, 0, strict=True)
+    data = scenario.model_dump(mode="json")
+    if scenario.mode == "operations":
+        sup = data["operations"]["suppliers"]
+        slip = {"supplier": 0, "from_day": from_day, "days": days, "days_late": days_late}
+        sup["slips"] = [*sup.get("slips", []), slip]
+    elif "inbound_delay" in data["categories"]:
+        cat = data["categories"]["inbound_delay"]
+        start = from_day * 24
+        cat["volume"] = _window_factor(cat.get("volume"), start, start + days * 24, factor)
+    else:
+        raise config.ConfigError(f"{source}: supplier delay: the scenario has no inbound_delay")
+    return config.validate(Scenario, data, source)

@@ -20,7 +20,8 @@ from nicegui import run, ui
 from sim import config
 from sim.reports import comparison as report_cmp
 from sim.reports.style import OFF_DUTY, PALETTE
-from sim.ui.levers import Lever, apply, policy_levers
+from sim.scenarios.schema import Scenario
+from sim.ui.levers import Lever, apply, carrier_outage, policy_levers, supplier_delay
 from sim.ui.levers import Path as LeverPath
 from sim.ui.session import DEFAULT_DAYS, START, Choice, Run, Session
 
@@ -196,6 +197,21 @@ def _free(path: Path) -> Path:
     return out
 
 
+def _world(session: Session, v: dict[str, Any]) -> Scenario | None:
+    """The session's scenario with the outage and supplier-delay levers moved (None: untouched)."""
+    num = {k: (math.nan if x is None else float(x)) for k, x in v.items()}
+    scen, name = session.scenario, session.scenario.name
+    if num["outage_hours"] != 0:
+        scen = carrier_outage(
+            scen, num["outage_day"], num["outage_hours"], num["outage_factor"], name
+        )
+    if num["slip_days"] != 0:
+        scen = supplier_delay(
+            scen, num["slip_day"], num["slip_days"], num["slip_factor"], num["slip_late"], name
+        )
+    return None if scen is session.scenario else scen
+
+
 def build(opts: Options) -> None:
     """Lay out the page for one browser tab."""
     ui.add_css(_CSS)
@@ -210,6 +226,19 @@ def build(opts: Options) -> None:
         demand.props("data-lever=demand")
         run_btn = ui.button("Run").props("id=run-button")
         status = ui.label("").classes("status text-gray-600")
+    with ui.row().classes("items-end"):  # scenario levers: 0 hours / 0 days is "off"
+        world: dict[str, Any] = {}
+        for key, label, value in (
+            ("outage_day", "carrier outage: day", 1.5),
+            ("outage_hours", "outage hours (0: none)", 0.0),
+            ("outage_factor", "carrier failures x", 10.0),
+            ("slip_day", "supplier delay: from day", 1.0),
+            ("slip_days", "days (0: none)", 0.0),
+            ("slip_factor", "late receipts x", 3.0),
+            ("slip_late", "days late", 14.0),
+        ):
+            world[key] = ui.number(label, value=value, step=0.5).classes("w-36")
+            world[key].props(f"data-lever={key}")
     error = ui.label("").classes("error-line")
     with ui.row().classes("w-full no-wrap items-start"):
         with ui.column().classes("w-1/3"):
@@ -333,6 +362,11 @@ def build(opts: Options) -> None:
             error.set_text(str(exc))
             return
         factor = demand.value if demand.value is not None else math.nan
+        try:
+            scen = _world(session, {k: w.value for k, w in world.items()})
+        except config.ConfigError as exc:
+            error.set_text(str(exc))
+            return
         run_btn.disable()
         status.set_text("running...")
         try:
@@ -341,6 +375,8 @@ def build(opts: Options) -> None:
                 policy,
                 float(factor),
                 {".".join(map(str, p)): v for p, v in values.items()},
+                None,
+                scen,
             )
         except config.ConfigError as exc:
             error.set_text(str(exc))

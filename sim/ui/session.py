@@ -260,13 +260,17 @@ class Session:
         demand: float = 1.0,
         edits: dict[str, Any] | None = None,
         progress: Callable[[float], None] | None = None,
+        scenario: Scenario | None = None,
     ) -> Run:
         """Simulate ``policy`` (on the scenario with demand times ``demand``) against the
-        starting point, on the same replications; the run joins :attr:`runs`."""
+        starting point, on the same replications; the run joins :attr:`runs`. ``scenario``
+        is the session's scenario with scenario levers moved (an outage, a supplier delay;
+        see :mod:`sim.ui.levers`), None for the session's own."""
         from sim.ui.levers import scaled_demand
 
         t0 = time.perf_counter()
-        scen = scaled_demand(self.scenario, demand, self.scenario.name)
+        world = scenario if scenario is not None else self.scenario
+        scen = scaled_demand(world, demand, self.scenario.name)
         config.check_fits(scen, policy, policy.name)
         start = self.start()
         number = len(self.runs) + 1
