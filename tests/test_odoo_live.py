@@ -14,8 +14,9 @@ import pytest
 
 from sim import eventlog
 from sim.config import load_policy
+from sim.metrics.sim_vs_live import detections_by_case, sim_vs_live
 from sim.odoo import deploy, inject
-from sim.odoo.observe import ObserveError, compare, detections, observe
+from sim.odoo.observe import ObserveError, observe
 from sim.odoo.plan import TimeMap, at_speed
 from sim.odoo.transport import connect
 from tests.odoo_server.live import clean, live_run, settings_of, write_configs
@@ -34,7 +35,7 @@ def cleaned(odoo_settings):
 def test_live_detection_matches_simulation(fake_odoo, odoo_settings, cleaned, tmp_path):
     s, p = write_configs(tmp_path)
     run = live_run(odoo_settings, s, p)
-    sim, live = detections(run.sim), detections(run.live)
+    sim, live = detections_by_case(run.sim), detections_by_case(run.live)
     assert len(live) == len(sim) == len(run.cases) > 10
     joined = sim.join(live, lsuffix="_sim", rsuffix="_live")
     assert (joined["mechanism_sim"].fillna("-") == joined["mechanism_live"].fillna("-")).all()
@@ -49,7 +50,7 @@ def test_live_detection_matches_simulation(fake_odoo, odoo_settings, cleaned, tm
     # detection latencies agree to the minute (the server clock has one-second resolution)
     both = joined.dropna(subset=["latency_sim", "latency_live"])
     assert (both["latency_sim"] - both["latency_live"]).abs().max() < 1 / 60 + 1e-9
-    report = compare(run.sim, run.live)
+    report = sim_vs_live(run.sim, run.live)
     assert report["agreement"] == 1.0
     assert report["by_category"]["picking_sla"]["live"]["miss_rate"] > 0
 
@@ -66,7 +67,7 @@ def test_observing_later_still_compares_at_the_horizon(fake_odoo, odoo_settings,
     pacer.advance_to(info["horizon_min"] + 120)
     assert t.call("mail.activity", "search_count", [["summary", "=like", "exsim %"]]) > before
     later = eventlog.to_pandas(observe(t, info))
-    assert compare(run.sim, later)["agreement"] == 1.0
+    assert sim_vs_live(run.sim, later)["agreement"] == 1.0
     assert later["ts"].max() < info["horizon_min"]
 
 
@@ -91,10 +92,10 @@ def test_parity_at_speed_needs_the_prediction(fake_odoo, odoo_settings, cleaned,
     *as Odoo runs it at that speed* matches case for case; the policy as written does not."""
     s, p = write_configs(tmp_path, days=0.5)
     run = live_run(odoo_settings, s, p, speed=60.0)
-    assert compare(run.sim, run.live)["agreement"] == 1.0
+    assert sim_vs_live(run.sim, run.live)["agreement"] == 1.0
     clean(odoo_settings)
     naive = live_run(odoo_settings, s, p, speed=60.0, predict=False)
-    assert compare(naive.sim, naive.live)["agreement"] < 1.0
+    assert sim_vs_live(naive.sim, naive.live)["agreement"] < 1.0
 
 
 def test_at_speed_rewrites_what_odoo_clamps():
@@ -121,7 +122,7 @@ def test_observe_reads_resolution_and_measures_sla(fake_odoo, odoo_settings, cle
     t = connect(settings_of(odoo_settings))
     info = inject.load_run(t)
     tm = TimeMap(datetime.fromisoformat(info["anchor"]))
-    det = detections(run.live)
+    det = detections_by_case(run.live)
     shortage = det[(det["category"] == "stock_shortage")].index[0]
     inbound = det[(det["category"] == "inbound_delay") & det["mechanism"].notna()].index[0]
     key = f"exsim/stock_shortage/{shortage[0]}/{shortage[1]}"
@@ -191,7 +192,7 @@ def test_the_prediction_counts_only_what_odoo_took():
     deployed = {f"scan_{c}" for c in cats} - {"scan_inventory_discrepancy"}
     _, full = build_plan(scenario, policy, 0)
     _, took = build_plan(scenario, deployed_only(policy, cats, deployed), 0)
-    full, took = detections(full), detections(took)
+    full, took = detections_by_case(full), detections_by_case(took)
     quants = took["category"] == "inventory_discrepancy"
     assert quants.any() and took.loc[quants, "mechanism"].isna().all()
     assert full.loc[quants, "mechanism"].notna().any()

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import pytest
 
+from sim.metrics.sim_vs_live import detections_by_case, sim_vs_live
 from sim.odoo import capabilities
-from sim.odoo.observe import compare, detections
 from sim.odoo.transport import Json2Transport, JsonRpcTransport, connect
 from tests.odoo_server import OdooTestServer
 from tests.odoo_server.live import clean, live_run, settings_of, write_configs
@@ -31,12 +31,12 @@ def test_live_loop_matches_the_simulation_on_each_version(versioned, tmp_path):
     assert isinstance(t, Json2Transport if caps.major >= 19 else JsonRpcTransport)
     s, p = write_configs(tmp_path)
     run = live_run(versioned, s, p)
-    sim, live = detections(run.sim), detections(run.live)
+    sim, live = detections_by_case(run.sim), detections_by_case(run.live)
     assert len(live) == len(sim) == len(run.cases) > 10
     joined = sim.join(live, lsuffix="_sim", rsuffix="_live")
     assert (joined["mechanism_sim"].fillna("-") == joined["mechanism_live"].fillna("-")).all()
     assert set(joined["mechanism_live"].dropna()) == {"event_rule", "time_rule", "scan"}
-    assert compare(run.sim, run.live)["agreement"] == 1.0
+    assert sim_vs_live(run.sim, run.live)["agreement"] == 1.0
     crons = t.call("ir.cron", "search_read", [["cron_name", "=like", "exsim scan %"]], fields=[])
     assert crons  # the scan ran as a real code action on this version
     clean(versioned)

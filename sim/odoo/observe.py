@@ -8,7 +8,8 @@ recorded by exsim's receiver. Times become simulated minutes through the run's a
 speed (system parameter ``exsim.inject.run``). The result is a log in exsim's schema with
 ``source='odoo'``: an ``occurred`` row per case, a ``detected`` row for the first mechanism
 that fired, and ``detected`` rows with detail ``duplicate:<mechanism>`` for later ones, as the
-simulator writes them. Case ids are the simulator's, so ``compare`` can match them one to one.
+simulator writes them. Case ids are the simulator's, so ``sim.metrics.sim_vs_live`` can
+match them one to one.
 """
 
 from __future__ import annotations
@@ -20,7 +21,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-import pandas as pd
 import pyarrow as pa
 
 from sim import eventlog
@@ -342,60 +342,3 @@ def observe(
         extra={"speed": time_map.speed},
     )
     return to_table(cases, meta)
-
-
-def detections(df: pd.DataFrame) -> pd.DataFrame:
-    """Per case: category, first detecting mechanism (None when missed), latency."""
-    occ = df[df["event"] == "occurred"].set_index(["rep", "case_id"])
-    det = df[(df["event"] == "detected") & ~df["detail"].astype(str).str.startswith("duplicate")]
-    det = det.drop_duplicates(["rep", "case_id"]).set_index(["rep", "case_id"])
-    out = pd.DataFrame({"category": occ["category"].astype(str), "occurred": occ["ts"]})
-    out["mechanism"] = det["actor"].astype(object).reindex(out.index)
-    out["latency"] = det["ts"].reindex(out.index) - out["occurred"]
-    out["mechanism"] = out["mechanism"].where(out["mechanism"].notna(), None)
-    return out
-
-
-def compare(sim: pd.DataFrame, live: pd.DataFrame) -> dict:
-    """Sim versus live on the same cases: miss rate, latency and per-case agreement."""
-    s, v = detections(sim), detections(live)
-    both = s.join(v, lsuffix="_sim", rsuffix="_live", how="inner")
-    out: dict = {"cases": int(len(both)), "by_category": {}}
-    for cat, g in both.groupby("category_sim"):
-        entry = {"cases": int(len(g))}
-        for side in ("sim", "live"):
-            lat = g[f"latency_{side}"].dropna()
-            entry[side] = {
-                "miss_rate": float(g[f"mechanism_{side}"].isna().mean()),
-                "by_mechanism": {
-                    str(k): int(n) for k, n in g[f"mechanism_{side}"].value_counts().items()
-                },
-                "latency_p50": float(lat.quantile(0.5)) if len(lat) else None,
-                "latency_p90": float(lat.quantile(0.9)) if len(lat) else None,
-            }
-        same = g["mechanism_sim"].fillna("-") == g["mechanism_live"].fillna("-")
-        entry["agreement"] = float(same.mean())
-        out["by_category"][str(cat)] = entry
-    same = both["mechanism_sim"].fillna("-") == both["mechanism_live"].fillna("-")
-    out["agreement"] = float(same.mean()) if len(both) else None
-    return out
-
-
-def render_compare(report: dict):
-    """A small table of ``compare``'s result: per category, agreement and miss rates."""
-    from rich.table import Table
-
-    table = Table("category", "cases", "agreement", "miss sim", "miss live", "diff")
-    for cat, e in sorted(report["by_category"].items()):
-        ms, ml = e["sim"]["miss_rate"], e["live"]["miss_rate"]
-        table.add_row(
-            cat,
-            str(e["cases"]),
-            f"{e['agreement']:.3f}",
-            f"{ms:.3f}",
-            f"{ml:.3f}",
-            f"{ml - ms:+.3f}",
-        )
-    overall = report["agreement"]
-    table.caption = f"overall agreement {overall:.3f}" if overall is not None else "no cases"
-    return table
