@@ -31,9 +31,9 @@ from sim import eventlog
 from sim.engine import Simulation
 from sim.metrics import case_table, summarize_reps
 from sim.policies.schema import Policy
+from sim.run_summary import build_summary
 from sim.runner import RunResult, write_run_dir
 from sim.scenarios.schema import Scenario
-from sim.summary import build_summary
 
 Progress = Callable[[float], None]
 AS_IS = "as-is"

@@ -53,7 +53,7 @@ READERS_MAY_NOT = (
     "sim.team",
     "sim.case",
     "sim.runner",
-    "sim.summary",
+    "sim.run_summary",
     "sim.odoo",
     "sim.experiments",
     "sim.testing",

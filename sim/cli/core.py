@@ -28,7 +28,7 @@ config = lazy("sim.config")
 eventlog = lazy("sim.eventlog")
 outdir = lazy("sim.outdir")
 runner = lazy("sim.runner")
-run_summary = lazy("sim.summary")
+run_summary = lazy("sim.run_summary")
 yaml = lazy("yaml")
 
 
