@@ -151,6 +151,60 @@ def test_the_page_reads_scenario_levers_zero_as_off() -> None:
         _world(session, v | {"outage_hours": None})
 
 
+def test_switching_a_detection_mechanism_moves_detection_latency() -> None:
+    """inventory_discrepancy, watched by a 4-hourly scan, switched to an event rule."""
+    from sim.ui.session import Session
+
+    pol = config.load_policy("default")
+    levers = {lv.key: lv for lv in policy_levers(pol)}
+    mech = levers["detection.inventory_discrepancy.mechanism"]
+    assert (mech.value, set(mech.choices)) == (
+        "scan",
+        {"event_rule", "time_rule", "scan", "webhook"},
+    )
+    edited = apply(pol, {mech.path: "event_rule"}, "x")
+    det = edited.detection["inventory_discrepancy"]
+    assert det.event_rule is not None and det.scan is None
+    assert (
+        apply(pol, {mech.path: "scan"}, "x").detection["inventory_discrepancy"].scan.interval_min
+        == 240
+    )
+    session = Session(config.load_scenario("default"), pol, seed=6, reps=1, days=3, workers=1)
+    run = session.run(edited)
+    assert run.comparison.cells["sla.by_category.inventory_discrepancy"][1].diff >= 0
+    assert run.comparison.cells["detection_latency_min.mean"][1].diff < 0
+
+
+def test_a_tier_action_lever_swaps_the_action() -> None:
+    """high tier 1 gains a reassign (to the routing's default team): cases move queues."""
+    from sim.ui.session import Session
+
+    pol = config.load_policy("default")
+    levers = {lv.key: lv for lv in policy_levers(pol)}
+    assert levers["escalation.ladders.critical[0].action"].value == "page"
+    tier = levers["escalation.ladders.high[0].action"]
+    assert tier.value == "none" and {
+        "notify",
+        "reassign",
+        "raise_severity",
+        "swarm",
+        "page",
+    } <= set(tier.choices)
+    edited = apply(pol, {tier.path: "reassign"}, "x")
+    assert edited.escalation.ladders["high"][0].actions == [
+        {"reassign": {"to": "customer_service"}}
+    ]
+    page = levers["escalation.ladders.critical[0].action"].path
+    assert apply(pol, {page: "none"}, "x").escalation.ladders["critical"][0].actions == []
+    session = Session(config.load_scenario("default"), pol, seed=7, reps=1, days=3, workers=1)
+    run = session.run(edited)
+
+    def moves(r) -> int:
+        return int((r.log["event"] == "reassigned").sum())
+
+    assert moves(run.runs[1]) > moves(run.runs[0])
+
+
 def test_session_pairs_any_two_runs_on_the_same_replications() -> None:
     from sim.ui.session import Session
 

@@ -24,7 +24,7 @@ import annotated_types as at
 from pydantic import BaseModel
 
 from sim import config, plugins
-from sim.policies.schema import Policy
+from sim.policies.schema import BUILTIN_MECHANISMS, Policy
 from sim.scenarios.schema import Scenario
 
 Path = tuple[str | int, ...]
@@ -194,7 +194,65 @@ def policy_levers(policy: Policy) -> list[Lever]:
             found.append((rank, Lever(path, group, kind, value, lo, hi, title=title)))
             break
     found.sort(key=lambda t: t[0])
-    return [lever for _, lever in found]
+    return [lever for _, lever in found] + _choice_levers(policy)
+
+
+#: Choices that stand for "take it away" in the choice levers below.
+NO_ACTION = "none"
+
+
+def _choice_levers(policy: Policy) -> list[Lever]:
+    """Levers that swap a part rather than set a number: each category's detection mechanism
+    (path ``detection.<cat>.mechanism``; several at once read ``scan+webhook`` and stay so
+    unless switched) and each ladder tier's action (``escalation.ladders.<sev>[i].action``)."""
+    out = []
+    mechanisms = tuple(BUILTIN_MECHANISMS)
+    for cat, det in policy.detection.items():
+        on = [m for m in (*BUILTIN_MECHANISMS, *det.plugins) if getattr(det, m, None) is not None]
+        on += [m for m in det.plugins if m not in on]
+        value = "+".join(on)
+        choices = mechanisms if value in mechanisms else (value, *mechanisms)
+        path = ("detection", cat, "mechanism")
+        out.append(Lever(path, "Detection", "choice", value, choices=choices))
+    actions = (NO_ACTION, *plugins.names("escalation_actions"))
+    for sev, ladder in policy.escalation.ladders.items():
+        for i, tier in enumerate(ladder):
+            names = [name for item in tier.actions for name in item]
+            value = "+".join(names) or NO_ACTION
+            choices = actions if value in actions else (value, *actions)
+            path = ("escalation", "ladders", sev, i, "action")
+            title = f"{sev} tier {i + 1} / action"
+            out.append(Lever(path, "Escalation", "choice", value, choices=choices, title=title))
+    return out
+
+
+def _mechanism(policy: Policy, current: dict, name: str) -> dict:
+    """A category's detection switched to mechanism ``name``: its own settings if it already
+    has them, else the schema's defaults (a scan needs an interval: hourly)."""
+    if name in current and current[name] is not None:
+        return {name: current[name]}
+    return {
+        name: {"interval_min": 60.0}
+        if name == "scan"
+        else {"delay": 0}
+        if name == "time_rule"
+        else {}
+    }
+
+
+def _action(policy: Policy, current: list[dict], name: str) -> list[dict]:
+    """A tier's actions switched to the one action ``name`` (``none``: no action): its own
+    settings if the tier has it, else defaults where the action needs a target (the routing's
+    default team, the first on-call rota)."""
+    if name == NO_ACTION:
+        return []
+    for item in current:
+        if name in item:
+            return [item]
+    rota = next(iter(policy.escalation.on_call), None)
+    team = policy.routing.default
+    settings = {"reassign": {"to": team}, "swarm": {"team": team}, "page": {"on_call": rota}}
+    return [{name: settings.get(name, {})}]
 
 
 def _title(policy: Policy, path: Path) -> str:
@@ -225,6 +283,15 @@ def apply(policy: Policy, values: dict[Path, Any], source: str) -> Policy:
     """
     data = copy.deepcopy(policy.model_dump(mode="json", exclude_unset=False))
     for path, value in values.items():
+        if path[-1] == "mechanism" and path[0] == "detection" and "+" not in str(value):
+            data["detection"][path[1]] = _mechanism(policy, data["detection"][path[1]], value)
+            continue
+        if path[-1] == "action" and path[:2] == ("escalation", "ladders") and "+" not in str(value):
+            tier = data["escalation"]["ladders"][path[2]][path[3]]
+            tier["actions"] = _action(policy, tier["actions"], value)
+            continue
+        if path[-1] in ("mechanism", "action"):
+            continue  # several at once, left as they are
         if isinstance(value, float) and not math.isfinite(value):
             value = None  # an emptied input: the model says whether the field may be empty
         set_at(data, path, value)
