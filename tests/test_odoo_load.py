@@ -103,12 +103,19 @@ def test_locust_master_and_two_workers_make_every_case_once(odoo_settings, tmp_p
         "EXSIM_ODOO_USER": odoo_settings.user,
         "EXSIM_ODOO_PASSWORD": odoo_settings.password,
     }
+    # A real Odoo (one worker thread) takes seconds per confirmed order and probes its fields on
+    # each worker's first call: there the bounded run is longer and slower, without background.
+    pace = (
+        ["--run-time", "12", "--rate", "3", "--background"]
+        if odoo_settings.is_fake
+        else ["--run-time", "60", "--rate", "0.5"]
+    )
     try:
         proc = subprocess.run(
             [sys.executable, "-m", "sim", "odoo", "load", "default", "--days", "1"]
             + ["--policy", "default", "--users", "4", "--spawn-rate", "1"]
-            + ["--run-time", "12", "--rate", "3", "--workers", "2", "--background"]
-            + ["--out", str(out)],
+            + pace
+            + ["--workers", "2", "--out", str(out)],
             env=env,
             capture_output=True,
             text=True,
@@ -143,7 +150,8 @@ def test_locust_master_and_two_workers_make_every_case_once(odoo_settings, tmp_p
         assert sum(r["failures"] for n, r in req.items() if n.startswith("case.")) == 0
         assert req["ir.model.data.create"]["count"] >= 1
         assert req["Aggregated"]["p95_ms"] > 0
-        assert "sale.order.action_confirm" in req  # the background sellers ran
+        if odoo_settings.is_fake:
+            assert "sale.order.action_confirm" in req  # the background sellers ran
         # both workers played their share (the partition by case key)
         assert {owner(k, 2) for k in planned} == {0, 1}
         # the observed log, with detection latency per load step
