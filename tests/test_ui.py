@@ -205,6 +205,30 @@ def test_a_tier_action_lever_swaps_the_action() -> None:
     assert moves(run.runs[1]) > moves(run.runs[0])
 
 
+def test_time_to_resolve_cdf_shifts_left_with_more_staff() -> None:
+    pytest.importorskip("nicegui", reason="the ui extra (nicegui) is not installed")
+    from sim.ui.page import resolve_cdf_options
+    from sim.ui.session import Session
+
+    pol = config.load_policy("default")
+    session = Session(config.load_scenario("default"), pol, seed=8, reps=1, days=3, workers=1)
+    assert len(resolve_cdf_options(None, session)["series"]) == 1  # the starting point alone
+    path = next(lv.path for lv in policy_levers(pol) if lv.key == LEVER)
+    short = session.run(apply(pol, {path: 1}, "x"))
+    start, run = resolve_cdf_options(short, session, points=50)["series"]
+    for s in (start, run):
+        share = [p for _, p in s["data"]]
+        hours = [h for h, _ in s["data"]]
+        assert share == sorted(share) and share[-1] == 1 and len(share) <= 50
+        assert hours == sorted(hours)
+
+    def within(series, h: float) -> float:
+        return max((p for x, p in series["data"] if x <= h), default=0.0)
+
+    # one planner instead of four: fewer cases resolved within a day
+    assert within(run, 24) < within(start, 24)
+
+
 def test_session_pairs_any_two_runs_on_the_same_replications() -> None:
     from sim.ui.session import Session
 
@@ -432,6 +456,12 @@ def test_page_runs_a_what_if_like_exsim_run(page) -> None:
     line = _wait(browser, ".error-line").text
     assert line == f"default (edited): {LEVER}: must be >= 1 (got 0)"
     assert len(browser.find_elements("css selector", ".run-entry")) == 2
+
+    # auto-run: moving a lever re-runs without the button, once the lever is still
+    _click(browser, "#auto-run")
+    _set(browser, LEVER, "2")
+    _wait_count(browser, ".run-entry", 3)
+    assert _wait(browser, ".ttr-cdf canvas", text=False)
 
 
 def test_only_the_ui_verb_imports_the_page() -> None:

@@ -127,6 +127,50 @@ def backlog_options(run: Run | None, session: Session) -> dict:
     }
 
 
+def resolve_cdf_options(run: Run | None, session: Session, points: int = 200) -> dict:
+    """An ECharts step chart of the time-to-resolve distribution (share of resolved cases
+    resolved within x hours), one line per run shown; at most ``points`` quantiles each."""
+    import numpy as np
+
+    from sim.metrics.cases import case_table
+    from sim.metrics.latency import LATENCIES, gap
+
+    dirs = run.runs if run is not None else [session.start()]
+    names = [START if d is session.start() else d.policy_name for d in dirs]
+    if run is not None and len(set(names)) < len(names):
+        names = [f"{n} ({i + 1})" for i, n in enumerate(names)]
+    series = []
+    for i, (name, d) in enumerate(zip(names, dirs, strict=True)):
+        x = gap(case_table(d.log), *LATENCIES["time_to_resolve_min"]) / 60.0
+        x = np.sort(x[np.isfinite(x)])
+        if x.size == 0:
+            continue
+        q = np.linspace(0, 1, min(points, x.size) + 1)[1:]
+        hours = np.quantile(x, q, method="inverted_cdf")
+        series.append(
+            {
+                "name": name,
+                "type": "line",
+                "step": "end",
+                "showSymbol": False,
+                "color": PALETTE[i % len(PALETTE)],
+                "data": [
+                    [round(h, 3), round(p, 4)]
+                    for h, p in zip(hours.tolist(), q.tolist(), strict=True)
+                ],
+            }
+        )
+    return {
+        "animation": False,
+        "tooltip": {"trigger": "axis"},
+        "legend": {"top": 0},
+        "xAxis": {"type": "value", "name": "hours to resolve", "min": 0},
+        "yAxis": {"type": "value", "name": "share resolved", "min": 0, "max": 1},
+        "dataZoom": [{"type": "inside"}, {"type": "slider"}],
+        "series": series,
+    }
+
+
 def off_duty_spans(meta) -> list[tuple[float, float]]:
     """[start, end) in days when nobody of the starting point's staff is on duty, shaded on
     the backlog chart as in the report."""
@@ -212,6 +256,10 @@ def _world(session: Session, v: dict[str, Any]) -> Scenario | None:
     return None if scen is session.scenario else scen
 
 
+#: Seconds the levers must be still before auto-run re-runs.
+AUTO_RUN_WAIT_S = 0.8
+
+
 def build(opts: Options) -> None:
     """Lay out the page for one browser tab."""
     ui.add_css(_CSS)
@@ -225,6 +273,7 @@ def build(opts: Options) -> None:
         demand = ui.number("demand multiplier", value=1.0, step=0.1).classes("w-40")
         demand.props("data-lever=demand")
         run_btn = ui.button("Run").props("id=run-button")
+        auto = ui.switch("auto-run", value=False).props("id=auto-run")
         status = ui.label("").classes("status text-gray-600")
     with ui.row().classes("items-end"):  # scenario levers: 0 hours / 0 days is "off"
         world: dict[str, Any] = {}
@@ -250,6 +299,8 @@ def build(opts: Options) -> None:
             kpis = ui.html("", sanitize=False).classes("kpi-box")
             ui.label("Backlog over time").classes("text-lg font-bold")
             chart = ui.echart({"series": []}).classes("w-full h-72")
+            ui.label("Time to resolve (cumulative)").classes("text-lg font-bold")
+            cdf = ui.echart({"series": []}).classes("w-full h-72 ttr-cdf")
             ui.label("SLA by category and severity").classes("text-lg font-bold")
             sla = ui.html("", sanitize=False).classes("sla-box")
             ui.label("Runs in this session").classes("text-lg font-bold")
@@ -278,6 +329,9 @@ def build(opts: Options) -> None:
         chart.options.clear()
         chart.options.update(backlog_options(r, session))
         chart.update()
+        cdf.options.clear()
+        cdf.options.update(resolve_cdf_options(r, session))
+        cdf.update()
 
     def list_runs() -> None:
         runs_box.clear()
@@ -315,6 +369,7 @@ def build(opts: Options) -> None:
                 tip = lever.key + _bounds_text(lever)
                 w.props(f'data-lever="{lever.key}" dense').classes("w-full").tooltip(tip)
                 state["inputs"][lever.path] = (lever, w)
+                w.on_value_change(lambda _: changed())
 
     async def restart() -> None:
         error.set_text("")
@@ -422,6 +477,27 @@ def build(opts: Options) -> None:
         error.set_text("")
         show(session.pair(int(pick_a.value), int(pick_b.value)))
 
+    debounce: dict[str, Any] = {"timer": None}
+
+    def changed() -> None:
+        """A lever moved: with auto-run on, run once the levers have been still for a moment
+        (each move restarts the wait, so dragging a value runs once, at the end)."""
+        if not auto.value:
+            return
+        if debounce["timer"] is not None:
+            debounce["timer"].cancel()
+        debounce["timer"] = ui.timer(AUTO_RUN_WAIT_S, auto_run, once=True)
+
+    async def auto_run() -> None:
+        debounce["timer"] = None
+        if run_btn.enabled:
+            await on_run()
+        else:  # a run is going: try again once it is done
+            changed()
+
+    demand.on_value_change(lambda _: changed())
+    for w in world.values():
+        w.on_value_change(lambda _: changed())
     cmp_btn.on_click(on_compare)
     scen_pick.on_value_change(restart)
     pol_pick.on_value_change(restart)
