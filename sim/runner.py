@@ -112,28 +112,32 @@ def _join(parts: list[Path], meta: eventlog.LogMeta, path: Path) -> None:
     sink.close(meta)
 
 
+def _map_in_order(fn: Callable, jobs: list, workers: int, progress) -> list:
+    """``[fn(job) for job in jobs]``, in parallel on ``workers`` processes when more than one,
+    reporting the share done to ``progress`` as each job finishes."""
+    results: list = [None] * len(jobs)
+    if workers <= 1:
+        for r, job in enumerate(jobs):
+            results[r] = fn(job)
+            if progress:
+                progress((r + 1) / len(jobs))
+        return results
+    with process_pool(workers) as pool:
+        futures = {pool.submit(fn, job): r for r, job in enumerate(jobs)}
+        for done, fut in enumerate(as_completed(futures), start=1):
+            results[futures[fut]] = fut.result()
+            if progress:
+                progress(done / len(jobs))
+    return results
+
+
 def _run_to_files(scenario, policy, seed, reps, workers, progress, stream_to: Path):
     """Every replication streamed to its own file next to ``stream_to``, then joined there."""
     where = Path(stream_to)
     tmp = Path(tempfile.mkdtemp(prefix=f".{where.name}.reps.", dir=where.parent))
     try:
         jobs = [(tmp / f"rep{r}.parquet", scenario, policy, seed, r, reps) for r in range(reps)]
-        metas: list[eventlog.LogMeta | None] = [None] * reps
-        done = 0
-        if workers <= 1:
-            for r, job in enumerate(jobs):
-                metas[r] = _one_to(job)
-                done += 1
-                if progress:
-                    progress(done / reps)
-        else:
-            with process_pool(workers) as pool:
-                futures = {pool.submit(_one_to, job): r for r, job in enumerate(jobs)}
-                for fut in as_completed(futures):
-                    metas[futures[fut]] = fut.result()
-                    done += 1
-                    if progress:
-                        progress(done / reps)
+        metas = _map_in_order(_one_to, jobs, workers, progress)
         meta = eventlog.joined_meta(metas)
         _join([job[0] for job in jobs], meta, where)
         return meta
@@ -173,23 +177,8 @@ def run(
         table = sim.run(progress=progress).table()
         meta = sim.meta
     else:
-        tables: list[pa.Table | None] = [None] * reps
         jobs = [(scenario, policy, seed, r, reps) for r in range(reps)]
-        done = 0
-        if workers <= 1:
-            for r, job in enumerate(jobs):
-                tables[r] = _one(job)
-                done += 1
-                if progress:
-                    progress(done / reps)
-        else:
-            with process_pool(workers) as pool:
-                futures = {pool.submit(_one, job): r for r, job in enumerate(jobs)}
-                for fut in as_completed(futures):
-                    tables[futures[fut]] = fut.result()
-                    done += 1
-                    if progress:
-                        progress(done / reps)
+        tables = _map_in_order(_one, jobs, workers, progress)
         meta = eventlog.joined_meta(
             [eventlog.LogMeta.from_bytes(t.schema.metadata[b"exsim"]) for t in tables]
         )

@@ -147,12 +147,7 @@ class Team:
         if job != agent.job:  # this work was taken away from the agent earlier
             return
         self.on_done(agent, case)
-        agent.busy = False
-        agent.job += 1
-        if agent.on:
-            self.idle.append(agent)
-            if self.queue:
-                self.dispatch()
+        self._free(agent)
 
     def _free(self, agent: Agent) -> None:
         agent.busy = False
