@@ -4,8 +4,12 @@ every verb that writes passes the test-database guard first."""
 
 from __future__ import annotations
 
+import functools
+import inspect
 import json
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Annotated
 
 import typer
 
@@ -25,33 +29,74 @@ config = lazy("sim.config")  # imported when a verb first uses it
 odoo_app = typer.Typer(no_args_is_help=True, help="Drive, observe and configure a live Odoo.")
 app.add_typer(odoo_app, name="odoo")
 
-URL = typer.Option(None, "--url", help="Odoo URL (EXSIM_ODOO_URL)")
-DB = typer.Option(None, "--db", help="database (EXSIM_ODOO_DB)")
-USER = typer.Option(None, "--user", help="login (EXSIM_ODOO_USER)")
-PASSWORD = typer.Option(None, "--password", help="prefer EXSIM_ODOO_PASSWORD (warns)")
-PASSWORD_FILE = typer.Option(None, "--password-file", help="file holding the password")
+
+@dataclass(frozen=True)
+class OdooLogin:
+    """The connection flags every verb takes, each falling back to its EXSIM_ODOO_* variable
+    (resolved by ``sim.odoo.settings.resolve``)."""
+
+    url: str | None = None
+    db: str | None = None
+    user: str | None = None
+    password: str | None = None
+    password_file: Path | None = None
+
+    def connect(self, write: bool = True):
+        """An open transport; a verb that writes passes the test-database guard first."""
+        from sim.odoo.guard import GuardError, require_test_database
+        from sim.odoo.settings import SettingsError, resolve
+        from sim.odoo.transport import OdooError, TransientError, connect
+
+        try:
+            settings = resolve(
+                self.url,
+                self.db,
+                self.user,
+                self.password,
+                self.password_file,
+                warn=lambda m: err_console.print(m, style="yellow"),
+            )
+            transport = connect(settings)
+            if write:
+                require_test_database(transport)
+        except (SettingsError, GuardError, OdooError, TransientError) as exc:
+            fail(str(exc))
+        return transport
 
 
-def _connect(url, db, user, password, password_file, write: bool = True):
-    from sim.odoo.guard import GuardError, require_test_database
-    from sim.odoo.settings import SettingsError, resolve
-    from sim.odoo.transport import OdooError, TransientError, connect
+_KW = inspect.Parameter.KEYWORD_ONLY
+LOGIN_OPTIONS = [  # defined once: every verb gets them through ``odoo_verb``
+    inspect.Parameter(
+        name, _KW, default=None, annotation=Annotated[kind, typer.Option(flag, help=h)]
+    )
+    for name, kind, flag, h in (
+        ("url", str | None, "--url", "Odoo URL (EXSIM_ODOO_URL)"),
+        ("db", str | None, "--db", "database (EXSIM_ODOO_DB)"),
+        ("user", str | None, "--user", "login (EXSIM_ODOO_USER)"),
+        ("password", str | None, "--password", "prefer EXSIM_ODOO_PASSWORD (warns)"),
+        ("password_file", Path | None, "--password-file", "file holding the password"),
+    )
+]
 
-    try:
-        settings = resolve(
-            url,
-            db,
-            user,
-            password,
-            password_file,
-            warn=lambda m: err_console.print(m, style="yellow"),
-        )
-        transport = connect(settings)
-        if write:
-            require_test_database(transport)
-    except (SettingsError, GuardError, OdooError, TransientError) as exc:
-        fail(str(exc))
-    return transport
+
+def odoo_verb(name: str | None = None):
+    """Register ``fn(..., login: OdooLogin)`` as ``exsim odoo <name>`` taking the connection
+    flags of ``LOGIN_OPTIONS`` in place of ``login``."""
+
+    def register(fn):
+        own = [p for p in inspect.signature(fn, eval_str=True).parameters.values()]
+        own = [p for p in own if p.name != "login"]
+
+        @functools.wraps(fn)
+        def verb(*args, url=None, db=None, user=None, password=None, password_file=None, **kw):
+            return fn(*args, login=OdooLogin(url, db, user, password, password_file), **kw)
+
+        params = own + LOGIN_OPTIONS
+        verb.__signature__ = inspect.Signature(params)
+        verb.__annotations__ = {p.name: p.annotation for p in params}
+        return odoo_app.command(name)(verb)
+
+    return register
 
 
 def _load(scenario: str, policy: str, days: float | None):
@@ -76,20 +121,17 @@ def _guarded(fn):
         fail(str(exc))
 
 
-@odoo_app.command()
+@odoo_verb()
 def check(
     scenario: str = typer.Argument("default"),
-    url: str = URL,
-    db: str = DB,
-    user: str = USER,
-    password: str = PASSWORD,
-    password_file: Path = PASSWORD_FILE,
+    *,
+    login: OdooLogin,
 ) -> None:
     """Server version, needed modules, the guard, and each category's mapping."""
     from sim.odoo.check import check as run_check
 
     sc, _ = _load(scenario, "default", None)
-    t = _connect(url, db, user, password, password_file, write=False)
+    t = login.connect(write=False)
     report = _guarded(lambda: run_check(t, list(sc.categories)))
     out_console.print(f"server version: {report.version} (transport {report.protocol})")
     for m, ok in report.modules.items():
@@ -104,26 +146,23 @@ def check(
     raise typer.Exit(0 if report.ok else 1)
 
 
-@odoo_app.command("mark-test-db")
+@odoo_verb("mark-test-db")
 def mark_test_db(
     yes: bool = typer.Option(False, "--yes-this-is-a-test-database"),
-    url: str = URL,
-    db: str = DB,
-    user: str = USER,
-    password: str = PASSWORD,
-    password_file: Path = PASSWORD_FILE,
+    *,
+    login: OdooLogin,
 ) -> None:
     """Mark the database as a disposable test database (exsim.test_database = 1)."""
     from sim.odoo.guard import mark_test_database
 
     if not yes:
         fail("refusing to mark a database without --yes-this-is-a-test-database")
-    t = _connect(url, db, user, password, password_file, write=False)
+    t = login.connect(write=False)
     _guarded(lambda: mark_test_database(t))
     out_console.print(f"marked {t.settings.db} as an exsim test database")
 
 
-@odoo_app.command()
+@odoo_verb()
 def seed(
     scenario: str = typer.Argument("default"),
     customers: int = typer.Option(200, "--customers", help="customers (tiers by tier_mix)"),
@@ -132,11 +171,8 @@ def seed(
     carriers: int = typer.Option(5, "--carriers"),
     gap_share: float = typer.Option(0.05, "--gap-share", help="share with master-data gaps"),
     seed_: int = typer.Option(0, "--seed", help="seed of the generated names and numbers"),
-    url: str = URL,
-    db: str = DB,
-    user: str = USER,
-    password: str = PASSWORD,
-    password_file: Path = PASSWORD_FILE,
+    *,
+    login: OdooLogin,
 ) -> None:
     """Create the scenario's master data at scale, in batches (idempotent; cleanup removes it)."""
     from sim.odoo.masterdata import SeedSize
@@ -154,7 +190,7 @@ def seed(
     if not 0.0 <= gap_share <= 1.0:
         fail(f"--gap-share: must be between 0 and 1, got {gap_share}")
     size = SeedSize(customers, products, suppliers, carriers, gap_share, seed=seed_)
-    t = _connect(url, db, user, password, password_file)
+    t = login.connect()
     done = [0]
     with progress_bar("seeding") as bar:
 
@@ -177,7 +213,7 @@ def seed(
         )
 
 
-@odoo_app.command()
+@odoo_verb()
 def inject(
     scenario: str = typer.Argument("default"),
     policy: str = typer.Option("default", "--policy"),
@@ -196,11 +232,8 @@ def inject(
         help="start the run as Odoo's cron thread wakes (jobs then start seconds, not up to a "
         "minute, late)",
     ),
-    url: str = URL,
-    db: str = DB,
-    user: str = USER,
-    password: str = PASSWORD,
-    password_file: Path = PASSWORD_FILE,
+    *,
+    login: OdooLogin,
 ) -> None:
     """Play the scenario's cases into Odoo as real records, in time order."""
     import time
@@ -250,7 +283,7 @@ def inject(
                 f"  t={c.occurred:9.1f} trigger={c.trigger:9.1f} {c.category} case {c.case_id}"
             )
         return
-    t = _connect(url, db, user, password, password_file)
+    t = login.connect()
 
     def go():
         from datetime import timedelta
@@ -343,7 +376,7 @@ def inject(
     _guarded(go)
 
 
-@odoo_app.command()
+@odoo_verb()
 def observe(
     out: Path = typer.Option(..., "--out"),
     since: float = typer.Option(None, "--since", help="only cases from this minute on"),
@@ -352,12 +385,9 @@ def observe(
         None, "--odoo-log", help="Odoo's log file: job runs, durations, failures, wake-up lag"
     ),
     compare_sim: bool = typer.Option(True, "--compare/--no-compare"),
-    url: str = URL,
-    db: str = DB,
-    user: str = USER,
-    password: str = PASSWORD,
-    password_file: Path = PASSWORD_FILE,
     force: ForceOpt = False,
+    *,
+    login: OdooLogin,
 ) -> None:
     """Read back what Odoo did as an exsim run directory (events.parquet, summary.json):
     occurrence, detection and resolution of every case, and the technical metrics."""
@@ -374,7 +404,7 @@ def observe(
     if odoo_log is not None and not odoo_log.is_file():
         fail(f"{odoo_log}: no such file (--odoo-log, Odoo's log file)")
     checked_out_dir(out, force)
-    t = _connect(url, db, user, password, password_file, write=False)
+    t = login.connect(write=False)
 
     def go():
         run = inj.load_run(t)
@@ -463,7 +493,7 @@ def _sim_vs_live_table(report: dict):
     return table
 
 
-@odoo_app.command("deploy-policy")
+@odoo_verb("deploy-policy")
 def deploy_policy(
     policy: str = typer.Argument("default"),
     scenario: str = typer.Option("default", "--scenario", help="categories to cover"),
@@ -476,11 +506,8 @@ def deploy_policy(
         help="shared secret the receiver checks; put into the webhook URL as ?token=",
     ),
     dry_run: bool = typer.Option(False, "--dry-run", help="show the diff, change nothing"),
-    url: str = URL,
-    db: str = DB,
-    user: str = USER,
-    password: str = PASSWORD,
-    password_file: Path = PASSWORD_FILE,
+    *,
+    login: OdooLogin,
 ) -> None:
     """Install the policy's detection as automation rules, scheduled actions and webhooks."""
     from sim.odoo.deploy import deploy_policy as run_deploy
@@ -497,7 +524,7 @@ def deploy_policy(
         err_console.print(
             f"at speed {speed:g}: {note}; the comparison predicts this", style="yellow"
         )
-    t = _connect(url, db, user, password, password_file)
+    t = login.connect()
     result = _guarded(
         lambda: run_deploy(t, pol, list(sc.categories), speed, webhook_url, dry_run=dry_run)
     )
@@ -516,25 +543,22 @@ def deploy_policy(
         out_console.print(f"not deployed: {', '.join(result.unsupported)}")
 
 
-@odoo_app.command()
+@odoo_verb()
 def cleanup(
-    url: str = URL,
-    db: str = DB,
-    user: str = USER,
-    password: str = PASSWORD,
-    password_file: Path = PASSWORD_FILE,
+    *,
+    login: OdooLogin,
 ) -> None:
     """Remove everything exsim created (found through ir.model.data module exsim)."""
     from sim.odoo.cleanup import cleanup as run_cleanup
 
-    t = _connect(url, db, user, password, password_file)
+    t = login.connect()
     report = _guarded(lambda: run_cleanup(t))
     out_console.print(f"deleted: {report.deleted or '-'}; archived: {report.archived or '-'}")
     if report.failed:
         fail("; ".join(report.failed))
 
 
-@odoo_app.command()
+@odoo_verb()
 def receive(
     out: Path = typer.Option(Path("webhooks.jsonl"), "--out"),
     port: int = typer.Option(8787, "--port"),
@@ -544,17 +568,14 @@ def receive(
         help="write each delivery back into Odoo as an activity (what a reconciliation scan "
         "with only_undetected skips), as the middleware would",
     ),
-    url: str = URL,
-    db: str = DB,
-    user: str = USER,
-    password: str = PASSWORD,
-    password_file: Path = PASSWORD_FILE,
     secret: str = typer.Option(
         None,
         "--secret",
         envvar="EXSIM_WEBHOOK_SECRET",
         help="refuse (401) deliveries without ?token=<secret> (deploy-policy --webhook-secret)",
     ),
+    *,
+    login: OdooLogin,
 ) -> None:
     """Run the webhook receiver on 127.0.0.1 until interrupted."""
     import time
@@ -563,7 +584,7 @@ def receive(
 
     if not 0 <= port <= 65535:
         fail(f"--port {port}: must be between 0 and 65535")
-    transport = _connect(url, db, user, password, password_file) if ack else None
+    transport = login.connect() if ack else None
     receiver = Receiver(out, port, ack=transport, secret=secret)
     try:
         receiver.start()
@@ -584,7 +605,7 @@ def receive(
             err_console.print(f"{len(r.ack_failures)} deliveries not acknowledged in Odoo")
 
 
-@odoo_app.command()
+@odoo_verb()
 def load(
     scenario: str = typer.Argument("default"),
     policy: str = typer.Option("default", "--policy"),
@@ -606,12 +627,9 @@ def load(
     days: float = typer.Option(None, "--days", help="horizon override"),
     seed_: int = typer.Option(0, "--seed"),
     out: Path = typer.Option(..., "--out"),
-    url: str = URL,
-    db: str = DB,
-    user: str = USER,
-    password: str = PASSWORD,
-    password_file: Path = PASSWORD_FILE,
     force: ForceOpt = False,
+    *,
+    login: OdooLogin,
 ) -> None:
     """Load-test the deployed automations with Locust: users play the scenario's cases (and
     optionally background traffic) for --run-time seconds; then observe what Odoo caught and
@@ -642,7 +660,7 @@ def load(
         fail("locust is not installed: pip install 'exsim[load]'")
     sc, pol = _load(scenario, policy, days)
     checked_out_dir(out, force)
-    t = _connect(url, db, user, password, password_file)
+    t = login.connect()
     cases, _ = build_plan(sc, pol, seed_)
     # as many cases as the run can play at --rate, self-clearings included, with a margin
     budget, n = int(rate * run_time * 0.8), 0
