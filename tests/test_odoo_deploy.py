@@ -333,3 +333,35 @@ def test_webhook_on_stock_quant_fires_per_count(t, odoo_settings, tmp_path):
     )
     per_quant = 3 if not odoo_settings.is_fake and detect(t).major == 17 else 1
     assert Counter(b["_id"] for b in bodies) == dict.fromkeys(quants, per_quant)
+
+
+def test_every_detection_mechanism_has_a_deployer():
+    """The deployers are registered under the detection mechanisms' names: a mechanism the
+    simulator knows and deploy-policy does not (or the reverse) fails here, not at a user's
+    deployment."""
+    import sim.plugins as plugins
+
+    assert set(deploy.DEPLOYERS) == set(plugins.names("mechanisms"))
+
+
+def test_a_mechanism_without_a_deployer_says_so(t, tmp_path):
+    """A plug-in mechanism nobody can deploy: one line naming it, the rest deployed."""
+    import sim.plugins as plugins
+
+    class CarrierFeed:
+        """A carrier's status feed (no Odoo record can run it)."""
+
+    plugins.register("mechanisms", "carrier_feed")(CarrierFeed)
+    try:
+        policy = load_policy(
+            write_configs(tmp_path)[1],
+            {"detection": {"stock_shortage": {"event_rule": {}, "carrier_feed": {}}}},
+        )
+        out = deploy.deploy_policy(t, policy, ["stock_shortage"])
+    finally:
+        plugins._REGISTRY["mechanisms"].pop("carrier_feed", None)
+    assert out.created == ["event_rule_stock_shortage"]
+    assert out.unsupported == [
+        "carrier_feed_stock_shortage (no deployer for mechanism 'carrier_feed': "
+        "Odoo gets nothing for it)"
+    ]

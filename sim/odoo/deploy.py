@@ -21,21 +21,29 @@ category's record pattern (``mapping.py``), all tagged ``exsim.*`` so ``cleanup`
 - ``webhook`` -> an event rule whose action is "Send Webhook Notification" to ``webhook_url``
   (exsim's receiver, ``receiver.py``).
 
+Each mechanism has one *deployer* (``DEPLOYERS``), registered under the mechanism's own name
+(the names of ``sim.plugins`` kind ``mechanisms``; a test checks that the two registries agree):
+it turns the category's settings into a ``Wanted`` record. A mechanism without a deployer (a
+plug-in) is reported as not deployed, in one line. ``deploy_policy`` then makes Odoo match the
+wanted records: create, update (the diff), remove.
+
 With ``speed`` K, delays, intervals and thresholds are divided by K (Odoo counts whole
 minutes, so at least 1), to match an ``inject --speed K``.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from sim.odoo.capabilities import detect
 from sim.odoo.mapping import pattern_for, transition_pre_domain
 from sim.odoo.plan import ODOO_DATETIME
 from sim.odoo.seed import MODULE, tag, xmlids
 from sim.odoo.transport import Transport
-from sim.policies.schema import Policy
+from sim.policies.schema import BUILTIN_MECHANISMS, Detection, Policy
 
 SCAN_HEADER = "# exsim-scan v2"
 SCAN_CODE = """# exsim-scan v2
@@ -49,7 +57,8 @@ env["mail.activity"].create([{{"res_model_id": params["model_id"], "res_id": r.i
 "activity_type_id": params["activity_type_id"], "summary": params["summary"], \
 "user_id": params["user_id"], "automated": True}} for r in found if r.id not in flagged])
 """
-MECHANISMS = ("event_rule", "time_rule", "scan", "webhook")
+#: the mechanisms whose deployed rules flag a record with an activity (what a scan skips)
+MECHANISMS = BUILTIN_MECHANISMS
 
 
 def scan_code(params: dict) -> str:
@@ -88,8 +97,8 @@ class Deployment:
 
 @dataclass
 class Wanted:
-    """One rule or scheduled action as the policy wants it: ``vals`` for the record itself
-    (``ir.cron`` or ``base.automation``), ``action`` for a rule's server action."""
+    """One record as the policy wants it: ``vals`` for the record itself (``ir.cron``,
+    ``base.automation``...), ``action`` for a rule's server action."""
 
     name: str
     mech: str
@@ -99,8 +108,182 @@ class Wanted:
     new_rule: bool = False
 
 
+@dataclass
+class Target:
+    """What every deployer reads: the server, the run's speed and the ids rules refer to.
+
+    ``models`` maps each model the policy's categories live on to its ``ir.model`` id;
+    ``with_activities`` are those of them that can carry activities (``mail.activity.mixin``).
+    A deployer that cannot deploy what it is given says why in ``out.unsupported``."""
+
+    transport: Transport
+    speed: float
+    webhook_url: str | None
+    uid: int
+    activity_type: int | None
+    models: dict[str, int]
+    with_activities: set[str]
+    out: Deployment
+
+    def flags(self, name: str, model: str) -> bool:
+        """Whether activities can flag records of ``model`` (else ``name`` is unsupported)."""
+        if model in self.with_activities:
+            return True
+        self.out.unsupported.append(f"{name} ({model} has no activities)")
+        return False
+
+    def activity_action(self, text: str) -> dict:
+        """A server action scheduling an activity summarised ``text`` on the record."""
+        return {
+            "state": "next_activity",
+            "activity_type_id": self.activity_type,
+            "activity_summary": text,
+            "activity_user_type": "specific",
+            "activity_user_id": self.uid,
+        }
+
+
+#: A deployer turns one category's settings of one mechanism into the record Odoo runs it
+#: with, or None (having said why in ``target.out.unsupported``).
+Deployer = Callable[[Target, str, str, Any], "Wanted | None"]
+DEPLOYERS: dict[str, Deployer] = {}
+
+
+def deployer(mechanism: str):
+    """Register a deployer under the name of the detection mechanism it deploys
+    (``sim.plugins`` kind ``mechanisms``; a test checks that the two registries agree)."""
+
+    def add(fn: Deployer) -> Deployer:
+        DEPLOYERS[mechanism] = fn
+        return fn
+
+    return add
+
+
+def _rule(target: Target, name: str, mech: str, category: str, action: dict, **trigger) -> Wanted:
+    """An automation rule (``base.automation``) on the category's pattern, scoped to exsim."""
+    pattern = pattern_for(category)
+    model_id = target.models[pattern.model]
+    rule = {
+        "name": summary(mech, category),
+        "model_id": model_id,
+        "filter_domain": repr(pattern.rule_domain()),
+        **trigger,
+    }
+    server_action = {"name": summary(mech, category), "model_id": model_id, **action}
+    return Wanted(name, mech, "base.automation", rule, server_action)
+
+
+@deployer("event_rule")
+def deploy_event_rule(target: Target, name: str, category: str, params) -> Wanted | None:
+    """An "on create and update" rule with a transition pre-domain, scheduling an activity."""
+    pattern = pattern_for(category)
+    if not target.flags(name, pattern.model):
+        return None
+    action = target.activity_action(summary("event_rule", category))
+    pre = repr(transition_pre_domain(pattern.rule_domain()))
+    return _rule(
+        target,
+        name,
+        "event_rule",
+        category,
+        action,
+        trigger="on_create_or_write",
+        filter_pre_domain=pre,
+    )
+
+
+@deployer("time_rule")
+def deploy_time_rule(target: Target, name: str, category: str, params) -> Wanted | None:
+    """A rule "based on date field": the pattern's trigger date plus the delay (at ``speed``,
+    whole minutes), scheduling an activity."""
+    pattern = pattern_for(category)
+    if not target.flags(name, pattern.model):
+        return None
+    field_id = target.transport.call(
+        "ir.model.fields",
+        "search",
+        [["model", "=", pattern.model], ["name", "=", pattern.trigger_field]],
+    )[0]
+    delay, unit = params.delay, params.unit
+    if target.speed != 1.0:
+        delay, unit = scaled(params.delay_min, target.speed), "minutes"
+    action = target.activity_action(summary("time_rule", category))
+    wanted = _rule(
+        target,
+        name,
+        "time_rule",
+        category,
+        action,
+        trigger="on_time",
+        trg_date_id=field_id,
+        trg_date_range=delay,
+        trg_date_range_type=unit,
+    )
+    wanted.new_rule = params.new_rule
+    return wanted
+
+
+@deployer("scan")
+def deploy_scan(target: Target, name: str, category: str, params) -> Wanted | None:
+    """A scheduled action running ``SCAN_CODE`` every ``interval_min`` (at ``speed``)."""
+    pattern = pattern_for(category)
+    if not target.flags(name, pattern.model):
+        return None
+    model_id = target.models[pattern.model]
+    code = scan_code(
+        {
+            "model": pattern.model,
+            "model_id": model_id,
+            "domain": pattern.rule_domain(),
+            "date_field": pattern.trigger_field,
+            "threshold_min": params.threshold_min / target.speed,
+            "summary": summary("scan", category),
+            "skip": skip_summaries(category, params.only_undetected),
+            "activity_type_id": target.activity_type,
+            "user_id": target.uid,
+        }
+    )
+    vals = {
+        "name": summary("scan", category),
+        "model_id": model_id,
+        "state": "code",
+        "code": code,
+        "interval_number": scaled(params.interval_min, target.speed),
+        "interval_type": "minutes",
+        "active": True,
+    }
+    return Wanted(name, "scan", "ir.cron", vals)
+
+
+@deployer("webhook")
+def deploy_webhook(target: Target, name: str, category: str, params) -> Wanted | None:
+    """An "on create and update" rule sending the record to exsim's receiver."""
+    if not target.webhook_url:
+        target.out.unsupported.append(f"{name} (no --webhook-url)")
+        return None
+    pattern = pattern_for(category)
+    action = {"state": "webhook", "webhook_url": target.webhook_url}
+    pre = repr(transition_pre_domain(pattern.rule_domain()))
+    return _rule(
+        target,
+        name,
+        "webhook",
+        category,
+        action,
+        trigger="on_create_or_write",
+        filter_pre_domain=pre,
+    )
+
+
 def scaled(minutes: float, speed: float) -> int:
     return max(1, round(minutes / speed))
+
+
+def mechanisms_of(spec: Detection) -> list[tuple[str, Any]]:
+    """The mechanisms a category's detection names, built in and plug-in, with settings."""
+    found = [(m, getattr(spec, m)) for m in BUILTIN_MECHANISMS if getattr(spec, m) is not None]
+    return found + sorted(spec.plugins.items())
 
 
 def wanted_by_policy(
@@ -112,107 +295,44 @@ def wanted_by_policy(
     uid: int = 2,
     out: Deployment | None = None,
 ) -> dict[str, Wanted]:
-    """Every rule and scheduled action the policy asks for, as Odoo field values (reads only)."""
+    """Every record the policy asks for, as Odoo field values (reads only): each category's
+    mechanisms through the deployer registered under their name. A mechanism nobody knows how
+    to deploy is reported in ``out.unsupported`` (one line)."""
     out = out if out is not None else Deployment()
-    todo_type = xmlids(transport, ["mail_activity_data_todo"], module="mail")
-    activity_type = todo_type.get("mail_activity_data_todo")
-    specs = {}
+    specs = []
     for category in categories:
         spec = policy.detection.get(category) or policy.detection.get("*")
-        if spec is None:
-            continue
-        for mech in MECHANISMS:
-            params = getattr(spec, mech)
-            if params is not None:
-                specs[f"{mech}_{category}"] = (mech, category, params)
+        if spec is not None:
+            specs += [(mech, category, params) for mech, params in mechanisms_of(spec)]
+    todo_type = xmlids(transport, ["mail_activity_data_todo"], module="mail")
     rows = transport.call(
         "ir.model",
         "search_read",
-        [["model", "in", sorted({pattern_for(c).model for _, c, _ in specs.values()})]],
+        [["model", "in", sorted({pattern_for(c).model for _, c, _ in specs})]],
         fields=["model", "is_mail_activity"],
     )
-    with_activities = {r["model"] for r in rows if r["is_mail_activity"]}
-    models = {r["model"]: r["id"] for r in rows}
+    target = Target(
+        transport,
+        speed,
+        webhook_url,
+        uid,
+        todo_type.get("mail_activity_data_todo"),
+        {r["model"]: r["id"] for r in rows},
+        {r["model"] for r in rows if r["is_mail_activity"]},
+        out,
+    )
     wanted: dict[str, Wanted] = {}
-    for name, (mech, category, params) in specs.items():
-        pattern = pattern_for(category)
-        model_id = models[pattern.model]
-        domain = pattern.rule_domain()
-        text = summary(mech, category)
-        if mech != "webhook" and pattern.model not in with_activities:
-            out.unsupported.append(f"{name} ({pattern.model} has no activities)")
+    for mech, category, params in specs:
+        name = f"{mech}_{category}"
+        deploy = DEPLOYERS.get(mech)
+        if deploy is None:
+            out.unsupported.append(
+                f"{name} (no deployer for mechanism {mech!r}: Odoo gets nothing for it)"
+            )
             continue
-        if mech == "scan":
-            code = scan_code(
-                {
-                    "model": pattern.model,
-                    "model_id": model_id,
-                    "domain": domain,
-                    "date_field": pattern.trigger_field,
-                    "threshold_min": params.threshold_min / speed,
-                    "summary": text,
-                    "skip": skip_summaries(category, params.only_undetected),
-                    "activity_type_id": activity_type,
-                    "user_id": uid,
-                }
-            )
-            vals = {
-                "name": f"exsim scan {category}",
-                "model_id": model_id,
-                "state": "code",
-                "code": code,
-                "interval_number": scaled(params.interval_min, speed),
-                "interval_type": "minutes",
-                "active": True,
-            }
-            wanted[name] = Wanted(name, mech, "ir.cron", vals)
-            continue
-        if mech == "webhook":
-            if not webhook_url:
-                out.unsupported.append(f"{name} (no --webhook-url)")
-                continue
-            action = {"state": "webhook", "webhook_url": webhook_url}
-        else:
-            action = {
-                "state": "next_activity",
-                "activity_type_id": activity_type,
-                "activity_summary": text,
-                "activity_user_type": "specific",
-                "activity_user_id": uid,
-            }
-        rule = {
-            "name": f"exsim {mech} {category}",
-            "model_id": model_id,
-            "filter_domain": repr(domain),
-        }
-        if mech == "time_rule":
-            field_id = transport.call(
-                "ir.model.fields",
-                "search",
-                [["model", "=", pattern.model], ["name", "=", pattern.trigger_field]],
-            )[0]
-            delay, unit = params.delay, params.unit
-            if speed != 1.0:
-                delay, unit = scaled(params.delay_min, speed), "minutes"
-            rule.update(
-                trigger="on_time",
-                trg_date_id=field_id,
-                trg_date_range=delay,
-                trg_date_range_type=unit,
-            )
-        else:
-            rule.update(
-                trigger="on_create_or_write",
-                filter_pre_domain=repr(transition_pre_domain(domain)),
-            )
-        wanted[name] = Wanted(
-            name,
-            mech,
-            "base.automation",
-            rule,
-            {"name": text, "model_id": model_id, **action},
-            mech == "time_rule" and params.new_rule,
-        )
+        found = deploy(target, name, category, params)
+        if found is not None:
+            wanted[name] = found
     return wanted
 
 
@@ -236,10 +356,10 @@ def deploy_policy(
 ) -> Deployment:
     """Make what is deployed in Odoo what the policy says for ``categories``.
 
-    A redeploy is an update: a rule or scheduled action that is missing is created, one whose
-    settings differ is written (the diff names each field, old -> new), and one exsim deployed
-    earlier that the policy no longer asks for is removed. ``dry_run`` only computes the diff.
-    A webhook rule asked for without ``webhook_url`` is reported and, if deployed, kept."""
+    A redeploy is an update: a record that is missing is created, one whose settings differ
+    is written (the diff names each field, old -> new), and one exsim deployed earlier that
+    the policy no longer asks for is removed. ``dry_run`` only computes the diff. A webhook
+    rule asked for without ``webhook_url`` is reported and, if deployed, kept."""
     out = Deployment()
     wanted = wanted_by_policy(transport, policy, categories, speed, webhook_url, uid, out)
     tagged = {r["name"]: r for r in deployed(transport)}
@@ -251,62 +371,16 @@ def deploy_policy(
         if rid is None:
             out.diff.append(f"+ {name}: create {w.model} {w.vals['name']!r}")
             out.created.append(name)
-            if dry_run:
-                continue
-            vals = dict(w.vals)
-            if w.model == "ir.cron":
-                vals.update(detect(transport).cron_values())
-            else:
-                vals["action_server_ids"] = [(0, 0, w.action)]
-            rid = transport.call(w.model, "create", [vals])[0]
-            if have is not None:  # its tag outlived the record: point it at the new one
-                transport.call("ir.model.data", "write", [have["id"]], {"res_id": rid})
-            else:
-                tag(transport, w.model, {name: rid})
-            if w.mech == "time_rule":
+            if not dry_run:
+                rid = _create(transport, w, have)
+                if w.mech == "time_rule":
+                    time_rules.append(rid)
+        elif _update(transport, w, rid, out, dry_run):
+            out.updated.append(name)
+            if w.mech == "time_rule" and not dry_run:
                 time_rules.append(rid)
-                if not w.new_rule:
-                    now = transport.call("base.automation", "read", [rid], ["create_date"])
-                    transport.call(
-                        "base.automation", "write", [rid], {"last_run": now[0]["create_date"]}
-                    )
-            continue
-        fields_ = sorted({*w.vals, "action_server_ids"} - {"name"})
-        if w.model == "ir.cron":
-            fields_.remove("action_server_ids")
-        row = transport.call(w.model, "read", [rid], fields_)[0]
-        changed = _changes(row, {k: v for k, v in w.vals.items() if k != "name"})
-        action_changed: dict = {}
-        action_id = None
-        arow: dict = {}
-        if w.action:
-            action_ids = row.get("action_server_ids") or []
-            action_id = action_ids[0] if action_ids else None
-            if action_id is None:
-                action_changed = dict(w.action)
-            else:
-                arow = transport.call(
-                    "ir.actions.server", "read", [action_id], sorted(set(w.action) - {"name"})
-                )[0]
-                action_changed = _changes(arow, {k: v for k, v in w.action.items() if k != "name"})
-        if not changed and not action_changed:
+        else:
             out.skipped.append(name)
-            continue
-        for k, v in changed.items():
-            out.diff.append(f"~ {name}: {k} {_short(row.get(k))} -> {_short(v)}")
-        for k, v in action_changed.items():
-            out.diff.append(f"~ {name}: action {k} {_short(arow.get(k))} -> {_short(v)}")
-        out.updated.append(name)
-        if dry_run:
-            continue
-        if changed:
-            transport.call(w.model, "write", [rid], changed)
-        if action_changed and action_id is not None:
-            transport.call("ir.actions.server", "write", [action_id], action_changed)
-        elif action_changed:
-            transport.call(w.model, "write", [rid], {"action_server_ids": [(0, 0, w.action)]})
-        if w.mech == "time_rule" and changed:
-            time_rules.append(rid)
     for name, t in sorted(tagged.items()):
         if name in wanted or name in no_url:
             continue
@@ -317,6 +391,60 @@ def deploy_policy(
     if time_rules and not dry_run:
         _anchor_check_job(transport)
     return out
+
+
+def _create(transport: Transport, w: Wanted, have: dict | None) -> int:
+    """Create what ``w`` describes and tag it (or re-point the tag that outlived it)."""
+    vals = dict(w.vals)
+    if w.model == "ir.cron":
+        vals.update(detect(transport).cron_values())
+    if w.action:
+        vals["action_server_ids"] = [(0, 0, w.action)]
+    rid = transport.call(w.model, "create", [vals])[0]
+    if have is not None:  # its tag outlived the record: point it at the new one
+        transport.call("ir.model.data", "write", [have["id"]], {"res_id": rid})
+    else:
+        tag(transport, w.model, {w.name: rid})
+    if w.mech == "time_rule" and not w.new_rule:
+        now = transport.call("base.automation", "read", [rid], ["create_date"])
+        transport.call("base.automation", "write", [rid], {"last_run": now[0]["create_date"]})
+    return rid
+
+
+def _update(transport: Transport, w: Wanted, rid: int, out: Deployment, dry_run: bool) -> bool:
+    """Write the settings of a deployed record that differ from ``w`` (and its server
+    action's); each change is a ``~`` line of the diff. Whether anything differed."""
+    fields_ = sorted({*w.vals, *(["action_server_ids"] if w.action else [])} - {"name"})
+    row = transport.call(w.model, "read", [rid], fields_)[0]
+    changed = _changes(row, {k: v for k, v in w.vals.items() if k != "name"})
+    action_changed: dict = {}
+    action_id = None
+    arow: dict = {}
+    if w.action:
+        action_ids = row.get("action_server_ids") or []
+        action_id = action_ids[0] if action_ids else None
+        if action_id is None:
+            action_changed = dict(w.action)
+        else:
+            arow = transport.call(
+                "ir.actions.server", "read", [action_id], sorted(set(w.action) - {"name"})
+            )[0]
+            action_changed = _changes(arow, {k: v for k, v in w.action.items() if k != "name"})
+    if not changed and not action_changed:
+        return False
+    for k, v in changed.items():
+        out.diff.append(f"~ {w.name}: {k} {_short(row.get(k))} -> {_short(v)}")
+    for k, v in action_changed.items():
+        out.diff.append(f"~ {w.name}: action {k} {_short(arow.get(k))} -> {_short(v)}")
+    if dry_run:
+        return True
+    if changed:
+        transport.call(w.model, "write", [rid], changed)
+    if action_changed and action_id is not None:
+        transport.call("ir.actions.server", "write", [action_id], action_changed)
+    elif action_changed:
+        transport.call(w.model, "write", [rid], {"action_server_ids": [(0, 0, w.action)]})
+    return True
 
 
 def _short(value) -> str:
