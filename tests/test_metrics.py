@@ -33,6 +33,7 @@ def record_cases(log: EventLog, cases: list[dict]) -> None:
             EVENT_CODE[event],
             severity=SEVERITY_RANK[sev] if sev else -1,
             team=log.code(extra.get("team")),
+            actor=log.code(extra.get("actor")),
             detail=log.code(extra.get("detail")),
             due=extra.get("due", math.nan),
         )
@@ -73,8 +74,8 @@ DESK = [
         "category": "stock_shortage",
         "events": [
             (0.0, "occurred", {}),
-            (10.0, "detected", {"detail": "time_rule"}),
-            (15.0, "detected", {"detail": "event_rule"}),
+            (10.0, "detected", {"detail": "time_rule", "actor": "time_rule"}),
+            (15.0, "detected", {"detail": "event_rule", "actor": "event_rule"}),
             (20.0, "classified", HIGH_A),
             (20.0, "assigned", {**HIGH_A, "team": "stock"}),
             (30.0, "acknowledged", {**HIGH_A, "team": "stock"}),
@@ -133,6 +134,7 @@ def test_case_table(desk):
     assert a.n_detected == 2 and a.severity == "high" and a.team == "stock" and a.due == 200
     assert b.severity == "medium" and b.team == "ops" and b.n_escalated == 1
     assert math.isnan(b.closed) and math.isnan(b.acknowledged)
+    assert a.detected_by == "time_rule" and pd.isna(c.detected_by)  # first detector; a miss
     assert c.n_detected == 0 and pd.isna(c.severity) and pd.isna(c.team) and math.isnan(c.due)
     assert d.category == "picking_sla" and d.due == 500
     assert e.site == "north" and e.customer_tier == "key" and e.order_value == 100.0

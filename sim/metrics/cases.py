@@ -86,6 +86,16 @@ class _TimeOrder:
             self.rank = np.empty(n, dtype=np.int64)
             self.rank[self.rows] = np.arange(n)
 
+    def first_where(self, group: np.ndarray, mask: np.ndarray, k: int) -> np.ndarray:
+        """Per group, the row where ``mask`` holds that comes first in time (-1 if none)."""
+        rows = np.flatnonzero(mask)
+        first = np.full(k, len(self.rows), dtype=np.int64)
+        np.minimum.at(first, group[rows], self.rank[rows])
+        found = first < len(self.rows)
+        first[~found] = -1
+        first[found] = self.rows[first[found]]
+        return first
+
     def last_where(self, group: np.ndarray, mask: np.ndarray, k: int) -> np.ndarray:
         """Per group, the row where ``mask`` holds that comes last in time (-1 if none)."""
         rows = np.flatnonzero(mask)
@@ -110,7 +120,8 @@ def case_table(df: pd.DataFrame) -> pd.DataFrame:
     happened); ``n_detected``, ``n_escalated``, ``n_suppressed`` row counts; the fixed
     attributes (category, order_value, customer_tier, warehouse, site, parent_case_id); and the
     last non-null ``severity``, ``team`` and ``due`` (due_ts), since classification and routing
-    can change along the way.
+    can change along the way; ``detected_by``, the actor of the first detection (the mechanism
+    that caught the case; later detections are duplicates), null for a missed case.
     """
     rep = df["rep"].to_numpy(dtype=np.int64)
     ts = df["ts"].to_numpy(dtype=float)
@@ -152,6 +163,12 @@ def case_table(df: pd.DataFrame) -> pd.DataFrame:
     last_team = time.last_where(group, team_codes >= 0, k)
     out["team"] = pd.Categorical.from_codes(
         np.where(last_team >= 0, team_codes[np.maximum(last_team, 0)], -1), team.cat.categories
+    )
+    actor = as_category(df["actor"])
+    first_det = time.first_where(group, ev == EVENT_CODE["detected"], k)
+    out["detected_by"] = pd.Categorical.from_codes(
+        np.where(first_det >= 0, codes_of(actor)[np.maximum(first_det, 0)], -1),
+        actor.cat.categories,
     )
     due = df["due_ts"].to_numpy(dtype=float, na_value=np.nan)
     out["due"] = _take(due, time.last_where(group, ~np.isnan(due), k))

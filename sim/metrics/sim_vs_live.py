@@ -13,17 +13,23 @@ from __future__ import annotations
 
 import pandas as pd
 
+from sim.metrics.cases import case_table
+
 
 def detections_by_case(log: pd.DataFrame) -> pd.DataFrame:
-    """Per case: category, first detecting mechanism (None when missed), latency."""
-    occ = log[log["event"] == "occurred"].set_index(["rep", "case_id"])
-    det = log[(log["event"] == "detected") & ~log["detail"].astype(str).str.startswith("duplicate")]
-    det = det.drop_duplicates(["rep", "case_id"]).set_index(["rep", "case_id"])
-    out = pd.DataFrame({"category": occ["category"].astype(str), "occurred": occ["ts"]})
-    out["mechanism"] = det["actor"].astype(object).reindex(out.index)
-    out["latency"] = det["ts"].reindex(out.index) - out["occurred"]
-    out["mechanism"] = out["mechanism"].where(out["mechanism"].notna(), None)
-    return out
+    """Per case that occurred, indexed by (rep, case_id): category, first detecting mechanism
+    (None when missed) and its latency, read off the case table."""
+    cases = case_table(log)
+    cases = cases[cases["occurred"].notna()].set_index(["rep", "case_id"])
+    mechanism = cases["detected_by"].astype(object)
+    return pd.DataFrame(
+        {
+            "category": cases["category"].astype(str),
+            "occurred": cases["occurred"],
+            "mechanism": mechanism.where(mechanism.notna(), None),
+            "latency": cases["detected"] - cases["occurred"],
+        }
+    )
 
 
 def sim_vs_live(sim_log: pd.DataFrame, live_log: pd.DataFrame) -> dict:
