@@ -70,3 +70,18 @@ def test_a_pattern_value_and_path_are_checked(t, monkeypatch):
     problems = check_pattern(Schema(t), "bogus")
     assert problems[0].startswith("stock.picking.state: value 'locked' not offered (has 'draft'")
     assert problems[1] == "res.partner.no_such_field missing"
+
+
+def test_oca_modules_are_listed_with_what_deploy_does_without_them(t):
+    """The test server (without its OCA option) has none of the OCA modules: each is listed
+    as not installed, with what deploy-policy does instead; none is counted as a problem."""
+    from sim.odoo.capabilities import OCA_MODULES
+
+    report = check(t, ["credit_hold"])
+    assert report.oca == dict.fromkeys(OCA_MODULES, False)
+    assert len(report.oca_lines) == len(OCA_MODULES)
+    assert (
+        "OCA sale_exception: not installed: exception_rule on sale orders is an automation rule"
+        in ("\n".join(report.oca_lines))
+    )
+    assert not [p for p in report.problems if "OCA" in p or "exception" in p]

@@ -136,6 +136,8 @@ def check(
     out_console.print(f"server version: {report.version} (transport {report.protocol})")
     for m, ok in report.modules.items():
         out_console.print(f"module {m}: {'installed' if ok else 'MISSING'}")
+    for line in report.oca_lines:  # optional modules: what deploy-policy does with/without
+        out_console.print(line, markup=False)
     out_console.print(f"test database (exsim.test_database=1): {report.test_database}")
     for c, status in report.mappings.items():
         out_console.print(f"mapping {c}: {'ok' if status == 'ok' else 'MISMATCH'}")

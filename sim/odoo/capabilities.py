@@ -13,6 +13,11 @@ or loudly. Those exsim meets (checked on real 17.0 and 18.0 servers and in 19.0'
 - *Units*: 19 renamed the stock move's ``product_uom`` to ``uom_id`` (and the sale line's to
   ``product_uom_id``).
 - *Wire protocol*: 19 adds the JSON-2 API and deprecates ``/jsonrpc`` (see ``transport``).
+- *OCA modules* (``OCA_MODULES``), installed or not: with ``sale_tier_validation`` /
+  ``purchase_tier_validation`` a policy's approval matrix can become real tier reviews on
+  orders (``tier.definition``), with ``sale_exception`` / ``purchase_exception`` /
+  ``stock_exception`` the ``exception_rule`` mechanism becomes ``exception.rule`` records that
+  block a document's confirmation (see ``deploy``).
 
 ``detect`` asks the server once (its version, and ``fields_get`` on the few models
 concerned) and every writer asks the resulting ``Capabilities`` for the values to send, so
@@ -27,6 +32,24 @@ from dataclasses import dataclass, field
 from sim.odoo.transport import Transport, parse_major
 
 SUPPORTED = (16, 17, 18, 19)  # majors exsim knows how to drive
+#: The OCA modules exsim can use: tier validation (server-ux, sale-/purchase-workflow) and
+#: exceptions (server-tools, sale-/purchase-/stock-logistics-workflow).
+OCA_MODULES = (
+    "base_tier_validation",
+    "sale_tier_validation",
+    "purchase_tier_validation",
+    "base_exception",
+    "sale_exception",
+    "purchase_exception",
+    "stock_exception",
+)
+#: document model -> the OCA module that puts it under tier validation / exception rules
+TIER_MODULES = {"sale.order": "sale_tier_validation", "purchase.order": "purchase_tier_validation"}
+EXCEPTION_MODULES = {
+    "sale.order": "sale_exception",
+    "purchase.order": "purchase_exception",
+    "stock.picking": "stock_exception",
+}
 
 
 @dataclass(frozen=True)
@@ -39,6 +62,17 @@ class Capabilities:
     product_fields: frozenset[str] = field(default_factory=frozenset)
     cron_fields: frozenset[str] = field(default_factory=frozenset)
     move_fields: frozenset[str] = field(default_factory=frozenset)
+    oca: frozenset[str] = field(default_factory=frozenset)  # installed OCA_MODULES
+
+    @property
+    def tier_models(self) -> frozenset[str]:
+        """Documents that tier definitions can gate here (sale/purchase orders)."""
+        return frozenset(m for m, module in TIER_MODULES.items() if module in self.oca)
+
+    @property
+    def exception_models(self) -> frozenset[str]:
+        """Documents that exception rules can be written for here."""
+        return frozenset(m for m, module in EXCEPTION_MODULES.items() if module in self.oca)
 
     @property
     def storable_flag(self) -> bool:
@@ -82,7 +116,7 @@ class Capabilities:
 
 
 def detect(transport: Transport) -> Capabilities:
-    """Ask the server (four reads); cached on the transport for later callers."""
+    """Ask the server (five reads); cached on the transport for later callers."""
     cached = getattr(transport, "capabilities", None)
     if isinstance(cached, Capabilities):
         return cached
@@ -92,6 +126,12 @@ def detect(transport: Transport) -> Capabilities:
     )
     cron = transport.call("ir.cron", "fields_get", attributes=["type"])
     move = transport.call("stock.move", "fields_get", attributes=["type"])
+    modules = transport.call(
+        "ir.module.module",
+        "search_read",
+        [["name", "in", list(OCA_MODULES)], ["state", "=", "installed"]],
+        fields=["name"],
+    )
     caps = Capabilities(
         version=str(version.get("server_version", "?")),
         major=parse_major(version),
@@ -99,6 +139,7 @@ def detect(transport: Transport) -> Capabilities:
         product_fields=frozenset(product),
         cron_fields=frozenset(cron),
         move_fields=frozenset(move),
+        oca=frozenset(r["name"] for r in modules),
     )
     transport.capabilities = caps
     return caps

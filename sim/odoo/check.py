@@ -13,7 +13,9 @@ installed, whether the test-database guard allows writes, and then checks exsim'
   sends exists, every selection value it sends is accepted, and every field the server
   requires is either sent or has a default.
 
-Each mismatch is one line naming model, field and what differs. Read-only.
+Each mismatch is one line naming model, field and what differs. It also lists the OCA modules
+exsim can use (``OCA_EFFECTS``), installed or not, and what ``deploy-policy`` does with and
+without each; they are optional, so a missing one is no problem. Read-only.
 """
 
 from __future__ import annotations
@@ -21,12 +23,66 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from sim.odoo.capabilities import Capabilities, detect
+from sim.odoo.capabilities import OCA_MODULES, Capabilities, detect
 from sim.odoo.guard import is_test_database
 from sim.odoo.mapping import pattern_for
 from sim.odoo.transport import OdooError, Transport
 
 MODULES = ("sale_management", "stock", "purchase", "account", "base_automation")
+#: OCA module -> (what deploy-policy does with it installed, what it does without it)
+OCA_EFFECTS: dict[str, tuple[str, str]] = {
+    "base_tier_validation": (
+        "tier definitions and reviews (sale/purchase_tier_validation put orders under them)",
+        "no tier validation: approvals are the simulator's only",
+    ),
+    "sale_tier_validation": (
+        "approval levels of sale-order categories become tier definitions: injected orders "
+        "over a level's threshold wait for a real review before confirmation",
+        "approvals of sale-order categories are not deployed (the simulator's only)",
+    ),
+    "purchase_tier_validation": (
+        "approval levels of purchase-order categories become tier definitions: injected "
+        "orders over a level's threshold wait for a real review before confirmation",
+        "approvals of purchase-order categories are not deployed (the simulator's only)",
+    ),
+    "base_exception": (
+        "exception rules (sale/purchase/stock_exception apply them to documents)",
+        "no exception rules: exception_rule detection is an automation rule with an activity",
+    ),
+    "sale_exception": (
+        "exception_rule on sale-order categories becomes an exception.rule: it blocks the "
+        "order's confirmation and links the exception",
+        "exception_rule on sale orders is an automation rule with an activity "
+        "(detects, does not block)",
+    ),
+    "purchase_exception": (
+        "exception_rule on purchase-order categories becomes an exception.rule: it blocks "
+        "the order's confirmation and links the exception",
+        "exception_rule on purchase orders is an automation rule with an activity "
+        "(detects, does not block)",
+    ),
+    "stock_exception": (
+        "exception_rule on transfer categories becomes an exception.rule: it blocks the "
+        "transfer's confirmation and links the exception",
+        "exception_rule on transfers is an automation rule with an activity "
+        "(detects, does not block)",
+    ),
+}
+assert set(OCA_EFFECTS) == set(OCA_MODULES)
+
+
+def oca_lines(caps: Capabilities) -> list[str]:
+    """One line per OCA module: installed or not, and what deploy-policy does therefore."""
+    lines = []
+    for module in OCA_MODULES:
+        with_it, without = OCA_EFFECTS[module]
+        if module in caps.oca:
+            lines.append(f"OCA {module}: installed: {with_it}")
+        else:
+            lines.append(f"OCA {module}: not installed: {without}")
+    return lines
+
+
 # Required fields Odoo fills itself on create (computed, precomputed or set by a create
 # override), which fields_get reports as required and default_get does not return.
 FILLED_BY_ODOO = {
@@ -68,8 +124,35 @@ FILLED_BY_ODOO = {
 
 def writes(caps: Capabilities) -> dict[str, dict[str, Any]]:
     """What exsim sends when it creates each kind of record on this server (field -> value;
-    ``None`` where the value is an id or free text, so only the field's existence counts)."""
-    return {
+    ``None`` where the value is an id or free text, so only the field's existence counts);
+    the OCA records only where their module is installed."""
+    oca: dict[str, dict[str, Any]] = {}
+    if caps.tier_models:
+        oca["tier.definition"] = {
+            "name": None,
+            "model_id": None,
+            "review_type": "group",
+            "reviewer_group_id": None,
+            "definition_type": "domain",
+            "definition_domain": None,
+            "sequence": None,
+            "has_comment": False,
+            "approve_sequence": False,
+            "active": True,
+        }
+        oca["res.groups"] = {"name": None, "users": None}
+    if caps.exception_models:
+        oca["exception.rule"] = {
+            "name": None,
+            "description": None,
+            "sequence": None,
+            "model": sorted(caps.exception_models),
+            "exception_type": "by_domain",
+            "domain": None,
+            "is_blocking": None,
+            "active": True,
+        }
+    return oca | {
         "res.partner": {"name": None, "street": None, "city": None, "is_company": True},
         "product.product": {
             "name": None,
@@ -163,6 +246,8 @@ class CheckReport:
     version: str = ""
     protocol: str = ""
     modules: dict[str, bool] = field(default_factory=dict)
+    oca: dict[str, bool] = field(default_factory=dict)  # optional: never a problem
+    oca_lines: list[str] = field(default_factory=list)
     test_database: bool = False
     mappings: dict[str, str] = field(default_factory=dict)  # category -> "ok" or the problems
     writes: dict[str, str] = field(default_factory=dict)  # model -> "ok" or the problems
@@ -287,6 +372,8 @@ def check(transport: Transport, categories: list[str]) -> CheckReport:
     )
     states = {r["name"]: r["state"] for r in rows}
     report.modules = {m: states.get(m) == "installed" for m in MODULES}
+    report.oca = {m: m in caps.oca for m in OCA_MODULES}
+    report.oca_lines = oca_lines(caps)
     report.test_database = is_test_database(transport)
     schema = Schema(transport)
     for category in categories:
