@@ -92,7 +92,7 @@ def call(server: OdooTestServer, path: str, headers: Any, body: Any) -> Any:
     kwargs = dict(body)
     ids = as_ids(kwargs.pop("ids", []) or [])
     context = kwargs.pop("context", None) or {}
-    if model not in REGISTRY and model not in schema.known_models(server.version):
+    if model not in REGISTRY and model not in schema.known_models(server.version, server.oca):
         raise HttpError(404, "NotFound", f"the model {model!r} does not exist")
     if method.startswith("_"):
         raise AccessError(

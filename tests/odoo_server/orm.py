@@ -63,6 +63,7 @@ MODEL_LABELS = {
     "mail.message.subtype": "Message subtypes",
 }
 REGISTRY: dict[str, type[Model]] = {}
+OCA_REGISTRY: dict[str, type[Model]] = {}  # replacements when the OCA modules are installed
 NOT_NULL_CHECKED = (*X2MANY, *NUMERIC, "boolean")  # types this server never stores as NULL
 # required many2one fields whose records are deleted with their target (ondelete='cascade')
 CASCADE = {
@@ -79,10 +80,13 @@ CASCADE = {
 }
 
 
-def register(name: str) -> Callable[[type[Model]], type[Model]]:
+def register(name: str, oca: bool = False) -> Callable[[type[Model]], type[Model]]:
+    """Serve model ``name`` with the class; with ``oca``, only on a server with the OCA modules
+    (``oca.py``), where it replaces the plain class."""
+
     def deco(cls: type[Model]) -> type[Model]:
         cls._name = name
-        REGISTRY[name] = cls
+        (OCA_REGISTRY if oca else REGISTRY)[name] = cls
         return cls
 
     return deco
@@ -125,9 +129,11 @@ class Env:
         self.scope = scope if scope is not None else {"action_done": {}}
 
     def __getitem__(self, model: str) -> Model:
-        if model not in REGISTRY and model not in schema.known_models(self.server.version):
+        oca = self.server.oca
+        if model not in REGISTRY and model not in schema.known_models(self.server.version, oca):
             raise UserError(f"Object {model} doesn't exist")
-        return REGISTRY.get(model, Model)(self, model)
+        cls = (OCA_REGISTRY.get(model) if oca else None) or REGISTRY.get(model, Model)
+        return cls(self, model)
 
     def with_context(self, **ctx: Any) -> Env:
         return Env(self.server, self.uid, {**self.context, **ctx}, self.scope)
@@ -139,7 +145,7 @@ class Env:
         return self.server.clock.now_str()
 
     def fields(self, model: str) -> dict[str, Field]:
-        return schema.model_fields(model, self.server.version)
+        return schema.model_fields(model, self.server.version, self.server.oca)
 
     def row(self, model: str, row_id: int) -> dict | None:
         return self.db.tables[model].get(row_id)
@@ -183,7 +189,7 @@ class Model:
         self.env = env
         if name:
             self._name = name
-        self.fields = schema.model_fields(self._name, env.server.version)
+        self.fields = schema.model_fields(self._name, env.server.version, env.server.oca)
         self.table = env.db.tables[self._name]
 
     # ----------------------------------------------------------------- values
@@ -565,7 +571,8 @@ class Model:
         """Apply foreign keys: refuse (required), cascade, or set NULL (optional)."""
         target = set(ids)
         for model in list(self.env.db.tables):
-            for name, field in schema.model_fields(model, self.env.server.version).items():
+            server = self.env.server
+            for name, field in schema.model_fields(model, server.version, server.oca).items():
                 if field.type != "many2one" or field.relation != self._name or not field.store:
                     continue
                 table = self.env.db.tables[model]

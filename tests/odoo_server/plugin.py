@@ -8,6 +8,10 @@ Register with ``pytest_plugins = ["tests.odoo_server.plugin"]``.
   started for the session, as the Odoo version ``EXSIM_TEST_ODOO_VERSION`` names (17, 18 or
   19; 17 by default).  ``is_fake`` tells which; ``server`` is the test server or None;
   ``api_key`` the key for JSON-2 (the test server's own on 19, or ``EXSIM_ODOO_API_KEY``).
+- ``oca_settings`` (session): an Odoo with the OCA exception and tier-validation modules
+  (``oca.MODULES``): the real server when it has them installed (``tools/real-odoo17-oca``;
+  skips otherwise), else a test server started with ``oca=True``.  ``odoo_settings`` is the
+  same server when ``EXSIM_TEST_ODOO_OCA=1`` (the whole suite with the modules installed).
 - ``odoo_major``: the server's major version, read from the server (``common.version``).
 - ``odoo``: a logged-in ``odoorpc.ODOO`` for those settings (one per test).
 - ``fake_odoo``: the test server itself; skips the test on a real server (clock control...).
@@ -81,6 +85,33 @@ def odoo_settings() -> Iterator[OdooSettings]:
         yield settings
         return
     server = OdooTestServer().start()
+    try:
+        yield OdooSettings(
+            server.url, server.db_name, "admin", "admin", True, server, server.api_key
+        )
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def oca_settings(odoo_settings: OdooSettings) -> Iterator[OdooSettings]:
+    from .oca import MODULES
+
+    if not odoo_settings.is_fake:
+        client = odoo_settings.connect()
+        installed = client.execute_kw(
+            "ir.module.module",
+            "search_count",
+            [[("name", "in", list(MODULES)), ("state", "=", "installed")]],
+        )
+        if installed < len(MODULES):
+            pytest.skip("the real server lacks the OCA modules (tools/real-odoo17-oca)")
+        yield odoo_settings
+        return
+    if odoo_settings.server.oca:
+        yield odoo_settings
+        return
+    server = OdooTestServer(oca=True).start()
     try:
         yield OdooSettings(
             server.url, server.db_name, "admin", "admin", True, server, server.api_key

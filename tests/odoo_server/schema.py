@@ -37,6 +37,7 @@ class Field:
     store: bool = True
     relation: str | None = None
     selection: tuple[str, ...] | None = None
+    oca: bool = False
 
     def describe(self) -> dict:
         """What ``fields_get`` returns for this field (the attributes fields.json keeps)."""
@@ -50,22 +51,28 @@ class Field:
         if self.relation:
             out["relation"] = self.relation
         if self.selection is not None:
-            raw = _raw(self.version)[self.model][self.name]["selection"]
+            raw = _raw(self.version, self.oca)[self.model][self.name]["selection"]
             out["selection"] = [list(s) for s in raw]
         return out
 
 
 @cache
-def _raw(version: int = 17) -> dict:
+def _raw(version: int = 17, oca: bool = False) -> dict:
+    """The version's fields; with ``oca``, plus the OCA exception and tier-validation modules'
+    (``tests/data/oca17``, read off a real 17.0 with them; their fields are the same on 18)."""
     if version not in VERSIONS:
         raise ValueError(f"no field definitions for Odoo {version} (have {VERSIONS})")
-    return json.loads((DATA / f"odoo{version}" / "fields.json").read_text())
+    out = json.loads((DATA / f"odoo{version}" / "fields.json").read_text())
+    if oca:
+        for model, fields in json.loads((DATA / "oca17" / "fields.json").read_text()).items():
+            out[model] = {**out.get(model, {}), **fields}
+    return out
 
 
 @cache
-def model_fields(model: str, version: int = 17) -> dict[str, Field]:
+def model_fields(model: str, version: int = 17, oca: bool = False) -> dict[str, Field]:
     out = {}
-    for name, spec in _raw(version).get(model, {}).items():
+    for name, spec in _raw(version, oca).get(model, {}).items():
         sel = spec.get("selection")
         out[name] = Field(
             model=model,
@@ -78,12 +85,13 @@ def model_fields(model: str, version: int = 17) -> dict[str, Field]:
             store=spec.get("store", True),
             relation=spec.get("relation"),
             selection=tuple(s[0] for s in sel) if isinstance(sel, list) else None,
+            oca=oca,
         )
     return out
 
 
-def known_models(version: int = 17) -> list[str]:
-    return list(_raw(version))
+def known_models(version: int = 17, oca: bool = False) -> list[str]:
+    return list(_raw(version, oca))
 
 
 def default_for(field: Field) -> object:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from . import schema
+from . import oca, schema
 from .orm import MODEL_LABELS
 
 if TYPE_CHECKING:
@@ -217,7 +217,7 @@ def _insert(server: OdooTestServer, model: str, values: dict) -> int:
 
 def seed(server: OdooTestServer, password: str) -> None:
     field_id = 0
-    for model_id, model in enumerate(schema.known_models(server.version), start=1):
+    for model_id, model in enumerate(schema.known_models(server.version, server.oca), start=1):
         _insert(
             server,
             "ir.model",
@@ -231,7 +231,7 @@ def seed(server: OdooTestServer, password: str) -> None:
                 "is_mail_activity": model in MAIL_THREAD - {"res.company", "crm.team"},
             },
         )
-        for name, field in schema.model_fields(model, server.version).items():
+        for name, field in schema.model_fields(model, server.version, server.oca).items():
             field_id += 1
             _insert(
                 server,
@@ -257,7 +257,10 @@ def seed(server: OdooTestServer, password: str) -> None:
     users = server.db.tables["res.users"]
     users[2]["password"] = password
     users[6]["password"] = "demo"
-    for i, name in enumerate(INSTALLED, start=1):
+    if server.oca:
+        _seed_oca(server)
+    installed = INSTALLED + (list(oca.MODULES) if server.oca else [])
+    for i, name in enumerate(installed, start=1):
         _insert(
             server,
             "ir.module.module",
@@ -320,3 +323,13 @@ def seed(server: OdooTestServer, password: str) -> None:
         ("database.uuid", "00000000-exsim-test-server"),
     ):
         _insert(server, "ir.config_parameter", {"key": key, "value": value})
+
+
+def _seed_oca(server: OdooTestServer) -> None:
+    """With the OCA modules: who is in which group (reviewer groups need their users), and the
+    "Exception manager" group that may write exception rules, which ``tools/real-odoo17-oca``
+    gives the admin (a fresh install gives it to nobody)."""
+    groups = server.db.tables["res.groups"]
+    groups[1]["users"] = sorted(server.db.tables["res.users"])  # Internal User
+    groups[2]["users"] = [1, 2]  # Settings
+    _insert(server, "res.groups", {"name": oca.EXCEPTION_MANAGER, "users": [2]})

@@ -39,6 +39,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from . import actions, automation, json2, models, stock, workflows  # noqa: F401 (models)
+from . import oca as oca_models  # noqa: F401 (the OCA modules' models)
 from .automation import AutomationEngine
 from .clock import Clock
 from .db import Database
@@ -48,6 +49,7 @@ from .orm import Env, as_ids
 from .seed import seed
 
 VERSION_ENV = "EXSIM_TEST_ODOO_VERSION"  # the test server's version when none is given
+OCA_ENV = "EXSIM_TEST_ODOO_OCA"  # "1": the OCA exception and tier-validation modules installed
 
 
 def version_info(major: int) -> dict:
@@ -62,6 +64,10 @@ def version_info(major: int) -> dict:
 
 def default_version() -> int:
     return int(os.environ.get(VERSION_ENV) or 17)
+
+
+def default_oca() -> bool:
+    return os.environ.get(OCA_ENV, "") == "1"
 
 
 ADMIN_ONLY = {
@@ -85,8 +91,10 @@ class OdooTestServer:
         password: str = "admin",
         clock: Clock | None = None,
         version: int | None = None,
+        oca: bool | None = None,
     ) -> None:
         self.version = version or default_version()
+        self.oca = default_oca() if oca is None else oca  # the OCA modules (``oca.py``)
         self.version_info = version_info(self.version)
         self.db_name = db_name
         self.clock = clock or Clock()

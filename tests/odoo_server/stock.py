@@ -108,7 +108,12 @@ class Picking(Model):
 
     @api_records
     def action_confirm(self, ids: Any) -> bool:
-        ids = as_ids(ids)
+        return self.confirm(as_ids(ids))
+
+    def confirm(self, ids: list[int]) -> bool:
+        """Confirm and reserve the moves (what an order's confirmation does to its transfer:
+        Odoo confirms the moves, not the transfer, so OCA's check on ``action_confirm`` is not
+        run there)."""
         move_model = self.env["stock.move"]
         for pid in ids:
             drafts = [m["id"] for m in self.moves(pid) if m["state"] == "draft"]

@@ -15,6 +15,8 @@ became ``product_uom_id`` and ``tax_id`` became ``tax_ids``).
 
 Usage: ``python -m tests.odoo_server.trim_fields 17 /path/to/odoo17/fields_get.json``,
 ``... 18 /path/to/odoo18/fields_get.json`` then ``... 19`` (derived from the 18 copy).
+The OCA overlay (``tests/data/oca17/fields.json``, ``OCA_SERVED``) comes from a real 17.0 with
+the modules of ``tools/real-odoo17-oca``: ``... oca /path/to/fields_get_oca.json``.
 """
 
 from __future__ import annotations
@@ -119,11 +121,59 @@ def derive_19(fields_18: dict) -> dict:
     return out
 
 
-def path_for(version: int) -> Path:
-    return DATA / f"odoo{version}" / "fields.json"
+#: the OCA modules' models and the fields they add to served models (``OdooTestServer(oca=True)``),
+#: plus the two sides of the user/group relation that a group of reviewers needs
+OCA_SERVED: dict[str, list[str]] = {
+    "exception.rule": [
+        *("name", "description", "sequence", "model", "exception_type", "domain", "method"),
+        *("active", "code", "is_blocking", "sale_ids", "purchase_ids", "picking_ids"),
+    ],
+    "tier.definition": [
+        *("name", "model_id", "model", "review_type", "reviewer_id", "reviewer_group_id"),
+        *("definition_type", "definition_domain", "active", "sequence", "company_id"),
+        *("has_comment", "approve_sequence", "approve_sequence_bypass", "notify_on_create"),
+        *("notify_reminder_delay", "allow_write_for_reviewer"),
+    ],
+    "tier.review": [
+        *("name", "status", "model", "res_id", "definition_id", "company_id", "review_type"),
+        *("reviewer_id", "reviewer_group_id", "reviewer_ids", "sequence", "todo_by", "done_by"),
+        *("requested_by", "reviewed_date", "has_comment", "comment", "can_review"),
+        *("approve_sequence", "approve_sequence_bypass", "display_status"),
+    ],
+    **{
+        model: [
+            *("exception_ids", "exceptions_summary", "ignore_exception", "main_exception_id"),
+            *("review_ids", "validated", "rejected", "need_validation", "validation_status"),
+            *("reviewer_ids", "can_review", "has_comment", "next_review"),
+        ]
+        for model in ("sale.order", "purchase.order")
+    },
+    "stock.picking": [
+        *("exception_ids", "exceptions_summary", "ignore_exception", "main_exception_id"),
+    ],
+    "sale.order.line": ["exception_ids", "ignore_exception", "is_exception_danger"],
+    "purchase.order.line": ["ignore_exception"],
+    "stock.move": ["ignore_exception"],
+    "res.groups": ["users"],
+    "res.users": ["groups_id", "review_ids"],
+}
+OCA_NEW = ("exception.rule", "tier.definition", "tier.review")
 
 
-def write(version: int, fields: dict) -> Path:
+def trim_oca(full: dict) -> dict:
+    """The OCA overlay: new models whole (served fields), only the served fields elsewhere."""
+    out: dict[str, dict] = {}
+    for model, names in OCA_SERVED.items():
+        wanted = set(names) | (set(COMMON) if model in OCA_NEW else set())
+        out[model] = {name: _attrs(full[model][name]) for name in sorted(wanted)}
+    return out
+
+
+def path_for(version: int | str) -> Path:
+    return DATA / ("oca17" if version == "oca" else f"odoo{version}") / "fields.json"
+
+
+def write(version: int | str, fields: dict) -> Path:
     out = path_for(version)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(fields, indent=1, sort_keys=True) + "\n")
@@ -131,8 +181,10 @@ def write(version: int, fields: dict) -> Path:
 
 
 if __name__ == "__main__":
-    major = int(sys.argv[1])
-    if major == 19:
+    major = sys.argv[1] if sys.argv[1] == "oca" else int(sys.argv[1])
+    if major == "oca":
+        result = trim_oca(json.loads(Path(sys.argv[2]).read_text()))
+    elif major == 19:
         result = derive_19(json.loads(path_for(18).read_text()))
     else:
         result = trim(json.loads(Path(sys.argv[2]).read_text()))

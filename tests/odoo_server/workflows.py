@@ -252,7 +252,7 @@ class SaleOrder(_Order):
             lines,
             "sale_line_id",
         )
-        self.env["stock.picking"].action_confirm([picking])
+        self.env["stock.picking"].confirm([picking])
         self.refresh_delivery([order["id"]])
 
     def refresh_delivery(self, ids: list[int]) -> None:
@@ -411,7 +411,7 @@ class PurchaseOrder(_Order):
             lines,
             "purchase_line_id",
         )
-        self.env["stock.picking"].action_confirm([picking])
+        self.env["stock.picking"].confirm([picking])
         self.refresh_receipt([order["id"]])
 
     def refresh_receipt(self, ids: list[int]) -> None:
