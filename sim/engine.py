@@ -56,6 +56,7 @@ from sim.eventlog import (
     LogMeta,
     ParquetSink,
 )
+from sim.eventlog.recorder import ACTOR_SHIFT, DETAIL_SHIFT, SEVERITY_SHIFT, TEAM_SHIFT
 from sim.generators.distributions import Sampler
 from sim.generators.injected import injected_world
 from sim.generators.operations import operations_world
@@ -104,6 +105,7 @@ class Simulation:
             reps=reps,
         )
         self.log = EventLog(self.meta, rep=rep, sink=sink)
+        self.buf = self.log.buf  # the log's row buffer: hot paths extend it themselves
         code = self.log.code
         self.port = EnginePort(self)
         self.shared = self.port.objects  # per-run objects parts share (the time-rule job)
@@ -239,7 +241,7 @@ class Simulation:
             draws.draw(case)
         if hold is not None:  # a recorded wait (replay) is the case's, not a draw
             case.hold = hold
-        self.log.record(t, cid, OCCURRED, -1, 0, 0, 0, due)
+        self.buf += (cid, t, OCCURRED, due)  # no severity, team, actor or detail yet
         if clears_after is not None:
             case.transient = True
             self.env.timeout(t + clears_after - self.env.now, case).callbacks.append(self._cleared)
@@ -317,15 +319,28 @@ class Simulation:
             target = self._targets[key] = self.policy.sla.target(
                 case.category, SEVERITIES[case.severity]
             )
-        case.due = case.occurred + target
-        self.record(now, case, CLASSIFIED, detail=self.log.code(reason))
+        case.due = due = case.occurred + target
         okey = (case.category, case.site)
         team = self._owners.get(okey)
         if team is None:
             team = self._owner(case)
+        before = case.team.code if case.team is not None else 0
         case.team = team
-        self.record(now, case, ASSIGNED)
-        self._notify(case, team, now)
+        codes = (case.severity + 1) << SEVERITY_SHIFT
+        cid = case.id
+        classified = (
+            CLASSIFIED | codes | before << TEAM_SHIFT | self.log.code(reason) << DETAIL_SHIFT
+        )
+        codes |= team.code << TEAM_SHIFT
+        if self.suppressor.active:
+            self.buf += (cid, now, classified, due, cid, now, ASSIGNED | codes, due)
+            self._notify(case, team, now)
+        else:  # notified at once: the three rows of this moment in one go
+            self.buf += (
+                cid, now, classified, due,
+                cid, now, ASSIGNED | codes, due,
+                cid, now, NOTIFIED | codes, due,
+            )  # fmt: skip
         self.ladders.arm(case)
         case.waiting_at = team
         team.push(case)
@@ -360,8 +375,17 @@ class Simulation:
             self.record(now, case, WORK_STARTED, agent.code, again)
         else:
             case.acknowledged = True
-            self.record(now, case, ACKNOWLEDGED, agent.code)
-            self.record(now, case, WORK_STARTED, agent.code, 0 if again == self._resumed else again)
+            codes = (
+                (case.severity + 1) << SEVERITY_SHIFT
+                | (case.team.code if case.team is not None else 0) << TEAM_SHIFT
+                | agent.code << ACTOR_SHIFT
+            )
+            first = 0 if again == self._resumed else again
+            due = case.due
+            self.buf += (
+                case.id, now, ACKNOWLEDGED | codes, due,
+                case.id, now, WORK_STARTED | codes | first << DETAIL_SHIFT, due,
+            )  # fmt: skip
             self.ladders.acknowledged(case)
         case.agent = agent
         case.started = now
@@ -446,8 +470,16 @@ class Simulation:
         now = self.env.now
         case.resolved = True
         case.matching = False
-        self.record(now, case, RESOLVED, actor, detail)
-        self.record(now, case, CLOSED, actor)
+        codes = (
+            (case.severity + 1) << SEVERITY_SHIFT
+            | (case.team.code if case.team is not None else 0) << TEAM_SHIFT
+            | actor << ACTOR_SHIFT
+        )
+        due = case.due
+        self.buf += (
+            case.id, now, RESOLVED | codes | detail << DETAIL_SHIFT, due,
+            case.id, now, CLOSED | codes, due,
+        )  # fmt: skip
         if actor == self._system:
             return
         if case.reopen is not None:
@@ -582,7 +614,16 @@ class Simulation:
         """Log ``event`` (an event code) of ``case`` with its current severity, team, deadline."""
         if team is None:
             team = case.team.code if case.team is not None else 0
-        self.log.record(ts, case.id, event, case.severity, team, actor, detail, case.due)
+        self.buf += (
+            case.id,
+            ts,
+            event
+            | (case.severity + 1) << SEVERITY_SHIFT
+            | team << TEAM_SHIFT
+            | actor << ACTOR_SHIFT
+            | detail << DETAIL_SHIFT,
+            case.due,
+        )
 
     # -- running -------------------------------------------------------------------------------
     def run(self, progress: Progress | None = None, step_min: float = 1440.0) -> EventLog:

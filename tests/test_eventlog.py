@@ -54,7 +54,7 @@ def test_rows_round_trip_whatever_the_chunk_size(rows, chunk):
         )
     for case, ts, ev, sev, team, actor, detail in rows:
         log.record(ts, case, ev, sev, log.code(team), log.code(actor), log.code(detail), 5.0)
-        log.open_case("extra") if len(log._ts) >= chunk else None  # flush points, as the engine
+        log.open_case("extra") if log.pending_rows >= chunk else None  # flush points, as the engine
     df = to_pandas(log.table())
     assert list(df.columns) == [c.name for c in COLUMNS]
     df = df[df.case_id < 10].reset_index(drop=True)

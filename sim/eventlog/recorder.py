@@ -23,12 +23,28 @@ if TYPE_CHECKING:
 
 
 # Row codes are packed into one int64: event (5 bits), severity + 1 (3 bits), then team, actor
-# and detail string codes (18 bits each). One append per row instead of five.
+# and detail string codes (18 bits each), so that a row is four values: case, ts, codes, due.
 _CODE_BITS = 18
 _MAX_CODE = 1 << _CODE_BITS
 _CODE_MASK = _MAX_CODE - 1
-_ACTOR_SHIFT = 8 + _CODE_BITS
-_DETAIL_SHIFT = 8 + 2 * _CODE_BITS
+SEVERITY_SHIFT = 5
+TEAM_SHIFT = 8
+ACTOR_SHIFT = 8 + _CODE_BITS
+DETAIL_SHIFT = 8 + 2 * _CODE_BITS
+#: values per buffered row (case, ts, codes, due) and per buffered case (see open_case)
+ROW_WIDTH = 4
+CASE_WIDTH = 9
+
+
+def pack(event: int, severity: int = -1, team: int = 0, actor: int = 0, detail: int = 0) -> int:
+    """The codes of one row as the recorder stores them (the engine inlines this)."""
+    return (
+        event
+        | (severity + 1) << SEVERITY_SHIFT
+        | team << TEAM_SHIFT
+        | actor << ACTOR_SHIFT
+        | detail << DETAIL_SHIFT
+    )
 
 
 class StringTable:
@@ -65,6 +81,12 @@ class EventLog:
     The engine registers each case once with :meth:`open_case`, then calls :meth:`record`
     with integer codes. ``sink`` is a :class:`ParquetSink` to stream to, or None to keep the
     chunks in memory (see :meth:`table`).
+
+    Rows wait in one flat list, :attr:`buf`, four values each (case id, ts, packed codes,
+    due; see :func:`pack`), until a chunk is full: one ``list +=`` per row, or per several
+    rows written together (the engine extends :attr:`buf` itself with the rows of one moment,
+    e.g. *resolved* and *closed*). New cases wait the same way, nine values each, and are
+    interned into typed per-case arrays when a chunk is flushed.
     """
 
     def __init__(
@@ -78,10 +100,16 @@ class EventLog:
         self.rep = rep
         self.sink = sink
         self.chunk_rows = chunk_rows
+        self._full = chunk_rows * ROW_WIDTH
         self.strings = StringTable()
         self.batches: list[pa.RecordBatch] = []
         self.rows = 0
-        # per-case attributes, indexed by case id
+        #: rows not flushed yet, ROW_WIDTH values each (the one list for the log's life)
+        self.buf: list = []
+        # cases opened since the last flush, CASE_WIDTH values each (see open_case)
+        self._new_cases: list = []
+        self._n_cases = 0
+        # per-case attributes of the cases before those, indexed by case id
         self._c_category = array("i")
         self._c_value = array("d")
         self._c_tier = array("i")
@@ -91,13 +119,6 @@ class EventLog:
         self._c_trigger = array("d")
         self._c_cause: list[str | None] = []  # unique per case: never interned
         self._c_promise = array("d")
-        self._new_rows()
-
-    def _new_rows(self) -> None:
-        self._case = array("q")
-        self._ts = array("d")
-        self._packed = array("q")  # event | severity | team | actor | detail, see _pack
-        self._due = array("d")
 
     # -- writing -----------------------------------------------------------------------------
     def open_case(
@@ -116,20 +137,22 @@ class EventLog:
         operational record behind it, unique per case) becomes its occurred row's detail.
 
         Also where full chunks are flushed (once per case is often enough, and keeps
-        :meth:`record`, called for every event, down to its appends)."""
-        if len(self._ts) >= self.chunk_rows:
+        :meth:`record`, called for every event, down to one ``+=``)."""
+        if len(self.buf) >= self._full:
             self.flush()
-        code = self.strings.code
-        self._c_category.append(code(category))
-        self._c_value.append(order_value)
-        self._c_tier.append(code(tier))
-        self._c_warehouse.append(code(warehouse))
-        self._c_site.append(code(site))
-        self._c_parent.append(parent)
-        self._c_trigger.append(trigger)
-        self._c_cause.append(cause)
-        self._c_promise.append(promise)
-        return len(self._c_category) - 1
+        self._new_cases += (
+            category,
+            order_value,
+            tier,
+            warehouse,
+            site,
+            parent,
+            trigger,
+            cause,
+            promise,
+        )
+        self._n_cases += 1
+        return self._n_cases - 1
 
     def record(
         self,
@@ -144,16 +167,16 @@ class EventLog:
     ) -> None:
         """Append one event. ``event`` is an EVENT_CODE, ``severity`` a SEVERITY_RANK or -1,
         ``team``/``actor``/``detail`` codes from :meth:`code` (0 = null)."""
-        self._case.append(case_id)
-        self._ts.append(ts)
-        self._packed.append(
+        self.buf += (
+            case_id,
+            ts,
             event
-            | (severity + 1) << 5
-            | team << 8
-            | actor << _ACTOR_SHIFT
-            | detail << _DETAIL_SHIFT
+            | (severity + 1) << SEVERITY_SHIFT
+            | team << TEAM_SHIFT
+            | actor << ACTOR_SHIFT
+            | detail << DETAIL_SHIFT,
+            due,
         )
-        self._due.append(due)
 
     def code(self, value: str | None) -> int:
         """Integer code of a string for the team/actor/detail arguments of :meth:`record`."""
@@ -162,31 +185,66 @@ class EventLog:
             raise OverflowError(f"more than {_MAX_CODE - 1} distinct names in one log")
         return c
 
+    @property
+    def pending_rows(self) -> int:
+        """Rows recorded and not flushed yet."""
+        return len(self.buf) // ROW_WIDTH
+
+    def _settle_cases(self) -> None:
+        """Move the cases opened since the last flush into the typed per-case arrays."""
+        new = self._new_cases
+        if not new:
+            return
+        codes = self.strings.codes
+        intern = self.strings.code
+        for column, at in (
+            (self._c_category, 0),
+            (self._c_tier, 2),
+            (self._c_warehouse, 3),
+            (self._c_site, 4),
+        ):
+            values = new[at::CASE_WIDTH]
+            found = [codes.get(v, -1) for v in values]
+            if -1 in found:  # names never seen before: intern them (in order of appearance)
+                found = [intern(v) for v in values]
+            column.extend(found)
+        self._c_value.fromlist(new[1::CASE_WIDTH])
+        self._c_parent.fromlist(new[5::CASE_WIDTH])
+        self._c_trigger.fromlist(new[6::CASE_WIDTH])
+        self._c_cause += new[7::CASE_WIDTH]
+        self._c_promise.fromlist(new[8::CASE_WIDTH])
+        new.clear()
+
     def flush(self) -> None:
         """Turn the buffered rows into an Arrow record batch (and write it, if streaming)."""
-        n = len(self._ts)
+        self._settle_cases()
+        buf = self.buf
+        n = len(buf) // ROW_WIDTH
         if n == 0:
             return
-        case = np.frombuffer(self._case, dtype=np.int64)
+        case = np.array(buf[0::ROW_WIDTH], dtype=np.int64)
+        ts = np.array(buf[1::ROW_WIDTH], dtype=np.float64)
+        packed = np.array(buf[2::ROW_WIDTH], dtype=np.int64)
+        due = np.array(buf[3::ROW_WIDTH], dtype=np.float64)
+        buf.clear()
         strings = self.strings.strings
-        packed = np.frombuffer(self._packed, dtype=np.int64)
         event = (packed & 31).astype(np.int32)
-        sev = ((packed >> 5) & 7).astype(np.int32) - 1
-        team = ((packed >> 8) & _CODE_MASK).astype(np.int32)
-        actor = ((packed >> _ACTOR_SHIFT) & _CODE_MASK).astype(np.int32)
-        detail = ((packed >> _DETAIL_SHIFT) & _CODE_MASK).astype(np.int32)
+        sev = ((packed >> SEVERITY_SHIFT) & 7).astype(np.int32) - 1
+        team = ((packed >> TEAM_SHIFT) & _CODE_MASK).astype(np.int32)
+        actor = ((packed >> ACTOR_SHIFT) & _CODE_MASK).astype(np.int32)
+        detail = ((packed >> DETAIL_SHIFT) & _CODE_MASK).astype(np.int32)
         parent = np.frombuffer(self._c_parent, dtype=np.int64)[case]
         columns = [
             pa.array(np.full(n, self.rep, dtype=np.int32)),
-            pa.array(case.copy()),
-            pa.array(np.frombuffer(self._ts, dtype=np.float64).copy()),
+            pa.array(case),
+            pa.array(ts),
             pa.DictionaryArray.from_arrays(pa.array(event), pa.array(EVENTS)),
             _dict_array(np.frombuffer(self._c_category, dtype=np.int32)[case], strings),
             pa.DictionaryArray.from_arrays(pa.array(sev, mask=sev < 0), pa.array(SEVERITIES)),
             _dict_array(team, strings),
             _dict_array(actor, strings),
             self._detail_column(detail, event, case, strings),
-            pa.array(np.frombuffer(self._due, dtype=np.float64).copy(), from_pandas=True),
+            pa.array(due, from_pandas=True),
             pa.array(np.frombuffer(self._c_trigger, dtype=np.float64)[case], from_pandas=True),
             pa.array(np.frombuffer(self._c_promise, dtype=np.float64)[case], from_pandas=True),
             pa.array(np.frombuffer(self._c_value, dtype=np.float64)[case], from_pandas=True),
@@ -201,7 +259,6 @@ class EventLog:
             self.sink.write(batch)
         else:
             self.batches.append(batch)
-        self._new_rows()
 
     def _detail_column(self, detail, event, case, strings) -> pa.DictionaryArray:
         """Detail codes, with each occurred row carrying its case's cause where it has one."""
@@ -224,4 +281,4 @@ class EventLog:
 
     @property
     def n_cases(self) -> int:
-        return len(self._c_category)
+        return self._n_cases
