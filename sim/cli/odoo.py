@@ -542,7 +542,9 @@ def deploy_policy(
     if result.skipped:
         out_console.print(f"as the policy says: {', '.join(result.skipped)}")
     if result.unsupported:
-        out_console.print(f"not deployed: {', '.join(result.unsupported)}")
+        out_console.print(f"not deployed: {', '.join(result.unsupported)}", markup=False)
+    for note in result.notes:
+        out_console.print(f"note: {note}", markup=False)
 
 
 @odoo_verb()

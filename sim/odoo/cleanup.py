@@ -13,10 +13,12 @@ What exsim made is found three ways, all of them exsim's own marks:
   ``origin``) and its stock moves; those are exsim's as well.
 
 Records go in dependency order, so that Odoo never meets a foreign key it would refuse (each
-refusal is an error in Odoo's log): automations and scheduled actions first (nothing fires
-during the cleanup), then documents (cancelled first: Odoo deletes only cancelled orders and
-transfers, and a transfer takes its moves with it), then the moves left over, counts,
-partners and products. Deleting a record deletes its chatter and activities (``mail.thread``).
+refusal is an error in Odoo's log): automations, scheduled actions and exception rules first
+(nothing fires during the cleanup), then documents (cancelled first: Odoo deletes only
+cancelled orders and transfers, and a transfer takes its moves with it), then the moves left
+over, counts, partners and products, then what deploy-policy made on OCA modules after the
+documents (tier definitions and their reviewer groups: cancelling an order drops its reviews
+first). Deleting a record deletes its chatter and activities (``mail.thread``).
 A partner still used by a document exsim did not make, or a product with stock history (done
 moves, which Odoo keeps for good), is not deleted: its stock is counted back to zero and it
 is archived, reported as such. The ``exsim.inject.run`` parameter goes;
@@ -28,6 +30,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 
+from sim.odoo.capabilities import detect
 from sim.odoo.inject import RUN_PARAM
 from sim.odoo.seed import MODULE
 from sim.odoo.transport import OdooError, Transport
@@ -80,6 +83,15 @@ def found(transport: Transport) -> dict[str, set[int]]:
         by_model[model] |= set(_search(transport, model, [[fname, "=like", "exsim/%"]]))
     for model, fname in NAMED.items():  # exsim's names, should a tag have been lost
         by_model[model] |= set(_search(transport, model, [[fname, "=like", "exsim %"]]))
+    caps = detect(transport)
+    oca_named = {"exception.rule": caps.exception_models, "tier.definition": caps.tier_models}
+    for model, installed in oca_named.items():  # deploy-policy's OCA records (deploy_oca)
+        if installed:
+            by_model[model] |= set(_search(transport, model, [["name", "=like", "exsim %"]]))
+    if caps.tier_models:
+        by_model["res.groups"] |= set(
+            _search(transport, "res.groups", [["name", "=like", "exsim approver %"]])
+        )
     sales, purchases = sorted(by_model["sale.order"]), sorted(by_model["purchase.order"])
     pickings = by_model["stock.picking"]
     if sales:
@@ -125,7 +137,10 @@ def cleanup(transport: Transport) -> CleanupReport:
         except OdooError as exc:
             report.failed.append(f"{model}: {exc}")
 
-    for model in ("base.automation", "ir.cron", "ir.actions.server"):
+    # what fires or blocks first (exception rules block cancelling nothing, but would be
+    # checked on every write); tier definitions and their groups go after the documents:
+    # cancelling an order drops its reviews, and a review left behind still blocks writes
+    for model in ("base.automation", "ir.cron", "ir.actions.server", "exception.rule"):
         drop(model, ids_of(model))
     for model in ("stock.picking", "sale.order", "purchase.order"):
         ids = ids_of(model)
@@ -156,6 +171,7 @@ def cleanup(transport: Transport) -> CleanupReport:
     _products(transport, ids_of("product.product"), report)
     _archive(transport, "stock.warehouse", ids_of("stock.warehouse"), report)
     handled = {
+        "exception.rule",
         "base.automation",
         "ir.cron",
         "ir.actions.server",

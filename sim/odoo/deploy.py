@@ -92,13 +92,15 @@ class Deployment:
     removed: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)  # deployed as the policy says
     unsupported: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # deployed otherwise than asked, and why
     diff: list[str] = field(default_factory=list)  # one line per change, "+", "~" or "-"
 
 
 @dataclass
 class Wanted:
     """One record as the policy wants it: ``vals`` for the record itself (``ir.cron``,
-    ``base.automation``...), ``action`` for a rule's server action."""
+    ``base.automation``...), ``action`` for a rule's server action, ``create_only`` values
+    sent on creation only, ``refs`` fields that point at another wanted record (by name)."""
 
     name: str
     mech: str
@@ -106,6 +108,8 @@ class Wanted:
     vals: dict
     action: dict = field(default_factory=dict)
     new_rule: bool = False
+    create_only: dict = field(default_factory=dict)
+    refs: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -333,6 +337,9 @@ def wanted_by_policy(
         found = deploy(target, name, category, params)
         if found is not None:
             wanted[name] = found
+    from sim.odoo.deploy_oca import wanted_approvals
+
+    wanted.update(wanted_approvals(target, policy, categories))
     return wanted
 
 
@@ -365,17 +372,21 @@ def deploy_policy(
     tagged = {r["name"]: r for r in deployed(transport)}
     no_url = {u.split(" ")[0] for u in out.unsupported if "no --webhook-url" in u}
     time_rules: list[int] = []
+    ids: dict[str, int] = {}  # name -> id of what is deployed (for ``Wanted.refs``)
     for name, w in wanted.items():
         have = tagged.get(name)
         rid = _existing(transport, w.model, have)
+        w.vals.update({f: ids.get(ref) for f, ref in w.refs.items()})
         if rid is None:
             out.diff.append(f"+ {name}: create {w.model} {w.vals['name']!r}")
             out.created.append(name)
             if not dry_run:
-                rid = _create(transport, w, have)
+                rid = ids[name] = _create(transport, w, have)
                 if w.mech == "time_rule":
                     time_rules.append(rid)
-        elif _update(transport, w, rid, out, dry_run):
+            continue
+        ids[name] = rid
+        if _update(transport, w, rid, out, dry_run):
             out.updated.append(name)
             if w.mech == "time_rule" and not dry_run:
                 time_rules.append(rid)
@@ -395,7 +406,7 @@ def deploy_policy(
 
 def _create(transport: Transport, w: Wanted, have: dict | None) -> int:
     """Create what ``w`` describes and tag it (or re-point the tag that outlived it)."""
-    vals = dict(w.vals)
+    vals = {**w.vals, **w.create_only}
     if w.model == "ir.cron":
         vals.update(detect(transport).cron_values())
     if w.action:
@@ -455,9 +466,7 @@ def _short(value) -> str:
 def _existing(transport: Transport, model: str, have: dict | None) -> int | None:
     if have is None:
         return None
-    found = transport.call(
-        model, "search", [["id", "=", have["res_id"]], ["active", "in", [True, False]]]
-    )
+    found = transport.call(model, "exists", [have["res_id"]])  # archived ones too
     return found[0] if found else None
 
 
@@ -584,11 +593,25 @@ def probe_cron_wake(
     return None
 
 
+#: the models of what deploy-policy makes (rules, jobs, and on OCA modules exception rules,
+#: tier definitions and their reviewer groups)
+DEPLOYED_MODELS = (
+    "base.automation",
+    "ir.cron",
+    "exception.rule",
+    "tier.definition",
+    "res.groups",
+)
+
+
 def deployed(transport: Transport) -> list[dict]:
-    """What exsim deployed: its tagged rules and crons (``ir.model.data`` rows)."""
+    """What exsim deployed: its tagged rules, crons and OCA records (``ir.model.data`` rows)."""
     return transport.call(
         "ir.model.data",
         "search_read",
-        [["module", "=", MODULE], ["model", "in", ["base.automation", "ir.cron"]]],
+        [["module", "=", MODULE], ["model", "in", list(DEPLOYED_MODELS)]],
         fields=["name", "model", "res_id"],
     )
+
+
+from sim.odoo import deploy_oca  # noqa: E402,F401  (registers exception_rule)

@@ -17,13 +17,15 @@ from __future__ import annotations
 import json
 import math
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
 import pyarrow as pa
 
 from sim import eventlog
+from sim.odoo.capabilities import detect
+from sim.odoo.deploy_oca import document_of, parse_definition_name
 from sim.odoo.mapping import parse_key, pattern_for
 from sim.odoo.plan import TimeMap
 from sim.odoo.seed import MODULE
@@ -51,6 +53,16 @@ class Observed:
     resolved: float = math.nan
     how: str | None = None  # activity_done, done, cancelled, cleared
     due: float | None = None
+    documents: dict[str, int] = field(default_factory=dict)  # every tagged record, by model
+    # (minute, event, actor, detail, team): approval_requested / approved / rejected
+    approvals: list[tuple[float, str, str | None, str | None, str | None]] = field(
+        default_factory=list
+    )
+
+    @property
+    def on_pattern(self) -> bool:
+        """Whether the case's record is its pattern's (not the document standing in)."""
+        return self.model == pattern_for(self.category).model
 
 
 def _chunks(ids: list[int], n: int = 1000):
@@ -87,15 +99,24 @@ def read_cases(transport: Transport, time_map: TimeMap) -> list[Observed]:
         if category is None:
             continue
         pattern = pattern_for(category)
-        res_id = records.get(pattern.model)
+        model, res_id = pattern.model, records.get(pattern.model)
+        if res_id is None:  # e.g. an order an exception rule kept from making its delivery
+            doc = document_of(category)
+            model, res_id = (doc[0], records.get(doc[0])) if doc else (model, None)
         if res_id is None:
             continue
-        wanted[pattern.model].add(res_id)
-        cases.append(Observed(rep, cid, category, pattern.model, res_id, math.nan, math.nan, []))
+        wanted[model].add(res_id)
+        cases.append(
+            Observed(rep, cid, category, model, res_id, math.nan, math.nan, [], documents=records)
+        )
     info: dict[tuple[str, int], dict] = {}
     for model, ids in wanted.items():
         trigger_fields = sorted(
-            {pattern_for(c.category).trigger_field for c in cases if c.model == model}
+            {
+                pattern_for(c.category).trigger_field
+                for c in cases
+                if c.model == model and c.on_pattern
+            }
         )
         for chunk in _chunks(sorted(ids)):
             for row in transport.call(model, "read", chunk, ["create_date", *trigger_fields]):
@@ -105,7 +126,7 @@ def read_cases(transport: Transport, time_map: TimeMap) -> list[Observed]:
         if row is None:
             continue
         c.occurred = time_map.minutes(row["create_date"])
-        trig = row.get(pattern_for(c.category).trigger_field)
+        trig = row.get(pattern_for(c.category).trigger_field) if c.on_pattern else None
         c.trigger = time_map.minutes(trig) if trig else c.occurred
     return sorted(cases, key=lambda c: (c.rep, c.case_id))
 
@@ -127,6 +148,85 @@ def read_activities(transport: Transport, cases: list[Observed], time_map: TimeM
         # create_date is read back to the second (at speed 60, a simulated minute); within a
         # second the activity ids give the order in which Odoo made them
         case.detections.append((time_map.minutes(row["create_date"]), row["id"], parts[1]))
+
+
+def read_reviews(transport: Transport, cases: list[Observed], time_map: TimeMap) -> None:
+    """Tier reviews (OCA ``base_tier_validation``) of exsim's approval matrix on the cases'
+    documents, as the simulator logs approvals: ``approval_requested`` when the review was
+    created (detail: the decision, team: the approver level), then ``approved`` or
+    ``rejected`` at its ``reviewed_date`` by whoever did it (``done_by``). A review still
+    waiting or pending is a request without an answer."""
+    models = detect(transport).tier_models
+    index = {(m, i): c for c in cases for m, i in c.documents.items() if m in models}
+    if not index:
+        return
+    by_model: dict[str, list[int]] = defaultdict(list)
+    for model, res_id in index:
+        by_model[model].append(res_id)
+    for model, ids in by_model.items():
+        for chunk in _chunks(sorted(ids)):
+            rows = transport.call(
+                "tier.review",
+                "search_read",
+                [["model", "=", model], ["res_id", "in", chunk]],
+                fields=[
+                    "res_id",
+                    "name",
+                    "status",
+                    "requested_by",
+                    "done_by",
+                    "reviewed_date",
+                    "create_date",
+                ],
+                order="id",
+            )
+            for row in rows:
+                parsed = parse_definition_name(row["name"])
+                case = index.get((model, row["res_id"]))
+                if parsed is None or case is None:
+                    continue  # a review of someone else's definition
+                decision, approver = parsed
+                asked = time_map.minutes(row["create_date"])
+                who = row["requested_by"][1] if row["requested_by"] else None
+                case.approvals.append((asked, "approval_requested", who, decision, approver))
+                if row["status"] in ("approved", "rejected") and row["reviewed_date"]:
+                    by = row["done_by"][1] if row["done_by"] else None
+                    at = time_map.minutes(row["reviewed_date"])
+                    case.approvals.append((at, row["status"], by, None, approver))
+
+
+def read_exceptions(transport: Transport, cases: list[Observed], time_map: TimeMap) -> None:
+    """Detections by exsim's exception rules (OCA ``base_exception``): a document whose
+    ``exception_ids`` holds the category's rule, or whose exception was waived
+    (``ignore_exception``, which also clears the link once the document is confirmed).
+
+    Odoo keeps no time for the link. The rule is checked when the injector confirms the
+    document, right after creating it, and nothing else writes a document blocked in draft:
+    its ``write_date`` is the detection time while it is still linked and a draft; otherwise
+    (confirmed after a waiver) its ``create_date``."""
+    rows = transport.call(
+        "ir.model.data",
+        "search_read",
+        [["module", "=", MODULE], ["model", "=", "exception.rule"]],
+        fields=["name", "res_id"],
+    )
+    rules = {r["name"].removeprefix("exception_rule_"): r["res_id"] for r in rows}
+    wanted: dict[str, dict[int, Observed]] = defaultdict(dict)
+    for c in cases:
+        doc = document_of(c.category) if c.category in rules else None
+        if doc and doc[0] in c.documents:
+            wanted[doc[0]][c.documents[doc[0]]] = c
+    for model, index in wanted.items():
+        for chunk in _chunks(sorted(index)):
+            fields = ["exception_ids", "ignore_exception", "state", "write_date", "create_date"]
+            for row in transport.call(model, "read", chunk, fields):
+                case = index[row["id"]]
+                linked = rules[case.category] in (row["exception_ids"] or [])
+                if not (linked or row["ignore_exception"]):
+                    continue
+                draft = row["state"] == "draft"
+                at = row["write_date"] if linked and draft else row["create_date"]
+                case.detections.append((time_map.minutes(at), 0, "exception_rule"))
 
 
 class ObserveError(Exception):
@@ -239,10 +339,11 @@ def read_resolutions(transport: Transport, cases: list[Observed], time_map: Time
 
 
 def to_table(cases: list[Observed], meta: eventlog.LogMeta) -> pa.Table:
-    """The observed cases as an exsim log (occurred + detected rows, schema ``SCHEMA``)."""
+    """The observed cases as an exsim log (occurred, detected, approval and resolved rows,
+    schema ``SCHEMA``)."""
     cols: dict[str, list] = {c.name: [] for c in eventlog.COLUMNS}
 
-    def row(c: Observed, ts: float, event: str, actor=None, detail=None) -> None:
+    def row(c: Observed, ts: float, event: str, actor=None, detail=None, team=None) -> None:
         values = {
             "rep": c.rep,
             "case_id": c.case_id,
@@ -250,7 +351,7 @@ def to_table(cases: list[Observed], meta: eventlog.LogMeta) -> pa.Table:
             "event": event,
             "category": c.category,
             "severity": None,
-            "team": None,
+            "team": team,
             "actor": actor,
             "detail": detail,
             "due_ts": c.due,
@@ -266,16 +367,22 @@ def to_table(cases: list[Observed], meta: eventlog.LogMeta) -> pa.Table:
             cols[k].append(v)
 
     for c in cases:
-        row(c, c.occurred, "occurred")
+        rows: list[tuple] = [(c.occurred, "occurred", None, None, None)]
         seen: set[str] = set()
         for ts, _, mech in sorted(c.detections):
             if mech in seen:
                 continue
             detail = mech if not seen else f"duplicate:{mech}"
             seen.add(mech)
-            row(c, ts, "detected", mech, detail)
+            rows.append((ts, "detected", mech, detail, None))
+        rows += c.approvals
         if not math.isnan(c.resolved):
-            row(c, c.resolved, "resolved", "odoo", c.how)
+            rows.append((c.resolved, "resolved", "odoo", c.how, None))
+        # in time order; at one time in the order of a case's life (EVENTS)
+        for ts, event, actor, detail, team in sorted(
+            rows, key=lambda r: (r[0], eventlog.EVENT_CODE[r[1]])
+        ):
+            row(c, ts, event, actor, detail, team)
     plain = pa.table(
         {
             c.name: pa.array(
@@ -314,7 +421,9 @@ def observe(
     if since is not None:
         cases = [c for c in cases if c.occurred >= since]
     read_activities(transport, cases, time_map)
+    read_exceptions(transport, cases, time_map)
     read_webhooks(webhooks, cases, time_map)
+    read_reviews(transport, cases, time_map)
     read_resolutions(transport, cases, time_map)
     for c in cases:
         if sla_min and c.category in sla_min:
@@ -325,11 +434,15 @@ def observe(
         cases = [c for c in cases if c.occurred < horizon]
         for c in cases:
             c.detections = [d for d in c.detections if d[0] < horizon]
+            c.approvals = [a for a in c.approvals if a[0] < horizon]
             if c.resolved >= horizon:
                 c.resolved, c.how = math.nan, None
     else:
         horizon = max(
-            [0.0] + [c.occurred for c in cases] + [t for c in cases for t, *_ in c.detections]
+            [0.0]
+            + [c.occurred for c in cases]
+            + [t for c in cases for t, *_ in c.detections]
+            + [t for c in cases for t, *_ in c.approvals]
         )
     meta = eventlog.LogMeta(
         start=run["anchor"],

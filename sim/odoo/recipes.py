@@ -132,9 +132,31 @@ def _sales(inj: Injector, cases: list[PlannedCase], product: int, partner=None) 
         )
         have = existing(inj, "sale.order", "name", keys, ["state"])
     drafts = [r["id"] for r in have.values() if r["state"] in ("draft", "sent")]
+    drafts = _under_review(inj, "sale.order", drafts)
     if drafts:
         inj.write_call("sale.order", "action_confirm", drafts)
     return have
+
+
+def _under_review(inj: Injector, model: str, drafts: list[int]) -> list[int]:
+    """The drafts that may be confirmed now; the others need a tier review first.
+
+    With OCA tier validation (``sale_tier_validation``/``purchase_tier_validation``) and a
+    tier definition matching a draft (exsim's approval matrix, see ``deploy``), confirming it
+    is refused until its reviews are approved: Odoo raises "This action needs to be
+    validated". Those drafts get their review requested (``request_validation``, the button a
+    salesperson presses) and stay drafts; an order under review is left alone until its
+    reviews are all approved (then this recipe, run again, confirms it)."""
+    if not drafts or model not in detect(inj.transport).tier_models:
+        return drafts
+    rows = inj.read(model, "read", drafts, ["need_validation", "review_ids", "validated"])
+    need = [r["id"] for r in rows if r["need_validation"]]
+    if need:
+        inj.write_call(model, "request_validation", need)
+    waiting = {
+        r["id"] for r in rows if r["need_validation"] or (r["review_ids"] and not r["validated"])
+    }
+    return [d for d in drafts if d not in waiting]
 
 
 @recipe("sale_confirmed")
@@ -192,6 +214,10 @@ def _purchases(inj: Injector, cases: list[PlannedCase], confirm: bool) -> Tags:
         )
         have = existing(inj, "purchase.order", "name", keys, ["state"])
     drafts = [r["id"] for r in have.values() if r["state"] in ("draft", "sent")]
+    if confirm:
+        drafts = _under_review(inj, "purchase.order", drafts)
+    elif drafts and "purchase.order" in detect(inj.transport).tier_models:
+        _under_review(inj, "purchase.order", drafts)  # an RFQ over a threshold: reviewed
     if confirm and drafts:
         inj.write_call("purchase.order", "button_confirm", drafts)
     return {f"{c.tag}_purchase_order": ("purchase.order", have[key(c)]["id"]) for c in cases}

@@ -435,9 +435,10 @@ class Model:
 
     def _check_required(self, row: dict, names: dict) -> None:
         for name in names:
-            field = self.fields[name]
+            field = self.fields.get(name)  # a trimmed model serves no create_date & co.
             if (
-                field.required
+                field is not None
+                and field.required
                 and field.store
                 and field.type not in NOT_NULL_CHECKED
                 and (row.get(name) is False or row.get(name) is None or row.get(name) == "")
