@@ -492,6 +492,19 @@ def _sim_vs_live_table(report: dict):
         )
     overall = report["agreement"]
     table.caption = f"overall agreement {overall:.3f}" if overall is not None else "no cases"
+    approvals = report.get("approvals")
+    if approvals:  # tier reviews were read back: the approval cycle time, predicted vs seen
+        s, v = approvals["sim"], approvals["live"]
+
+        def minutes(x) -> str:
+            return "-" if x is None else f"{x:.1f}"
+
+        table.caption += (
+            f"\napprovals: requested {s['requested']} sim / {v['requested']} live, "
+            f"decided {s['approved'] + s['rejected']} / {v['approved'] + v['rejected']}, "
+            f"cycle time p50 {minutes(s['cycle_p50'])} / {minutes(v['cycle_p50'])} min, "
+            f"p90 {minutes(s['cycle_p90'])} / {minutes(v['cycle_p90'])} min"
+        )
     return table
 
 
