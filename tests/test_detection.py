@@ -209,3 +209,48 @@ def test_scan_skips_a_run_while_the_previous_one_is_busy():
     assert q.max() <= 10 + 1e-9
     assert s.max() > 10  # every other run skipped: up to 20 minutes
     assert np.allclose(np.unique(np.round(slow.detected.dropna() % 20, 6)), [0.0])
+
+
+def test_exception_rule_detects_at_confirmation_where_a_scan_waits_for_its_run():
+    scen = scenario(rate=6.0, days=2)
+    rule = run_cases(scen, policy({"exception_rule": {}}))
+    scan = run_cases(scen, policy({"scan": {"interval_min": 30, "threshold_min": 0}}))
+    later = run_cases(scen, policy({"exception_rule": {"confirm_after_min": 45}}))
+    assert rule.detected.notna().all() and len(rule) > 200
+    # confirmed as the condition arises: blocked and detected at that moment
+    assert ((rule.detected - rule.occurred) == 0).all()
+    scan_lat = (scan.detected - scan.occurred).dropna()
+    assert scan_lat.mean() > 10  # the scan's interval and wake-up lag
+    # confirmed 45 min after the condition arose: detected then, not before
+    lat = (later.detected - later.occurred).dropna()
+    assert np.allclose(lat, 45) and len(lat) > 0.9 * len(later)
+
+
+def test_exception_rule_never_sees_conditions_arising_after_confirmation():
+    scen = scenario(rate=6.0, days=2)
+    cases = run_cases(scen, policy({"exception_rule": {"at_confirmation": 0.6}}))
+    assert 0.5 < cases.detected.notna().mean() < 0.7
+    backed = run_log(
+        scen,
+        policy(
+            {
+                "exception_rule": {"at_confirmation": 0.6},
+                "scan": {"interval_min": 30, "only_undetected": True},
+            }
+        ),
+    )
+    first = detections(backed)
+    assert 0.3 < (first == "scan").mean() < 0.5  # the scan is the fallback for the rest
+
+
+def test_exception_rule_does_not_see_a_condition_that_cleared_before_confirmation():
+    scen = scenario(
+        rate=6.0,
+        days=2,
+        transient={"prob": 1.0, "clears_after_min": {"dist": "constant", "mean": 30}},
+    )
+    before = run_cases(scen, policy({"exception_rule": {"confirm_after_min": 60}}))
+    after = run_cases(scen, policy({"exception_rule": {"confirm_after_min": 10}}))
+    assert before.detected.isna().all()
+    assert np.allclose((before.resolved - before.occurred).dropna(), 30)  # cleared, unseen
+    assert after.detected.notna().all()

@@ -38,7 +38,8 @@ EVENTS: tuple[str, ...] = (
 #: What each event means, for ``exsim schema`` and the README (one place documents them all).
 EVENT_DOCS: dict[str, str] = {
     "occurred": "the exception came into being in operations (or was created in the source system)",
-    "detected": "a mechanism (event rule, time rule, scan, webhook) or a person noticed it",
+    "detected": "a mechanism (event rule, time rule, scan, webhook, exception rule) or a person "
+    "noticed it",
     "classified": "severity and SLA deadline (due_ts) were set",
     "assigned": "the case joined a team's queue (team column: the owning team)",
     "escalated": "an escalation tier fired (detail: tier and action; team: who was alerted)",

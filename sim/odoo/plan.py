@@ -233,9 +233,9 @@ def deployed_only(policy: Policy, categories: list[str], deployed: set[str]) -> 
     external ids): what Odoo could not take (e.g. activities on stock quants) detects nothing
     live, so the prediction must not count on it either. A category left with no mechanism
     gets an event rule that never fires (failure_prob 1): nothing detects it."""
-    from sim.policies.schema import Detection, EventRule
+    from sim.policies.schema import BUILTIN_MECHANISMS, Detection, EventRule
 
-    mechanisms = ("event_rule", "time_rule", "scan", "webhook")
+    mechanisms = BUILTIN_MECHANISMS
     detection = {}
     for cat in categories:
         det = policy.detection.get(cat) or policy.detection.get("*")

@@ -38,6 +38,25 @@ class EventRule(Strict):
     failure_prob: Annotated[float, Field(ge=0, le=1)] = 0.0
 
 
+class ExceptionRule(Strict):
+    """An OCA exception rule (``base_exception``, with ``sale_``/``purchase_``/``stock_exception``).
+
+    Odoo evaluates it only when the category's document is confirmed (a transfer also when it
+    is validated): a case whose condition is there at that moment is detected then and the
+    confirmation is blocked (the document stays a draft until the exception is fixed or
+    waived with ``ignore_exception``); a condition that arises after the confirmation is never
+    seen by it. ``at_confirmation`` is the share of the category's cases whose condition is
+    there when the document is confirmed, ``confirm_after_min`` how long after the condition
+    appears the document is confirmed (a case that clears before is not seen). ``is_blocking``
+    (Odoo then refuses the waiver) is a deployment setting: the simulated desk resolves a case
+    the same whether it fixes or waives.
+    """
+
+    at_confirmation: Annotated[float, Field(ge=0, le=1)] = 1.0
+    confirm_after_min: Annotated[float, Field(ge=0)] = 0.0
+    is_blocking: bool = False
+
+
 class Scan(Strict):
     """A scheduled action (ir.cron) searching for cases stuck past ``threshold_min``.
 
@@ -135,7 +154,7 @@ class Webhook(Strict):
     duplicate_prob: Annotated[float, Field(ge=0, le=1)] = 0.0
 
 
-BUILTIN_MECHANISMS = ("event_rule", "time_rule", "scan", "webhook")
+BUILTIN_MECHANISMS = ("event_rule", "time_rule", "scan", "webhook", "exception_rule")
 
 
 class Detection(Strict):
@@ -149,6 +168,7 @@ class Detection(Strict):
     time_rule: TimeRule | None = None
     scan: Scan | None = None
     webhook: Webhook | None = None
+    exception_rule: ExceptionRule | None = None
     plugins: dict[str, Any] = Field(default_factory=dict)
 
     @model_validator(mode="before")
@@ -170,8 +190,8 @@ class Detection(Strict):
 
     @model_validator(mode="after")
     def _one(self) -> Detection:
-        if not any((self.event_rule, self.time_rule, self.scan, self.webhook, self.plugins)):
-            raise ValueError("needs at least one mechanism (event_rule, time_rule, scan, webhook)")
+        if not any(getattr(self, m) for m in BUILTIN_MECHANISMS) and not self.plugins:
+            raise ValueError(f"needs at least one mechanism ({', '.join(BUILTIN_MECHANISMS)})")
         return self
 
 

@@ -5,7 +5,9 @@ write that created the condition (``event_rule``); a time-based automation rule,
 shared job, that catches records whose trigger date passed its delay (``time_rule``); a
 scheduled action that periodically searches for records stuck past a threshold (``scan``); or
 a webhook pushing the record to middleware such as n8n, with its timeouts, losses and retries
-(``webhook``). A mechanism is a class registered by name with one obvious interface::
+(``webhook``); or an OCA exception rule checked when the document is confirmed, which blocks
+the confirmation (``exception_rule``). A mechanism is a class registered by name with one
+obvious interface::
 
     Mechanism(port, category, spec, stream)  # built once per watched category
     mechanism.watch(case)                      # a case of that category has just occurred
@@ -40,4 +42,10 @@ def register(name: str):
     return add
 
 
-from sim.policies.detection import event_rule, scan, time_rule, webhook  # noqa: E402,F401
+from sim.policies.detection import (  # noqa: E402,F401
+    event_rule,
+    exception_rule,
+    scan,
+    time_rule,
+    webhook,
+)
