@@ -160,7 +160,7 @@ def test_switching_a_detection_mechanism_moves_detection_latency() -> None:
     mech = levers["detection.inventory_discrepancy.mechanism"]
     assert (mech.value, set(mech.choices)) == (
         "scan",
-        {"event_rule", "time_rule", "scan", "webhook"},
+        {"event_rule", "time_rule", "scan", "webhook", "exception_rule"},
     )
     edited = apply(pol, {mech.path: "event_rule"}, "x")
     det = edited.detection["inventory_discrepancy"]
