@@ -99,15 +99,18 @@ class Desk:
 
     def cleanup(self) -> None:
         """Rules first (nothing blocks any more), then the documents (cancelling drops their
-        reviews, which would block writes even without their definition); a done
-        transfer stays (Odoo keeps it), so the partner and product are archived."""
+        reviews, which would block writes even without their definition); a done transfer and
+        its purchase stay (Odoo keeps them), so the partner and product are archived."""
         if self.made.get("exception.rule"):
             self.x("exception.rule", "unlink", self.made["exception.rule"])
         mine = [("partner_id", "=", self.partner)]
         orders = {m: self.x(m, "search", mine) for m in ("sale.order", "purchase.order")}
         for model, cancel in (("sale.order", "action_cancel"), ("purchase.order", "button_cancel")):
-            if orders[model]:  # cancelling also deletes their reviews
-                self.x(model, cancel, orders[model], context={"disable_cancel_warning": True})
+            for order in list(orders[model]):  # cancelling also deletes their reviews
+                try:
+                    self.x(model, cancel, [order], context={"disable_cancel_warning": True})
+                except odoorpc.error.RPCError:  # a purchase already received: Odoo keeps it
+                    orders[model].remove(order)
         if self.made.get("tier.definition"):
             self.x("tier.definition", "unlink", self.made["tier.definition"])
         pickings = self.x("stock.picking", "search", [*mine, ("state", "!=", "done")])
