@@ -365,3 +365,27 @@ def test_a_mechanism_without_a_deployer_says_so(t, tmp_path):
         "carrier_feed_stock_shortage (no deployer for mechanism 'carrier_feed': "
         "Odoo gets nothing for it)"
     ]
+
+
+def test_exception_rule_without_the_oca_module_is_an_activity_rule(t, tmp_path):
+    """Without sale_exception, exception_rule is deployed as today's detection: a rule
+    scheduling an activity ``exsim exception_rule <category>`` (it detects, it does not block),
+    and deploy-policy says so in one line."""
+    policy = load_policy(
+        write_configs(tmp_path)[1], {"detection": {"credit_hold": {"exception_rule": {}}}}
+    )
+    out = deploy.deploy_policy(t, policy, ["credit_hold"])
+    assert out.created == ["exception_rule_credit_hold"]
+    assert out.notes == [
+        "exception_rule_credit_hold: sale_exception not installed: deployed as an automation "
+        "rule with an activity (detects, does not block confirmation)"
+    ]
+    master = seed.seed(t)
+    case = PlannedCase(23, 1, "credit_hold", 0.0, 0.0, 10.0, "key")
+    inject.Injector(t, master, TimeMap(inject.utc_now())).run([case], lambda cs: [cs])
+    order = t.call(
+        "sale.order", "search_read", [["name", "=", "exsim/credit_hold/23/1"]], ["state"]
+    )
+    assert order[0]["state"] == "sale"  # not blocked
+    flagged = _activities(t, "sale.order", [order[0]["id"]], "exsim exception_rule credit_hold")
+    assert len(flagged) == 1

@@ -259,3 +259,58 @@ def test_capabilities_name_the_documents_the_modules_cover(t):
     caps = detect(t)
     assert caps.tier_models == {"sale.order", "purchase.order"}
     assert caps.exception_models == {"sale.order", "purchase.order", "stock.picking"}
+
+
+def test_exception_rule_blocks_the_confirmation_and_is_read_as_a_detection(t, tmp_path):
+    """``exception_rule`` on credit holds: an exception.rule on sale orders (the pattern's
+    condition without the state, scoped to exsim's cases); injected orders stay drafts with the
+    exception linked; a waiver confirms one; observe reads both as detections by
+    exception_rule at their occurrence (the rule is checked at the injector's confirm)."""
+    policy = load_policy(
+        write_configs(tmp_path)[1],
+        {"detection": {"credit_hold": {"exception_rule": {"is_blocking": False}}}},
+    )
+    out = deploy.deploy_policy(t, policy, ["credit_hold"])
+    assert out.created == ["exception_rule_credit_hold"] and not out.notes
+    rule = t.call(
+        "exception.rule",
+        "search_read",
+        [["name", "=", "exsim exception_rule credit_hold"]],
+        fields=["model", "exception_type", "domain", "is_blocking"],
+    )[0]
+    assert (rule["model"], rule["exception_type"]) == ("sale.order", "by_domain")
+    assert rule["domain"] == (
+        "[['partner_id.credit_limit', '>', 0], ['name', '=like', 'exsim/credit_hold/%']]"
+    )
+    master = seed.seed(t)
+    anchor = inject.utc_now() - timedelta(minutes=5)
+    cases = [PlannedCase(22, i, "credit_hold", 0.0, 0.0, 100.0, "key") for i in (1, 2)]
+    inject.Injector(t, master, TimeMap(anchor)).run(cases, lambda cs: [cs])
+    orders = t.call(
+        "sale.order",
+        "search_read",
+        [["name", "=like", "exsim/credit_hold/22/%"]],
+        fields=["name", "state", "exception_ids"],
+        order="name",
+    )
+    assert [o["state"] for o in orders] == ["draft", "draft"]
+    assert all(o["exception_ids"] == [rule["id"]] for o in orders)
+    waived = orders[1]["id"]
+    t.call("sale.order", "action_ignore_exceptions", [waived])
+    t.call("sale.order", "action_confirm", [waived])
+    log = eventlog.to_pandas(observe.observe(t, {"anchor": anchor.isoformat(), "speed": 1.0}))
+    occurred = log[log["event"] == "occurred"].set_index("case_id")["ts"]
+    det = log[log["event"] == "detected"].set_index("case_id")
+    assert sorted(det.index) == [1, 2]
+    assert set(det["actor"].astype(str)) == {"exception_rule"}
+    assert ((det["ts"] - occurred[det.index]).abs() < 0.1).all()  # within 6 s
+
+
+def test_cleanup_leaves_no_exception_rule_blocking(t, tmp_path):
+    policy = load_policy(
+        write_configs(tmp_path)[1], {"detection": {"credit_hold": {"exception_rule": {}}}}
+    )
+    deploy.deploy_policy(t, policy, ["credit_hold"])
+    report = cleanup.cleanup(t)
+    assert report.deleted.get("exception.rule") == 1
+    assert not t.call("exception.rule", "search", [["name", "=like", "exsim %"]])

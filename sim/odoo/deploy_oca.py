@@ -32,7 +32,7 @@ from __future__ import annotations
 from collections import defaultdict
 
 from sim.odoo.capabilities import EXCEPTION_MODULES, TIER_MODULES, detect
-from sim.odoo.deploy import Target, Wanted, _rule, deployer, summary  # noqa: F401
+from sim.odoo.deploy import Target, Wanted, _rule, deployer, summary
 from sim.odoo.mapping import key_prefix, pattern_for, transition_pre_domain
 from sim.policies.schema import Policy
 
@@ -71,8 +71,8 @@ def exception_domain(category: str) -> list:
     return leaves + [[key_field, "=like", key_prefix(category) + "%"]]
 
 
-# registered once the simulator has the mechanism (the registries must agree)
-# @deployer("exception_rule")
+
+@deployer("exception_rule")
 def deploy_exception_rule(target: Target, name: str, category: str, params) -> Wanted | None:
     """An ``exception.rule`` where the document's exception module is installed, else an
     automation rule with an activity (detects, does not block)."""
