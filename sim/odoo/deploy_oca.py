@@ -71,7 +71,6 @@ def exception_domain(category: str) -> list:
     return leaves + [[key_field, "=like", key_prefix(category) + "%"]]
 
 
-
 @deployer("exception_rule")
 def deploy_exception_rule(target: Target, name: str, category: str, params) -> Wanted | None:
     """An ``exception.rule`` where the document's exception module is installed, else an
