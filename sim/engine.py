@@ -14,11 +14,11 @@ and escalated along the way when nobody answers: an escalation tier may only not
 puts the case down part-way, a reassignment moves what is left (or all of it) to another team,
 a swarm helper halves what is left.
 
-Arrivals are one SimPy process per category; detection mechanisms, shift groups and escalation
-timers are SimPy processes or timeouts with callbacks; everything that happens is appended to
+Arrivals are a chain of timers per category; detection mechanisms, shift groups and escalation are
+SimPy processes or timers with callbacks (:mod:`sim.timers`); everything that happens is appended to
 the :class:`~sim.eventlog.EventLog`. Randomness comes from named streams (``sim.streams``):
-arrivals, work content, attributes, trigger dates and transience from per-category streams that
-no policy setting touches, so two policies run on the same seed face exactly the same exceptions.
+arrivals, work content, attributes, trigger dates and transience from per-category streams that no
+policy setting touches, so two policies run on the same seed face exactly the same exceptions.
 
 Configured as one category with Poisson arrivals, an event rule, one always-on team of c agents,
 exponential handling, FIFO and no escalation, the model is exactly an M/M/c queue.
@@ -72,6 +72,7 @@ from sim.scenarios.schema import Scenario
 from sim.shifts import Calendar
 from sim.streams import Streams
 from sim.team import Agent, Team
+from sim.timers import after, run_until
 
 Progress = Callable[[float], None]
 World = Callable[["Simulation"], None]  # starts the processes that make cases occur
@@ -244,7 +245,7 @@ class Simulation:
         self.buf += (cid, t, OCCURRED, due)  # no severity, team, actor or detail yet
         if clears_after is not None:
             case.transient = True
-            self.env.timeout(t + clears_after - self.env.now, case).callbacks.append(self._cleared)
+            after(self.env, t + clears_after - self.env.now, self._cleared, case)
         for w in self.watchers(category):
             w.watch(case)
         return case
@@ -302,7 +303,7 @@ class Simulation:
         severity, reason, delay = self.scorer(case, self.env.now)
         case.severity = severity
         if delay > 0:
-            self.env.timeout(delay, (case, reason)).callbacks.append(self._classified)
+            after(self.env, delay, self._classified, (case, reason))
         else:
             self._classify(case, reason)
 
@@ -353,7 +354,7 @@ class Simulation:
         if reason is not None:
             self.record(now, case, SUPPRESSED, detail=self.log.code(reason))
         elif wait > 0:  # a new alert group: the notification goes out after the group wait
-            self.env.timeout(wait, case).callbacks.append(self._notify_later)
+            after(self.env, wait, self._notify_later, case)
         else:
             self.record(now, case, NOTIFIED)
 
@@ -493,7 +494,7 @@ class Simulation:
         case.hold = None
         case.on_hold = True
         self.record(self.env.now, case, ON_HOLD, agent.code, self.log.code(reason))
-        self.env.timeout(minutes, (case, minutes)).callbacks.append(self._resume)
+        after(self.env, minutes, self._resume, (case, minutes))
 
     def _resume(self, event) -> None:
         case, minutes = event.value
@@ -512,7 +513,7 @@ class Simulation:
         if case.team is not None and case.category in self._skills.get(case.team.name, ()):
             prob *= self.reopen_factor
         if u < prob:
-            self.env.timeout(delay, (case, rework)).callbacks.append(self._reopened)
+            after(self.env, delay, self._reopened, (case, rework))
 
     def _reopened(self, event) -> None:
         case, rework = event.value
@@ -596,7 +597,7 @@ class Simulation:
             return False
         pool, response = self.on_call[on_call]
         self.record(self.env.now, case, NOTIFIED, detail=self.log.code(detail), team=pool.code)
-        self.env.timeout(response(), (case, pool, detail)).callbacks.append(self._responder)
+        after(self.env, response(), self._responder, (case, pool, detail))
         return True
 
     def _responder(self, event) -> None:
@@ -631,7 +632,7 @@ class Simulation:
         t = 0.0
         while t < self.horizon:
             t = min(t + step_min, self.horizon)
-            self.env.run(until=t)
+            run_until(self.env, t)
             if progress is not None:
                 progress(t / self.horizon)
         for finish in self.finalizers:

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from sim.case import Case
 from sim.eventlog import EVENT_CODE
 from sim.streams import Stream
+from sim.timers import after
 
 if TYPE_CHECKING:
     import numpy as np
@@ -87,7 +88,7 @@ class EnginePort:
         return self._sim.horizon
 
     def schedule(self, delay: float, fn: Callable[[Any], None], value: Any = None) -> None:
-        self._env.timeout(delay, value).callbacks.append(lambda ev: fn(ev.value))
+        after(self._env, delay, lambda ev: fn(ev.value), value)
 
     def process(self, gen: Generator) -> None:
         self._env.process(gen)

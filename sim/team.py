@@ -2,13 +2,13 @@
 
 Think of a warehouse exception desk: cases land in the team's queue, an idle agent on shift takes
 the next one (by the policy's discipline) and works it; what "working" means is the owner's
-business, given as two callbacks: ``on_start(agent, case) -> minutes`` and
-``on_done(agent, case)``. The exception desk acknowledges and resolves; an approver pool
-decides. Agents finish the case in hand when their shift ends but start nothing new off shift.
-There is no process per case or per agent: one SimPy process per shift group switches agents on
-and off duty, and each piece of work is a timeout whose callback frees the agent. Cases resolved
-while waiting (auto-resolved) are dropped when they reach the head of the queue, and so is an
-entry the owner declines (``on_start`` returns None: the case moved to another queue since).
+business, given as two callbacks: ``on_start(agent, case) -> minutes`` and ``on_done(agent, case)``.
+The exception desk acknowledges and resolves; an approver pool decides. Agents finish the case in
+hand when their shift ends but start nothing new off shift. There is no process per case or per
+agent: one SimPy process per shift group switches agents on and off duty, and each piece of work is
+a timer (:mod:`sim.timers`) whose callback frees the agent. Cases resolved while waiting
+(auto-resolved) are dropped when they reach the head of the queue, and so is an entry the owner
+declines (``on_start`` returns None: the case moved to another queue since).
 
 Work can be cut short: :meth:`Team.release` frees an agent at once (the case was reassigned or
 paged away) and the pending end of that work is ignored, and :meth:`Team.lend` hands one idle
@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING
 from sim.case import Case
 from sim.policies.disciplines import Key
 from sim.shifts import Calendar
+from sim.timers import after
 
 if TYPE_CHECKING:
     from sim.engine import Simulation
@@ -140,7 +141,7 @@ class Team:
             idle.popleft()
             agent.busy = True
             agent.job += 1
-            self.sim.env.timeout(minutes, (agent, case, agent.job)).callbacks.append(self._finish)
+            after(self.sim.env, minutes, self._finish, (agent, case, agent.job))
 
     def _finish(self, event) -> None:
         agent, case, job = event.value
@@ -173,7 +174,7 @@ class Team:
     def run(self, agent: Agent, case: Case, minutes: float) -> None:
         """``agent`` (busy) works ``case`` for ``minutes``, then ``on_done`` as usual."""
         agent.job += 1
-        self.sim.env.timeout(minutes, (agent, case, agent.job)).callbacks.append(self._finish)
+        after(self.sim.env, minutes, self._finish, (agent, case, agent.job))
 
     def restart(self, agent: Agent, case: Case, minutes: float) -> None:
         """The work in hand now ends ``minutes`` from now instead (e.g. a helper joined)."""
@@ -186,12 +187,11 @@ class Team:
         if agent is None:
             return None
         agent.job += 1
-        event = self.sim.env.timeout(minutes, (agent, case, agent.job))
-        event.callbacks.append(lambda ev: self._lent_done(ev, on_done))
+        after(self.sim.env, minutes, self._lent_done, (agent, case, agent.job, on_done))
         return agent
 
-    def _lent_done(self, event, on_done: Callable[[Agent, Case], None]) -> None:
-        agent, case, job = event.value
+    def _lent_done(self, event) -> None:
+        agent, case, job, on_done = event.value
         if job != agent.job:
             return
         on_done(agent, case)

@@ -71,6 +71,7 @@ MODEL = (
     "sim.streams",
     "sim.runner",
     "sim.port",
+    "sim.timers",
 )
 MODEL_MAY_NOT = ("sim.cli", "sim.reports", "sim.odoo", "sim.experiments", "sim.testing", "replay")
 

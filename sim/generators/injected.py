@@ -1,14 +1,16 @@
 """The injected world: exceptions arrive at given rates, with no operations behind them.
 
-Each category of the scenario is one SimPy process drawing its arrivals (``arrivals.py``), its
-hands-on time, its business attributes, whether its trigger date is already behind it and
-whether it clears by itself, all from the category's own named streams, then hands the case to
-``Simulation.occur``. Quick what-ifs and queueing validation run in this world.
+Each category of the scenario is a chain of timers (:mod:`sim.timers`: each arrival schedules
+the next, no SimPy process) drawing its arrivals (``arrivals.py``), its hands-on time, its
+business attributes, whether its trigger date is already behind it and whether it clears by
+itself, all from the category's own named streams, then hands the case to ``Simulation.occur``.
+Quick what-ifs and queueing validation run in this world.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from sim.generators.arrivals import ArrivalClock
@@ -16,6 +18,7 @@ from sim.generators.attributes import AttributeSampler
 from sim.generators.distributions import Sampler
 from sim.scenarios.schema import Category
 from sim.streams import Streams
+from sim.timers import Timer, after, at_start
 
 if TYPE_CHECKING:
     from sim.engine import Simulation
@@ -24,10 +27,12 @@ if TYPE_CHECKING:
 def injected_world(sim: Simulation) -> None:
     for name, cat in sim.scenario.categories.items():
         sim.watchers(name)
-        sim.env.process(arrivals(sim, name, cat))
+        at_start(sim.env, arrivals(sim, name, cat))
 
 
-def arrivals(sim: Simulation, name: str, cat: Category):
+def arrivals(sim: Simulation, name: str, cat: Category) -> Callable[[Timer], None]:
+    """The category's arrivals: a callback that, when the run starts, makes its open-at-start
+    cases occur and schedules the first arrival, each arrival then scheduling the next."""
     env, horizon, streams, scenario = sim.env, sim.horizon, sim.streams, sim.scenario
     clock = ArrivalClock(
         cat.rate_per_hour,
@@ -62,13 +67,21 @@ def arrivals(sim: Simulation, name: str, cat: Category):
             promise=t + 60.0 * promise() if promise else math.nan,
         )
 
-    for _ in range(cat.open_at_start):
-        occur(0.0)
-    t = clock.next_after(0.0)
-    while t < horizon:
-        yield env.timeout(t - env.now)
+    def arrive(timer: Timer) -> None:
+        t = timer.value
         occur(t)
         t = clock.next_after(t)
+        if t < horizon:
+            after(env, t - env._now, arrive, t)
+
+    def start(_: Timer) -> None:
+        for _ in range(cat.open_at_start):
+            occur(0.0)
+        t = clock.next_after(0.0)
+        if t < horizon:
+            after(env, t - env._now, arrive, t)
+
+    return start
 
 
 def optional_draw(spec, field: str, streams: Streams, name: str):

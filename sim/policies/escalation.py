@@ -49,6 +49,7 @@ from sim.policies.schema import (
     Swarm,
 )
 from sim.port import Port
+from sim.timers import after
 
 if TYPE_CHECKING:
     from sim.engine import Simulation
@@ -156,13 +157,13 @@ class Ladders:
         """Start the case's ladder (once it is classified and assigned)."""
         env = self.sim.env
         for tier in self.by_rank.get(case.severity, ()):
-            env.timeout(tier.after, (case, tier, 0)).callbacks.append(self._fire)
+            after(env, tier.after, self._fire, (case, tier, 0))
 
     def acknowledged(self, case: Case) -> None:
         """Start the acknowledgement timeout, if the policy has one for this severity."""
         minutes = self.ack_timeout.get(case.severity)
         if minutes is not None:
-            self.sim.env.timeout(minutes, case).callbacks.append(self._ack_expired)
+            after(self.sim.env, minutes, self._ack_expired, case)
 
     def _fire(self, event) -> None:
         case, tier, loop = event.value
@@ -178,7 +179,7 @@ class Ladders:
                 sim.env.now, case, NOTIFIED, detail=tier.repeat_details[loop - 1], team=tier.notify
             )
         if loop < tier.loops:
-            sim.env.timeout(tier.repeat, (case, tier, loop + 1)).callbacks.append(self._fire)
+            after(sim.env, tier.repeat, self._fire, (case, tier, loop + 1))
 
     def _ack_expired(self, event) -> None:
         case = event.value
