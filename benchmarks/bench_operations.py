@@ -121,7 +121,9 @@ def memory_child(days: float) -> None:
     scen, pol = reference(days), desk()
     with tempfile.TemporaryDirectory() as tmp:
         t0 = time.perf_counter()
-        result = runner.run(scen, pol, seed=1, stream_to=Path(tmp) / "events.parquet")
+        result = runner.run(
+            scen, pol, runner.RunSettings(seed=1), stream_to=Path(tmp) / "events.parquet"
+        )
         wall = time.perf_counter() - t0
         rows = result.rows
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

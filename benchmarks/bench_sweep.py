@@ -19,7 +19,7 @@ import time
 import pandas as pd
 
 from sim.config import load_policy, load_scenario
-from sim.experiments import sweep
+from sim.experiments import RunSettings, sweep
 from sim.runner import default_workers
 
 PARAMS = {
@@ -30,7 +30,9 @@ PARAMS = {
 
 def timed(scenario, policy, reps: int, backend: str, workers: int):
     t0 = time.perf_counter()
-    sw = sweep(scenario, policy, PARAMS, reps=reps, seed=1, backend=backend, workers=workers)
+    sw = sweep(
+        scenario, policy, PARAMS, RunSettings(reps=reps, seed=1, backend=backend, workers=workers)
+    )
     return sw, time.perf_counter() - t0
 
 

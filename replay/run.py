@@ -11,8 +11,8 @@ make the comparison fair (or not) travel with every summary under ``replay.assum
 
 from __future__ import annotations
 
+import dataclasses
 import json
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,8 +27,7 @@ from replay.calibrate import calibrate, handling_distributions
 from replay.desk import desk_stats
 from replay.history import History
 from replay.world import history_world
-from sim import eventlog
-from sim.engine import Simulation
+from sim import eventlog, runner
 from sim.metrics import case_table, summarize_reps
 from sim.policies.schema import Policy
 from sim.run_summary import build_summary
@@ -289,22 +288,27 @@ def replay(
     total = len(policies) * reps
     done = 0
     for policy in policies:
-        t0 = time.perf_counter()
-        tables = []
-        for r in range(reps):
-            sim = Simulation(scenario, policy, seed=seed, rep=r, reps=reps, world=world)
-            tables.append(sim.run().table())
-            done += 1
-            if progress is not None:
-                progress(done / total)
-        meta = eventlog.LogMeta.from_bytes(tables[0].schema.metadata[b"exsim"])
-        meta.source = "replay"
-        table = eventlog.concat(tables, meta)
-        result = RunResult(table, meta, time.perf_counter() - t0)
+        ran = runner.run(
+            scenario,
+            policy,
+            runner.RunSettings(seed=seed, reps=reps, workers=1),
+            progress=_share(progress, done / total, reps / total),
+            world=world,
+        )
+        done += reps
+        meta = dataclasses.replace(ran.meta, source="replay")
+        result = RunResult(eventlog.concat([ran.table], meta), meta, ran.wall_s)
         summary = build_summary(result, scenario, policy)
         summary["replay"] = {**info, "sla_from": policy.name}
         outcome.runs[_unique(policy.name, outcome.runs)] = PolicyRun(policy, result, summary)
     return outcome
+
+
+def _share(progress: Callable[[float], None] | None, start: float, width: float):
+    """``progress`` of the whole, fed a part's own 0..1 as ``start + width * part``."""
+    if progress is None:
+        return None
+    return lambda part: progress(start + width * part)
 
 
 def _has_due(history: History) -> bool:

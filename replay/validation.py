@@ -126,7 +126,9 @@ def validate(
     """Distances between ``history`` and ``reps`` runs of a scenario (a calibration's, or
     any scenario a user wrote)."""
     scenario = calibration if isinstance(calibration, Scenario) else calibration.scenario
-    result = runner.run(scenario, policy, seed=seed, reps=reps, workers=1, progress=progress)
+    result = runner.run(
+        scenario, policy, runner.RunSettings(seed=seed, reps=reps, workers=1), progress=progress
+    )
     log = eventlog.to_pandas(result.table)
     sims = [history_of(log, rep=r) for r in range(reps)]
     start = scenario.start

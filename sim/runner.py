@@ -1,5 +1,11 @@
 """Running replications: one seed in, one event log out, serial or in parallel.
 
+This is exsim's one run path. :class:`RunSettings` says how a (scenario, policy) is run (master
+seed, replications, warm-up, workers, backend): ``exsim run``, compare, sweep, check, staff, the
+UI and ``sim.testing`` all build one. :func:`replication` is the only place a
+:class:`~sim.engine.Simulation` is built; :func:`run` runs a (scenario, policy, settings) into a
+log, and the experiments run their units through :func:`simulate`.
+
 Replication r of seed s draws from ``Streams(s, r)``, so each replication's log depends only on
 (scenario, policy, s, r), never on which process ran it or in which order: serial and parallel
 runs produce identical logs. Replications run in worker processes when there are several and
@@ -21,12 +27,13 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 
 from sim import eventlog
-from sim.engine import Simulation
+from sim.engine import Simulation, World
 from sim.outdir import write_run_dir  # noqa: F401  (the shared run-directory writer)
 from sim.policies.schema import Policy
 from sim.scenarios.schema import Scenario
@@ -58,13 +65,60 @@ class RunResult:
         return eventlog.read_log(self.path)
 
 
+@dataclass(frozen=True)
+class RunSettings:
+    """How a (scenario, policy) is run, the same for every verb that runs one.
+
+    ``seed`` is the master seed (replication r draws from ``Streams(seed, r)``), ``reps`` the
+    number of replications, ``warmup_min`` the minutes at the start the KPIs leave out (the
+    log keeps them), ``workers`` the processes (None: one per core), ``backend`` where an
+    experiment's runs go (``sim.experiments.backends``: serial, processes, dask or a Dask
+    scheduler address). The horizon belongs to the scenario (``horizon_days``)."""
+
+    seed: int = 1
+    reps: int = 1
+    warmup_min: float = 0.0
+    workers: int | None = None
+    backend: Any = "processes"
+
+    def check(self, scenario: Scenario) -> RunSettings:
+        """``self``, or ValueError naming the setting that cannot run ``scenario``."""
+        if self.seed < 0:
+            raise ValueError(f"seed: must be >= 0 (got {self.seed})")
+        if self.reps < 1:
+            raise ValueError(f"reps: must be >= 1 (got {self.reps})")
+        if self.workers is not None and self.workers < 1:
+            raise ValueError(f"workers: must be >= 1 (got {self.workers})")
+        if not 0 <= self.warmup_min < scenario.horizon_min:
+            raise ValueError(
+                f"warm-up: must lie in [0, {scenario.horizon_days:g} days) "
+                f"(got {self.warmup_min / 1440.0:g} days)"
+            )
+        return self
+
+
+def replication(
+    scenario: Scenario,
+    policy: Policy,
+    seed: int,
+    rep: int = 0,
+    reps: int = 1,
+    world: World | None = None,
+) -> Simulation:
+    """Replication ``rep`` of ``reps`` of ``seed``, ready to run: the one place a
+    :class:`~sim.engine.Simulation` is built (``world`` swaps the generated world for another,
+    e.g. a replayed history)."""
+    return Simulation(scenario, policy, seed=seed, rep=rep, reps=reps, world=world)
+
+
 def simulate(scenario: Scenario, policy: Policy, seed: int = 0, rep: int = 0, reps: int = 1):
     """One replication as an Arrow table (in memory)."""
-    return Simulation(scenario, policy, seed=seed, rep=rep, reps=reps).run().table()
+    return replication(scenario, policy, seed, rep, reps).run().table()
 
 
-def _one(args: tuple[Scenario, Policy, int, int, int]) -> pa.Table:
-    return simulate(*args)
+def _one(args: tuple[Scenario, Policy, int, int, int, World | None]) -> pa.Table:
+    scenario, policy, seed, rep, reps, world = args
+    return replication(scenario, policy, seed, rep, reps, world).run().table()
 
 
 def simulate_to(
@@ -80,7 +134,7 @@ def simulate_to(
 
     The simulated world is freed before returning (a full collection: it is cyclic), so what
     comes next, another replication or the summary, does not stack on top of it."""
-    sim = Simulation(scenario, policy, seed=seed, rep=rep, reps=reps)
+    sim = replication(scenario, policy, seed, rep, reps)
     sink = eventlog.ParquetSink(path, sim.meta)
     sim.log.sink = sink
     try:
@@ -152,32 +206,36 @@ def default_workers() -> int:
 def run(
     scenario: Scenario,
     policy: Policy,
-    seed: int = 0,
-    reps: int = 1,
-    workers: int | None = None,
+    settings: RunSettings = RunSettings(),
     progress: Progress | None = None,
     stream_to: Path | None = None,
+    world: World | None = None,
 ) -> RunResult:
-    """Run ``reps`` replications and return their stacked log.
+    """Run ``settings.reps`` replications and return their stacked log.
 
     With ``stream_to``, the log is streamed to that Parquet file in chunks as the run goes
     (memory stays flat on long horizons and in the number of replications) instead of kept in
-    memory.
+    memory. A ``world`` (replay) runs its replications in this process, one after the other.
     """
     t0 = time.perf_counter()
-    workers = min(workers or default_workers(), reps)
-    if reps == 1 and stream_to is not None:
+    seed, reps = settings.seed, settings.reps
+    workers = min(settings.workers or default_workers(), reps)
+    if reps == 1 and stream_to is not None and world is None:
         meta = simulate_to(Path(stream_to), scenario, policy, seed, 0, 1, progress)
         return RunResult(None, meta, time.perf_counter() - t0, Path(stream_to))
-    if stream_to is not None:
+    if stream_to is not None and world is None:
         meta = _run_to_files(scenario, policy, seed, reps, workers, progress, Path(stream_to))
         return RunResult(None, meta, time.perf_counter() - t0, Path(stream_to))
+    if stream_to is not None:
+        raise ValueError("a replayed world runs in memory: no stream_to")
     if reps == 1:
-        sim = Simulation(scenario, policy, seed=seed, rep=0, reps=1)
+        sim = replication(scenario, policy, seed, 0, 1, world)
         table = sim.run(progress=progress).table()
         meta = sim.meta
     else:
-        jobs = [(scenario, policy, seed, r, reps) for r in range(reps)]
+        if world is not None:
+            workers = 1
+        jobs = [(scenario, policy, seed, r, reps, world) for r in range(reps)]
         tables = _map_in_order(_one, jobs, workers, progress)
         meta = eventlog.joined_meta(
             [eventlog.LogMeta.from_bytes(t.schema.metadata[b"exsim"]) for t in tables]

@@ -44,10 +44,10 @@ class PolicyOutcome:
         return lookup(self.summary, path)
 
     def check(self, *requirements: str | Requirement) -> list[Verdict]:
-        from sim.experiments.requirements import Requirement, evaluate, parse
+        from sim.experiments.evaluation import requirements_of
+        from sim.experiments.requirements import evaluate
 
-        reqs = [r if isinstance(r, Requirement) else parse(r) for r in requirements]
-        return evaluate(self.summary, reqs)
+        return evaluate(self.summary, requirements_of(requirements))
 
     def require(self, *requirements: str | Requirement) -> list[Verdict]:
         """Assert every requirement; the AssertionError lists each failure with its value."""
@@ -78,7 +78,9 @@ def run_policy(
 ) -> PolicyOutcome:
     """Run ``reps`` replications of a scenario (library name, path or model) under a policy."""
     from sim import config
-    from sim.experiments.compare import as_policy, as_scenario, compare
+    from sim.experiments.compare import as_policy
+    from sim.experiments.evaluation import evaluate_policy
+    from sim.runner import RunSettings
     from sim.scenarios.schema import Scenario
 
     if isinstance(scenario, Scenario):
@@ -90,17 +92,9 @@ def run_policy(
     else:
         scen = config.load_scenario(scenario, {"horizon_days": days} if days else None)
     pol = as_policy(policy)
-    res = compare(
-        as_scenario(scen),
-        [pol],
-        reps=reps,
-        seed=seed,
-        warmup_min=warmup_days * 1440.0,
-        workers=workers,
-        backend=backend,
-        keep_logs=False,
-    )
-    return PolicyOutcome(scen.name, pol.name, seed, reps, res.summaries[pol.name])
+    settings = RunSettings(seed, reps, warmup_days * 1440.0, workers, backend)
+    outcome = evaluate_policy(scen, pol, (), settings)
+    return PolicyOutcome(scen.name, pol.name, seed, reps, outcome.summary)
 
 
 class _Harness:

@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 from sim.config import load_policy, load_scenario
-from sim.experiments import BackendError, compare, map_runs, sweep
+from sim.experiments import BackendError, RunSettings, compare, map_runs, sweep
 from sim.experiments.jobs import Unit
 
 PARAMS = {"detection.picking_sla.scan.interval_min": [15, 60], "queue.discipline": ["fifo", "edf"]}
@@ -28,7 +28,7 @@ def dask_address():
 
 def _sweep(small, backend, workers=None):
     scen, pol = small
-    return sweep(scen, pol, PARAMS, reps=2, seed=3, backend=backend, workers=workers)
+    return sweep(scen, pol, PARAMS, RunSettings(reps=2, seed=3, backend=backend, workers=workers))
 
 
 def test_sweep_identical_across_backends(small, dask_address):
@@ -45,7 +45,7 @@ def test_compare_tables_and_logs_identical_across_backends(small, dask_address):
     scen, pol = small
     lean = load_policy("lean-desk")
     runs = {
-        b: compare(scen, [pol, lean], reps=3, seed=5, backend=b, workers=2)
+        b: compare(scen, [pol, lean], RunSettings(reps=3, seed=5, backend=b, workers=2))
         for b in ("serial", "processes", dask_address)
     }
     base = runs["serial"]
@@ -57,16 +57,17 @@ def test_compare_tables_and_logs_identical_across_backends(small, dask_address):
 
 def test_worker_count_does_not_change_results(small):
     scen, pol = small
-    units = [Unit(r % 2, scen, pol, 11, r, 4) for r in range(4)]
-    one = map_runs(units, "processes", workers=1)
-    two = map_runs(list(reversed(units)), "processes", workers=2)[::-1]
+    units = [Unit(r % 2, scen, pol, RunSettings(seed=11, reps=4), r) for r in range(4)]
+    one = map_runs(units, RunSettings(backend="processes", workers=1))
+    two = map_runs(list(reversed(units)), RunSettings(backend="processes", workers=2))[::-1]
     assert [o.summary for o in one] == [o.summary for o in two]
 
 
 def test_progress_reports_finished_runs(small):
     scen, pol = small
     seen: list[float] = []
-    map_runs([Unit(0, scen, pol, 1, r, 3) for r in range(3)], "serial", progress=seen.append)
+    settings = RunSettings(seed=1, reps=3, backend="serial")
+    map_runs([Unit(0, scen, pol, settings, r) for r in range(3)], settings, seen.append)
     assert seen == pytest.approx([1 / 3, 2 / 3, 1.0])
 
 
@@ -74,4 +75,4 @@ def test_progress_reports_finished_runs(small):
 def test_unknown_backend_is_a_clear_error(small, bad):
     scen, pol = small
     with pytest.raises(BackendError, match="backend"):
-        map_runs([Unit(0, scen, pol, 1, 0)], bad)
+        map_runs([Unit(0, scen, pol, RunSettings(), 0)], RunSettings(backend=bad))

@@ -18,18 +18,18 @@ def test_same_seed_gives_byte_identical_parquet(tmp_path, default_scenario, defa
     scen = default_scenario.model_copy(update={"horizon_days": 3})
     paths = []
     for i in range(2):
-        result = runner.run(scen, default_policy, seed=11)
+        result = runner.run(scen, default_policy, runner.RunSettings(seed=11))
         paths.append(eventlog.write_table(result.table, tmp_path / f"run{i}.parquet"))
     assert _digest(paths[0]) == _digest(paths[1])
-    other = runner.run(scen, default_policy, seed=12)
+    other = runner.run(scen, default_policy, runner.RunSettings(seed=12))
     path = eventlog.write_table(other.table, tmp_path / "other.parquet")
     assert _digest(path) != _digest(paths[0])
 
 
 def test_serial_and_parallel_replications_are_identical(default_scenario, default_policy):
     scen = default_scenario.model_copy(update={"horizon_days": 2})
-    serial = runner.run(scen, default_policy, seed=5, reps=3, workers=1).table
-    parallel = runner.run(scen, default_policy, seed=5, reps=3, workers=2).table
+    serial = runner.run(scen, default_policy, runner.RunSettings(seed=5, reps=3, workers=1)).table
+    parallel = runner.run(scen, default_policy, runner.RunSettings(seed=5, reps=3, workers=2)).table
     assert serial.num_rows > 0
     assert serial.equals(parallel)
     # each replication differs from the others
@@ -63,8 +63,8 @@ def test_other_policy_sees_the_same_exceptions(default_scenario):
             "escalation.ladders": {},
         },
     )
-    a = runner.run(scen, base, seed=3).table
-    b = runner.run(scen, variant, seed=3).table
+    a = runner.run(scen, base, runner.RunSettings(seed=3)).table
+    b = runner.run(scen, variant, runner.RunSettings(seed=3)).table
     assert not a.equals(b)  # the handling differs...
     assert _occurred(a).equals(_occurred(b))  # ...the world does not
 
@@ -76,7 +76,7 @@ def test_work_content_is_common_across_policies():
     slow = load_policy("default", overrides={"queue.discipline": "edf"})
     work = []
     for pol in (fast, slow):
-        df = eventlog.to_pandas(runner.run(scen, pol, seed=9).table)
+        df = eventlog.to_pandas(runner.run(scen, pol, runner.RunSettings(seed=9)).table)
         piv = df.pivot_table(
             index="case_id", columns="event", values="ts", aggfunc="first", observed=True
         )

@@ -18,8 +18,10 @@ from sim.cli import app
 from sim.config import ConfigError, load_policy, load_scenario
 from sim.experiments import (
     RequirementError,
+    RunSettings,
     compare,
     evaluate,
+    evaluate_policy,
     pareto_front,
     parse,
     recommend,
@@ -45,7 +47,33 @@ def short():
 @pytest.fixture(scope="module")
 def duel(short):
     pols = [load_policy("default"), load_policy("lean-desk")]
-    return compare(short, pols, reps=3, seed=4, backend=SERIAL)
+    return compare(short, pols, RunSettings(reps=3, seed=4, backend=SERIAL))
+
+
+# -- run settings and the one evaluation path ------------------------------------------------
+@pytest.mark.parametrize(
+    ("settings", "message"),
+    [
+        (RunSettings(seed=-1), "seed: must be >= 0"),
+        (RunSettings(reps=0), "reps: must be >= 1"),
+        (RunSettings(workers=0), "workers: must be >= 1"),
+        (RunSettings(warmup_min=2 * 1440.0), r"warm-up: must lie in \[0, 2 days\)"),
+    ],
+)
+def test_run_settings_name_what_cannot_run(short, settings, message):
+    with pytest.raises(ValueError, match=message):
+        settings.check(short)
+    assert RunSettings(reps=2, warmup_min=60.0).check(short).reps == 2
+
+
+def test_check_and_the_qa_harness_judge_the_same_outcome(short, duel):
+    """``exsim check``'s path and ``sim.testing`` fold the same runs into the same summary
+    (the comparison's own summary of that policy on those settings)."""
+    settings = RunSettings(reps=3, seed=4, backend=SERIAL)
+    judged = evaluate_policy(short, "lean-desk", ["sla.overall>=0", "sla.overall>1"], settings)
+    assert [v.passed for v in judged.verdicts] == [True, False] and not judged.passed
+    outcome = run_policy(short, "lean-desk", reps=3, seed=4, backend=SERIAL)
+    assert outcome.summary == judged.summary == duel.summaries["lean-desk"]
 
 
 # -- compare ----------------------------------------------------------------------------------
@@ -111,10 +139,7 @@ def test_confidence_intervals_cover_the_erlang_c_wait():
         res = compare(
             scenario,
             [policy],
-            reps=5,
-            seed=1000 + seed,
-            warmup_min=240.0,
-            backend=SERIAL,
+            RunSettings(reps=5, seed=1000 + seed, warmup_min=240.0, backend=SERIAL),
             keep_logs=False,
         )
         row = res.row(policy.name, "queue_wait_min.mean")
@@ -129,7 +154,7 @@ def test_sweep_grid_and_parameters_take_effect(short):
         "detection.picking_sla.scan.interval_min": [15, 120],
         "scenario.horizon_days": [1, 2],
     }
-    sw = sweep(short, load_policy("default"), params, reps=2, seed=2, backend=SERIAL)
+    sw = sweep(short, load_policy("default"), params, RunSettings(reps=2, seed=2, backend=SERIAL))
     assert len(sw.results) == 16 and len(sw.points) == 8
     grid = sw.points[list(params)].drop_duplicates()
     assert len(grid) == 8
@@ -152,7 +177,9 @@ def test_sweep_grid_and_parameters_take_effect(short):
 
 
 def test_sweep_write_round_trips(short, tmp_path):
-    sw = sweep(short, "default", {"queue.discipline": ["fifo", "edf"]}, reps=1, backend=SERIAL)
+    sw = sweep(
+        short, "default", {"queue.discipline": ["fifo", "edf"]}, RunSettings(reps=1, backend=SERIAL)
+    )
     for name in ("r.parquet", "r.csv"):
         path = sw.write(tmp_path / name)
         back = pd.read_parquet(path) if name.endswith("parquet") else pd.read_csv(path)
@@ -171,7 +198,7 @@ def test_sweep_write_round_trips(short, tmp_path):
 )
 def test_sweep_paths_that_do_not_fit_name_the_parameter(short, path, fragment):
     with pytest.raises(ConfigError) as err:
-        sweep(short, "default", {path: [3]}, reps=1, backend=SERIAL)
+        sweep(short, "default", {path: [3]}, RunSettings(reps=1, backend=SERIAL))
     msg = str(err.value)
     assert path in msg and fragment in msg and "\n" not in msg
 
@@ -438,7 +465,7 @@ def _desk() -> tuple[Scenario, Policy]:
 def test_staff_recommends_a_minimal_headcount_that_meets_the_target():
     scenario, policy = _desk()
     target = "sla.overall>=0.9"
-    plan = recommend(scenario, policy, [target], reps=2, seed=3, backend=SERIAL)
+    plan = recommend(scenario, policy, [target], RunSettings(reps=2, seed=3, backend=SERIAL))
     assert plan.met
     loads = {(ld.team, ld.shift): ld for ld in plan.loads}
     assert loads[("warehouse", "day")].offered_load == pytest.approx(2.0, rel=1e-6)
@@ -448,9 +475,7 @@ def test_staff_recommends_a_minimal_headcount_that_meets_the_target():
         res = compare(
             scenario,
             [with_headcount(policy, headcount)],
-            reps=2,
-            seed=3,
-            backend=SERIAL,
+            RunSettings(reps=2, seed=3, backend=SERIAL),
             keep_logs=False,
         )
         return all(v.passed for v in evaluate(next(iter(res.summaries.values())), [parse(target)]))

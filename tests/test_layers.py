@@ -9,6 +9,8 @@ From the bottom up:
   command line, the reports, the live Odoo backend, experiments or replay;
 - **readers**: ``sim.metrics``, ``sim.reports`` and ``sim.exports`` read event logs (and their
   metadata) only: no engine, generators, policies, shifts, Odoo, experiments, replay or CLI;
+- **one run path**: only the model (``sim.runner``) builds a ``Simulation``: nothing outside it
+  imports ``sim.engine`` (experiments, live Odoo, replay, the UI run through ``sim.runner``);
 - **the command line** on top: nothing but ``sim.__main__`` imports ``sim.cli``;
 - no import cycles between packages;
 - and nothing outside ``tests/`` imports from it (benchmarks included).
@@ -196,6 +198,8 @@ def rule_violations() -> set[tuple[str, str, str]]:
                 out.add(("readers", unit(m), unit(d)))
             if within(m, MODEL) and not within(m, CONFIG) and within(d, MODEL_MAY_NOT):
                 out.add(("model", unit(m), unit(d)))
+            if within(d, ("sim.engine",)) and not within(m, MODEL):
+                out.add(("run path", unit(m), unit(d)))
             if within(d, ("sim.cli",)) and not within(m, ("sim.cli", "sim.__main__")):
                 out.add(("cli", unit(m), unit(d)))
     return out

@@ -360,9 +360,10 @@ def test_two_policies_face_the_same_exogenous_world(name):
 
 def test_comparison_counts_shared_cases():
     from sim.experiments.compare import compare
+    from sim.runner import RunSettings
 
     scen = config.load_scenario("baseline", {"horizon_days": 3})
-    res = compare(scen, ["default", "default"], reps=1, workers=1, backend="serial")
+    res = compare(scen, ["default", "default"], RunSettings(reps=1, workers=1, backend="serial"))
     shared = res.to_json()["shared_cases"]
     total = shared["occurrences"]["default"]
     assert total > 0 and shared == {
@@ -394,10 +395,10 @@ def test_same_seed_same_log_serial_or_parallel():
 
     scen = config.load_scenario("baseline", {"horizon_days": 3})
     pol = config.load_policy("default")
-    serial = runner.run(scen, pol, seed=5, reps=2, workers=1).table
-    again = runner.run(scen, pol, seed=5, reps=2, workers=1).table
-    parallel = runner.run(scen, pol, seed=5, reps=2, workers=2).table
+    serial = runner.run(scen, pol, runner.RunSettings(seed=5, reps=2, workers=1)).table
+    again = runner.run(scen, pol, runner.RunSettings(seed=5, reps=2, workers=1)).table
+    parallel = runner.run(scen, pol, runner.RunSettings(seed=5, reps=2, workers=2)).table
     assert serial.num_rows > 1000
     assert serial.equals(again) and serial.equals(parallel)
-    other = runner.run(scen, pol, seed=6, reps=2, workers=1).table
+    other = runner.run(scen, pol, runner.RunSettings(seed=6, reps=2, workers=1)).table
     assert not serial.equals(other)

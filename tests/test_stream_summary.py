@@ -25,7 +25,9 @@ def injected_log(tmp_path_factory):
     """Three replications of the default injected scenario, streamed to one file."""
     path = tmp_path_factory.mktemp("log") / "events.parquet"
     scen = load_scenario("default", {"horizon_days": 4})
-    runner.run(scen, load_policy("default"), seed=3, reps=3, workers=1, stream_to=path)
+    runner.run(
+        scen, load_policy("default"), runner.RunSettings(seed=3, reps=3, workers=1), stream_to=path
+    )
     return path
 
 
@@ -33,7 +35,7 @@ def injected_log(tmp_path_factory):
 def operations_log(tmp_path_factory):
     path = tmp_path_factory.mktemp("log") / "events.parquet"
     scen = load_scenario("baseline", {"horizon_days": 3})
-    runner.run(scen, load_policy("default"), seed=5, stream_to=path)
+    runner.run(scen, load_policy("default"), runner.RunSettings(seed=5), stream_to=path)
     return path
 
 
@@ -71,7 +73,7 @@ def levers_log(tmp_path_factory):
             "escalation": {"ladders": {"medium": ladder}},
         }
     )
-    runner.run(scen, pol, seed=2, reps=2, workers=1, stream_to=path)
+    runner.run(scen, pol, runner.RunSettings(seed=2, reps=2, workers=1), stream_to=path)
     return path
 
 
@@ -112,8 +114,10 @@ def test_chunks_hold_whole_cases_and_every_row_once(injected_log, small_batches)
 def test_replications_streamed_to_files_join_into_the_in_memory_log(tmp_path, workers):
     scen, pol = load_scenario("default", {"horizon_days": 2}), load_policy("default")
     path = tmp_path / "events.parquet"
-    streamed = runner.run(scen, pol, seed=9, reps=3, workers=workers, stream_to=path)
-    in_memory = runner.run(scen, pol, seed=9, reps=3, workers=1)
+    streamed = runner.run(
+        scen, pol, runner.RunSettings(seed=9, reps=3, workers=workers), stream_to=path
+    )
+    in_memory = runner.run(scen, pol, runner.RunSettings(seed=9, reps=3, workers=1))
     assert streamed.table is None and streamed.path == path
     assert streamed.meta == in_memory.meta and streamed.rows == in_memory.rows
     assert list(tmp_path.iterdir()) == [path]  # the replication files are gone

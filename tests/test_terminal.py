@@ -125,7 +125,9 @@ def test_each_replication_keeps_its_own_business_outcomes(tmp_path) -> None:
     scenario = config.load_scenario("baseline", {"horizon_days": 2})
     policy = config.load_policy("default")
     for stream in (None, tmp_path / "log.parquet"):
-        result = runner.run(scenario, policy, seed=3, reps=3, workers=1, stream_to=stream)
+        result = runner.run(
+            scenario, policy, runner.RunSettings(seed=3, reps=3, workers=1), stream_to=stream
+        )
         log = result.frame() if stream is None else read_log(stream)
         alone = [
             LogMeta.from_bytes(

@@ -194,6 +194,20 @@ def check_warmup(warmup_days: float, horizon_days: float) -> None:
         )
 
 
+def run_settings(scenario, seed: int, reps: int, warmup_days: float, workers, backend="processes"):
+    """The ``sim.runner.RunSettings`` of a verb's flags, checked against the scenario; a bad
+    flag ends as one line naming it (exit 2)."""
+    from sim.runner import RunSettings
+
+    check_seed(seed)
+    check_warmup(warmup_days, scenario.horizon_days)
+    settings = RunSettings(seed, reps, warmup_days * 1440.0, workers, backend)
+    try:
+        return settings.check(scenario)
+    except ValueError as exc:
+        fail(str(exc))
+
+
 def progress_bar(label: str):
     """A rich progress bar on stderr when it is a terminal, else a no-op callback."""
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn

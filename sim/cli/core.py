@@ -13,13 +13,12 @@ import typer
 from sim.cli.common import (
     ForceOpt,
     app,
-    check_seed,
-    check_warmup,
     checked_out_dir,
     err_console,
     fail,
     out_console,
     progress_bar,
+    run_settings,
 )
 from sim.lazy import lazy
 
@@ -70,17 +69,20 @@ def run(
         config.check_fits(scen, pol, policy)
     except config.ConfigError as exc:
         fail(str(exc))
-    check_seed(seed)
-    check_warmup(warmup_days, scen.horizon_days)
+    settings = run_settings(scen, seed, reps, warmup_days, workers)
     out = out or Path("runs") / f"{scen.name}--{pol.name}"
     checked_out_dir(out, force)
     stream = outdir.temp_sibling(out, "events.parquet")
     try:
         with progress_bar(f"{scen.name} x {pol.name}") as bar:
             result = runner.run(
-                scen, pol, seed=seed, reps=reps, workers=workers, progress=bar, stream_to=stream
+                scen,
+                pol,
+                settings,
+                progress=bar,
+                stream_to=stream,
             )
-        summary = run_summary.build_summary(result, scen, pol, warmup_min=warmup_days * 1440.0)
+        summary = run_summary.build_summary(result, scen, pol, warmup_min=settings.warmup_min)
     except BaseException:
         if stream is not None:
             stream.unlink(missing_ok=True)

@@ -21,11 +21,11 @@ import typer
 from sim.cli.common import (
     ForceOpt,
     app,
-    check_seed,
     checked_out_dir,
     fail,
     out_console,
     progress_bar,
+    run_settings,
 )
 from sim.lazy import lazy
 
@@ -33,6 +33,7 @@ from sim.lazy import lazy
 config = lazy("sim.config")
 backends = lazy("sim.experiments.backends")
 comparison = lazy("sim.experiments.compare")
+evaluation = lazy("sim.experiments.evaluation")
 kpis = lazy("sim.metrics.kpis")
 metrics = lazy("sim.metrics")
 requirements = lazy("sim.experiments.requirements")
@@ -76,6 +77,11 @@ def _backend(backend: str, dask: str | None) -> str:
     except backends.BackendError as exc:
         fail(str(exc))
     return chosen
+
+
+def _settings(scen, seed: int, reps: int, warmup_days: float, workers, backend, dask):
+    """The run settings of an experiment verb, checked (exit 2 naming the bad flag)."""
+    return run_settings(scen, seed, reps, warmup_days, workers, _backend(backend, dask))
 
 
 def _checked(fn, *args, **kwargs):
@@ -125,23 +131,11 @@ def compare(
             config.check_fits(scen, pol, ref)
     except config.ConfigError as exc:
         fail(str(exc))
-    chosen = _backend(backend, dask)
-    _checked(comparison.check_run_args, scen, reps, warmup_days * 1440.0)
-    check_seed(seed)
+    settings = _settings(scen, seed, reps, warmup_days, workers, backend, dask)
     if out is not None:
         checked_out_dir(out, force)
     with progress_bar(f"{len(pols) * reps} runs") as bar:
-        res = comparison.compare(
-            scen,
-            pols,
-            reps=reps,
-            seed=seed,
-            warmup_min=warmup_days * 1440.0,
-            workers=workers,
-            backend=chosen,
-            progress=bar,
-            keep_logs=out is not None,
-        )
+        res = comparison.compare(scen, pols, settings, progress=bar, keep_logs=out is not None)
     extra = [kpis.kpi(k) for k in (kpi or [])]
     known = set(res.table["kpi"])
     for k in extra:
@@ -226,22 +220,10 @@ def sweep(
     except config.ConfigError as exc:
         fail(str(exc))
     _checked(sweeping.grid_points, scen, pol, params)
-    _checked(comparison.check_run_args, scen, reps, warmup_days * 1440.0)
-    check_seed(seed)
-    chosen = _backend(backend, dask)
+    settings = _settings(scen, seed, reps, warmup_days, workers, backend, dask)
     n = math.prod(len(v) for v in params.values()) * reps
     with progress_bar(f"{n} runs") as bar:
-        sw = sweeping.sweep(
-            scen,
-            pol,
-            params,
-            reps=reps,
-            seed=seed,
-            warmup_min=warmup_days * 1440.0,
-            workers=workers,
-            backend=chosen,
-            progress=bar,
-        )
+        sw = sweeping.sweep(scen, pol, params, settings, progress=bar)
     front = _checked(sw.pareto, x=pareto_x, y=pareto_y)
     if out is not None:
         sw.write(out)
@@ -307,24 +289,10 @@ def check(
         config.check_fits(scen, pol, policy)
     except config.ConfigError as exc:
         fail(str(exc))
-    chosen = _backend(backend, dask)
-    _checked(comparison.check_run_args, scen, reps, warmup_days * 1440.0)
-    check_seed(seed)
+    settings = _settings(scen, seed, reps, warmup_days, workers, backend, dask)
     with progress_bar(f"{reps} runs") as bar:
-        res = comparison.compare(
-            scen,
-            [pol],
-            reps=reps,
-            seed=seed,
-            warmup_min=warmup_days * 1440.0,
-            workers=workers,
-            backend=chosen,
-            progress=bar,
-            keep_logs=False,
-        )
-    summary = res.summaries[pol.name]
-    verdicts = _checked(requirements.evaluate, summary, reqs, on_ci)
-    passed = all(v.passed for v in verdicts)
+        judged = _checked(evaluation.evaluate_policy, scen, pol, reqs, settings, bar, on_ci)
+    verdicts, passed = judged.verdicts, judged.passed
     if as_json:
         doc = {
             "scenario": scen.name,
@@ -391,22 +359,10 @@ def staff(
         config.check_fits(scen, pol, policy)
     except config.ConfigError as exc:
         fail(str(exc))
-    chosen = _backend(backend, dask)
-    _checked(comparison.check_run_args, scen, reps, warmup_days * 1440.0)
-    check_seed(seed)
+    settings = _settings(scen, seed, reps, warmup_days, workers, backend, dask)
     with progress_bar("staffing search") as bar:
         plan = _checked(
-            staffing.recommend,
-            scen,
-            pol,
-            reqs,
-            reps=reps,
-            seed=seed,
-            warmup_min=warmup_days * 1440.0,
-            workers=workers,
-            backend=chosen,
-            progress=bar,
-            max_steps=max_steps,
+            staffing.recommend, scen, pol, reqs, settings, progress=bar, max_steps=max_steps
         )
     written = out is not None and (plan.met or write_unmet)
     if written:

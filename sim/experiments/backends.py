@@ -22,7 +22,7 @@ from contextlib import ExitStack
 from typing import Any
 
 from sim.experiments.jobs import Outcome, Unit, run_unit
-from sim.runner import default_workers, process_pool
+from sim.runner import RunSettings, default_workers, process_pool
 
 Progress = Callable[[float], None]
 BACKENDS = ("serial", "processes", "dask")
@@ -49,14 +49,15 @@ def check_backend(backend: Any) -> None:
 
 def map_runs(
     units: Sequence[Unit],
-    backend: Any = "processes",
-    workers: int | None = None,
+    settings: RunSettings = RunSettings(),
     progress: Progress | None = None,
 ) -> list[Outcome]:
-    """Run every unit; outcomes come back in the order of ``units``.
+    """Run every unit on ``settings.backend`` with ``settings.workers``; outcomes come back in
+    the order of ``units``.
 
     ``progress`` is called with the fraction of units finished after each one.
     """
+    backend, workers = settings.backend, settings.workers
     check_backend(backend)
     units = list(units)
     if not units:

@@ -30,7 +30,7 @@ from sim.experiments.backends import map_runs
 from sim.experiments.jobs import Unit
 from sim.experiments.kpis import better, flatten, fold
 from sim.policies.schema import Policy
-from sim.runner import write_run_dir
+from sim.runner import RunSettings, write_run_dir
 from sim.scenarios.schema import Scenario
 
 Progress = Callable[[float], None]
@@ -136,15 +136,12 @@ class Comparison:
 def compare(
     scenario: Scenario | str | Path,
     policies: Sequence[Policy | str | Path],
-    reps: int = 5,
-    seed: int = 1,
-    warmup_min: float = 0.0,
-    workers: int | None = None,
-    backend: Any = "processes",
+    settings: RunSettings = RunSettings(reps=5),
     progress: Progress | None = None,
     keep_logs: bool = True,
 ) -> Comparison:
-    """Run every policy on the same ``reps`` replications of ``seed`` and compare them.
+    """Run every policy on the same ``settings.reps`` replications of ``settings.seed`` and
+    compare them.
 
     The first policy is the baseline the others are differenced against. Policies with the
     same name are told apart as ``name``, ``name#2``, ...
@@ -154,13 +151,13 @@ def compare(
     pols = _named([as_policy(p) for p in policies])
     if not pols:
         raise ValueError("compare needs at least one policy")
-    check_run_args(scen, reps, warmup_min)
+    settings.check(scen)
     units = [
-        Unit(name, scen, pol, seed, r, reps, warmup_min, keep_logs)
+        Unit(name, scen, pol, settings, r, keep_logs)
         for name, pol in pols.items()
-        for r in range(reps)
+        for r in range(settings.reps)
     ]
-    outcomes = map_runs(units, backend, workers, progress)
+    outcomes = map_runs(units, settings, progress)
     per_rep: dict[str, list[dict]] = {name: [] for name in pols}
     tables: dict[str, list[pa.Table]] = {name: [] for name in pols}
     for o in sorted(outcomes, key=lambda o: (list(pols).index(o.key), o.rep)):
@@ -177,9 +174,9 @@ def compare(
     return Comparison(
         scenario=scen,
         policies=pols,
-        seed=seed,
-        reps=reps,
-        warmup_min=warmup_min,
+        seed=settings.seed,
+        reps=settings.reps,
+        warmup_min=settings.warmup_min,
         table=comparison_table(per_rep),
         summaries={name: fold(runs) for name, runs in per_rep.items()},
         per_rep=per_rep,
@@ -259,16 +256,6 @@ def as_scenario(ref: Scenario | str | Path) -> Scenario:
 
 def as_policy(ref: Policy | str | Path) -> Policy:
     return ref if isinstance(ref, Policy) else config.load_policy(ref)
-
-
-def check_run_args(scenario: Scenario, reps: int, warmup_min: float) -> None:
-    if reps < 1:
-        raise ValueError(f"reps: must be >= 1 (got {reps})")
-    if not 0 <= warmup_min < scenario.horizon_min:
-        raise ValueError(
-            f"warm-up: must lie in [0, {scenario.horizon_days:g} days) "
-            f"(got {warmup_min / 1440.0:g} days)"
-        )
 
 
 def _named(policies: list[Policy]) -> dict[str, Policy]:

@@ -1,7 +1,7 @@
 """A run unit: one replication of one scenario under one policy, and what it sends back.
 
 An experiment (a comparison, a sweep, a staffing search) is a bag of independent units. Each
-unit names its world completely (scenario, policy, master seed, replication), so it gives the
+unit names its world completely (scenario, policy, run settings, replication), so it gives the
 same answer wherever it runs: replication r of seed s draws from ``Streams(s, r)``. The worker
 summarises its own log (``sim.metrics.summarize``) and sends back the summary dict, plus the
 Arrow table only when the caller keeps logs, so a sweep of thousands of runs stays small in
@@ -17,9 +17,9 @@ from typing import Any
 import pyarrow as pa
 
 from sim import eventlog
-from sim.engine import Simulation
 from sim.metrics import summarize
 from sim.policies.schema import Policy
+from sim.runner import RunSettings, simulate
 from sim.scenarios.schema import Scenario
 
 
@@ -30,10 +30,8 @@ class Unit:
     key: Any
     scenario: Scenario
     policy: Policy
-    seed: int
+    settings: RunSettings
     rep: int
-    reps: int = 1
-    warmup_min: float = 0.0
     keep_log: bool = False
 
 
@@ -52,9 +50,9 @@ class Outcome:
 def run_unit(unit: Unit) -> Outcome:
     """Simulate one replication and summarise it where it ran."""
     t0 = time.perf_counter()
-    sim = Simulation(unit.scenario, unit.policy, seed=unit.seed, rep=unit.rep, reps=unit.reps)
-    table = sim.run().table()
-    summary = summarize(eventlog.to_pandas(table), warmup_min=unit.warmup_min)
+    run = unit.settings
+    table = simulate(unit.scenario, unit.policy, run.seed, unit.rep, run.reps)
+    summary = summarize(eventlog.to_pandas(table), warmup_min=run.warmup_min)
     return Outcome(
         key=unit.key,
         rep=unit.rep,

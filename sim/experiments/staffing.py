@@ -19,18 +19,18 @@ import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from sim import erlang
 from sim.config import validate
 from sim.experiments.backends import map_runs
-from sim.experiments.compare import as_policy, as_scenario, check_run_args
+from sim.experiments.compare import as_policy, as_scenario
+from sim.experiments.evaluation import judge, requirements_of
 from sim.experiments.jobs import Unit
-from sim.experiments.kpis import fold
-from sim.experiments.requirements import Requirement, Verdict, evaluate, parse
+from sim.experiments.requirements import Requirement, Verdict
 from sim.generators.arrivals import week_rates
 from sim.policies.routing import owner
 from sim.policies.schema import ALL_DAYS, Policy
+from sim.runner import RunSettings
 from sim.scenarios.schema import Scenario
 
 Progress = Callable[[float], None]
@@ -172,11 +172,7 @@ def recommend(
     scenario: Scenario | str | Path,
     policy: Policy | str | Path,
     targets: Sequence[Requirement | str],
-    reps: int = 3,
-    seed: int = 1,
-    warmup_min: float = 0.0,
-    workers: int | None = None,
-    backend: Any = "processes",
+    settings: RunSettings = RunSettings(reps=3),
     progress: Progress | None = None,
     max_steps: int = 60,
 ) -> StaffPlan:
@@ -186,10 +182,10 @@ def recommend(
     usually stops well before). Gives up after ``max_steps`` additions with ``met`` false.
     """
     scen, pol = as_scenario(scenario), as_policy(policy)
-    reqs = [t if isinstance(t, Requirement) else parse(t) for t in targets]
+    reqs = requirements_of(targets)
     if not reqs:
         raise ValueError("staff needs at least one target")
-    check_run_args(scen, reps, warmup_min)
+    settings.check(scen)
     sla_targets = [r.value for r in reqs if r.path.startswith("sla") and r.op in (">=", ">")]
     level = min(max(sla_targets, default=0.8), 0.999)
     loads = offered_loads(scen, pol, service_level=level)
@@ -209,16 +205,13 @@ def recommend(
     def run(hcs: list[Headcount], label: str) -> list[tuple[dict, list[Verdict], bool]]:
         pols = [with_headcount(pol, hc) for hc in hcs]
         units = [
-            Unit(i, scen, p, seed, r, reps, warmup_min)
-            for i, p in enumerate(pols)
-            for r in range(reps)
+            Unit(i, scen, p, settings, r) for i, p in enumerate(pols) for r in range(settings.reps)
         ]
-        outs = sorted(map_runs(units, backend, workers), key=lambda o: (o.key, o.rep))
+        outs = sorted(map_runs(units, settings), key=lambda o: (o.key, o.rep))
         res = []
         for i, hc in enumerate(hcs):
-            summary = fold([o.summary for o in outs if o.key == i])
-            verdicts = evaluate(summary, reqs)
-            ok = all(v.passed for v in verdicts)
+            judged = judge([o.summary for o in outs if o.key == i], reqs)
+            summary, verdicts, ok = judged.summary, judged.verdicts, judged.passed
             history.append((label, copy.deepcopy(hc), ok))
             res.append((summary, verdicts, ok))
         steps[0] += 1

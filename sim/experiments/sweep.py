@@ -24,11 +24,12 @@ from pydantic import BaseModel
 
 from sim import config, stats
 from sim.experiments.backends import map_runs
-from sim.experiments.compare import as_policy, as_scenario, check_run_args
+from sim.experiments.compare import as_policy, as_scenario
 from sim.experiments.jobs import Unit
 from sim.experiments.kpis import flatten, fold
 from sim.pareto import pareto_front
 from sim.policies.schema import Policy
+from sim.runner import RunSettings
 from sim.scenarios.schema import Scenario
 
 Progress = Callable[[float], None]
@@ -87,14 +88,10 @@ def sweep(
     scenario: Scenario | str | Path,
     policy: Policy | str | Path,
     params: Mapping[str, Sequence[Any]],
-    reps: int = 3,
-    seed: int = 1,
-    warmup_min: float = 0.0,
-    workers: int | None = None,
-    backend: Any = "processes",
+    settings: RunSettings = RunSettings(reps=3),
     progress: Progress | None = None,
 ) -> Sweep:
-    """Run the full grid of ``params`` (path -> values) × ``reps`` replications."""
+    """Run the full grid of ``params`` (path -> values) × ``settings.reps`` replications."""
     t0 = time.perf_counter()
     scen, pol = as_scenario(scenario), as_policy(policy)
     params = {str(k): list(v) for k, v in params.items()}
@@ -102,15 +99,13 @@ def sweep(
         if not values:
             raise config.ConfigError(f"param {path}: needs at least one value")
     grid = grid_points(scen, pol, params)
-    check_run_args(scen, reps, warmup_min)
+    settings.check(scen)
     for s, _ in grid:
-        check_run_args(s, reps, warmup_min)
+        settings.check(s)
     units = [
-        Unit(i, s, p, seed, r, reps, warmup_min)
-        for i, (s, p) in enumerate(grid)
-        for r in range(reps)
+        Unit(i, s, p, settings, r) for i, (s, p) in enumerate(grid) for r in range(settings.reps)
     ]
-    outcomes = sorted(map_runs(units, backend, workers, progress), key=lambda o: (o.key, o.rep))
+    outcomes = sorted(map_runs(units, settings, progress), key=lambda o: (o.key, o.rep))
     combos = list(itertools.product(*params.values()))
     rows = []
     for o in outcomes:
@@ -126,8 +121,8 @@ def sweep(
     summaries = [fold([o.summary for o in outcomes if o.key == i]) for i in range(len(grid))]
     return Sweep(
         params=params,
-        seed=seed,
-        reps=reps,
+        seed=settings.seed,
+        reps=settings.reps,
         results=results,
         points=point_table(results, list(params)),
         summaries=summaries,

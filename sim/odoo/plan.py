@@ -25,8 +25,8 @@ from datetime import datetime, timedelta
 import pandas as pd
 
 from sim import eventlog
-from sim.engine import Simulation
 from sim.policies.schema import Policy
+from sim.runner import simulate
 from sim.scenarios.schema import Scenario
 
 ODOO_DATETIME = "%Y-%m-%d %H:%M:%S"
@@ -98,17 +98,10 @@ def build_plan(
     The log only says so for undetected cases, so the times come from the same stream run
     with nothing detecting (every case then clears undetected; occurrences and clearing
     times are drawn from their own streams, so they are the same)."""
-    sim = Simulation(scenario, policy, seed=seed, rep=rep, reps=1)
-    df = eventlog.to_pandas(sim.run().table())
+    df = eventlog.to_pandas(simulate(scenario, policy, seed, rep))
     occ = df[df["event"] == "occurred"].sort_values(["ts", "case_id"], kind="stable")
-    blind = Simulation(
-        scenario,
-        deployed_only(policy, list(scenario.categories), set()),
-        seed=seed,
-        rep=rep,
-        reps=1,
-    )
-    bdf = eventlog.to_pandas(blind.run().table())
+    blind = deployed_only(policy, list(scenario.categories), set())
+    bdf = eventlog.to_pandas(simulate(scenario, blind, seed, rep))
     res = bdf[(bdf["event"] == "resolved") & (bdf["detail"].astype(str) == "cleared")]
     cleared = dict(zip(res["case_id"].astype(int), res["ts"].astype(float), strict=True))
     cases = [

@@ -20,7 +20,7 @@ from __future__ import annotations
 import hashlib
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +40,7 @@ from sim.policies.schema import Policy
 from sim.reports import comparison as report_cmp
 from sim.reports.html import write_report
 from sim.reports.rundir import RunDir
+from sim.runner import RunSettings
 from sim.scenarios.schema import Scenario
 
 #: The horizon a what-if runs over unless told otherwise: two weeks, long enough for a weekly
@@ -175,12 +176,11 @@ class Session:
         days: float = DEFAULT_DAYS,
         workers: int | None = None,
     ) -> None:
-        if reps < 1:
-            raise ValueError(f"reps: must be >= 1 (got {reps})")
         self.scenario = config.validate(
             Scenario, {**scenario.model_dump(mode="json"), "horizon_days": days}, scenario.name
         )
         self.policy = policy
+        self.settings = RunSettings(seed, reps, workers=workers).check(self.scenario)
         self.seed, self.reps, self.workers = seed, reps, workers
         self.runs: list[Run] = []
         self._cache: dict[tuple[str, int], Outcome] = {}
@@ -189,12 +189,12 @@ class Session:
     def _outcomes(self, scen: Scenario, pol: Policy, progress) -> list[Outcome]:
         key = _key(scen, pol, self.seed, self.reps)
         todo = [
-            Unit(key, scen, pol, self.seed, r, self.reps, 0.0, True)
+            Unit(key, scen, pol, self.settings, r, keep_log=True)
             for r in range(self.reps)
             if (key, r) not in self._cache
         ]
         backend = "processes" if len(todo) > 1 else "serial"
-        for o in map_runs(todo, backend, self.workers, progress):
+        for o in map_runs(todo, replace(self.settings, backend=backend), progress):
             self._cache[(key, o.rep)] = o
         return [self._cache[(key, r)] for r in range(self.reps)]
 
