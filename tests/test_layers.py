@@ -274,6 +274,39 @@ def test_nothing_outside_the_tests_imports_them() -> None:
     assert offenders == []
 
 
+def private_imports() -> list[str]:
+    """``from sim.x import _name`` or ``x._name`` where ``x`` is another exsim module: a private
+    name used outside its module (make it public, or keep it where it is used)."""
+    found = []
+    for module, path in modules().items():
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        aliases: dict[str, str] = {}  # local name -> the exsim module it is
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").split(".")[0] in PACKAGES:
+                for a in node.names:
+                    if a.name.startswith("_") and not a.name.startswith("__"):
+                        found.append(f"{module}: from {node.module} import {a.name}")
+                    aliases[a.asname or a.name] = f"{node.module}.{a.name}"
+            elif isinstance(node, ast.Import):
+                for a in node.names:
+                    aliases[a.asname or a.name] = a.name  # ``import sim.x`` binds ``sim``
+        for node in ast.walk(tree):
+            if (
+                isinstance(node, ast.Attribute)
+                and node.attr.startswith("_")
+                and not node.attr.startswith("__")
+                and isinstance(node.value, ast.Name)
+                and aliases.get(node.value.id) in modules()
+                and aliases[node.value.id] != module
+            ):
+                found.append(f"{module}: {aliases[node.value.id]}.{node.attr}")
+    return sorted(set(found))
+
+
+def test_no_module_uses_another_modules_private_names() -> None:
+    assert private_imports() == []
+
+
 def main() -> None:
     g = graph()
     for k in sorted(g):

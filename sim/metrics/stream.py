@@ -32,7 +32,7 @@ import pyarrow.parquet as pq
 from sim import eventlog
 from sim.eventlog import LogMeta
 from sim.metrics.cases import case_table, event_codes
-from sim.metrics.summary import _summarize, combine
+from sim.metrics.summary import combine, summarize_run
 from sim.metrics.workload import escalation_tiers
 
 #: Columns the row-level KPIs read (everything else reaches them through the case table).
@@ -207,7 +207,7 @@ def summarize_file(path: str | os.PathLike, warmup_min: float = 0.0) -> dict:
         cases = _concat_cases(state.cases)
         state.cases = []
         rows = state.rows.frame(meta)
-        runs[rep] = _summarize(rows, meta, warmup_min, None, cases=cases, events=state.events)
+        runs[rep] = summarize_run(rows, meta, warmup_min, None, cases=cases, events=state.events)
         tiers.update(escalation_tiers(rows, event_codes(rows)))  # warm-up included, as in memory
         pa.default_memory_pool().release_unused()
 

@@ -42,7 +42,7 @@ def summarize(df: pd.DataFrame, warmup_min: float = 0.0) -> dict:
     reps = pd.unique(df["rep"])
     if len(reps) > 1:
         raise ValueError(f"summarize takes one replication, got {len(reps)}; use summarize_reps")
-    return _summarize(df, log_meta(df), warmup_min, None)
+    return summarize_run(df, log_meta(df), warmup_min, None)
 
 
 def summarize_reps(df: pd.DataFrame, warmup_min: float = 0.0) -> dict:
@@ -55,9 +55,9 @@ def summarize_reps(df: pd.DataFrame, warmup_min: float = 0.0) -> dict:
     meta = log_meta(df)
     tiers = escalation_tiers(df, event_codes(df))
     groups = df.groupby("rep", sort=True).indices
-    runs = [_summarize(df.take(rows), meta, warmup_min, tiers) for rows in groups.values()]
+    runs = [summarize_run(df.take(rows), meta, warmup_min, tiers) for rows in groups.values()]
     if not runs:
-        runs = [_summarize(df, meta, warmup_min, tiers)]
+        runs = [summarize_run(df, meta, warmup_min, tiers)]
     return combine(runs, reps=len(groups))
 
 
@@ -107,7 +107,7 @@ def get_path(summary: dict, path: str) -> Any:
     return node
 
 
-def _summarize(
+def summarize_run(
     df: pd.DataFrame,
     meta: LogMeta,
     warmup: float,

@@ -164,7 +164,9 @@ def deployer(mechanism: str):
     return add
 
 
-def _rule(target: Target, name: str, mech: str, category: str, action: dict, **trigger) -> Wanted:
+def automation_rule(
+    target: Target, name: str, mech: str, category: str, action: dict, **trigger
+) -> Wanted:
     """An automation rule (``base.automation``) on the category's pattern, scoped to exsim."""
     pattern = pattern_for(category)
     model_id = target.models[pattern.model]
@@ -186,7 +188,7 @@ def deploy_event_rule(target: Target, name: str, category: str, params) -> Wante
         return None
     action = target.activity_action(summary("event_rule", category))
     pre = repr(transition_pre_domain(pattern.rule_domain()))
-    return _rule(
+    return automation_rule(
         target,
         name,
         "event_rule",
@@ -213,7 +215,7 @@ def deploy_time_rule(target: Target, name: str, category: str, params) -> Wanted
     if target.speed != 1.0:
         delay, unit = scaled(params.delay_min, target.speed), "minutes"
     action = target.activity_action(summary("time_rule", category))
-    wanted = _rule(
+    wanted = automation_rule(
         target,
         name,
         "time_rule",
@@ -269,7 +271,7 @@ def deploy_webhook(target: Target, name: str, category: str, params) -> Wanted |
     pattern = pattern_for(category)
     action = {"state": "webhook", "webhook_url": target.webhook_url}
     pre = repr(transition_pre_domain(pattern.rule_domain()))
-    return _rule(
+    return automation_rule(
         target,
         name,
         "webhook",

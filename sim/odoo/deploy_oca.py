@@ -32,7 +32,7 @@ from __future__ import annotations
 from collections import defaultdict
 
 from sim.odoo.capabilities import EXCEPTION_MODULES, TIER_MODULES, detect
-from sim.odoo.deploy import Target, Wanted, _rule, deployer, summary
+from sim.odoo.deploy import Target, Wanted, automation_rule, deployer, summary
 from sim.odoo.mapping import key_prefix, pattern_for, transition_pre_domain
 from sim.policies.schema import Policy
 
@@ -101,7 +101,7 @@ def deploy_exception_rule(target: Target, name: str, category: str, params) -> W
     )
     action = target.activity_action(summary("exception_rule", category))
     pre = repr(transition_pre_domain(pattern.rule_domain()))
-    return _rule(
+    return automation_rule(
         target,
         name,
         "exception_rule",

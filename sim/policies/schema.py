@@ -2,7 +2,8 @@
 
 A policy is the *how it is handled* half of a run, the part a team could deploy in Odoo and
 n8n: which mechanisms watch each category (an automation rule firing in the write, a
-time-based rule, a scheduled action scanning every N minutes, a webhook to middleware), how
+time-based rule, a scheduled action scanning every N minutes, a webhook to middleware, an OCA
+exception rule checked at confirmation, or a plug-in mechanism), how
 severity is scored, which team owns what, who
 is on shift, in which order queues are worked, when an unanswered case escalates, and the SLA
 targets it is judged by. Validated once here; the engine trusts it.
@@ -24,7 +25,8 @@ ALL_DAYS: list[Day] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 _HHMM = re.compile(r"^([01]\d|2[0-4]):([0-5]\d)$")
 
 
-def _minutes(hhmm: str) -> int:
+def minutes_of_day(hhmm: str) -> int:
+    """Minutes after midnight of a time of day ``HH:MM`` (``24:00`` is 1440)."""
     m = _HHMM.match(hhmm)
     if not m or (m.group(1) == "24" and m.group(2) != "00"):
         raise ValueError(f"{hhmm!r} is not a time of day HH:MM")
@@ -119,12 +121,12 @@ class Outage(Strict):
     @field_validator("at")
     @classmethod
     def _hhmm(cls, v: str) -> str:
-        _minutes(v)
+        minutes_of_day(v)
         return v
 
     @property
     def start_min(self) -> float:
-        return self.day * 1440.0 + _minutes(self.at)
+        return self.day * 1440.0 + minutes_of_day(self.at)
 
 
 class Review(Strict):
@@ -284,28 +286,29 @@ class Shift(Strict):
     @field_validator("start", "end")
     @classmethod
     def _hhmm(cls, v: str) -> str:
-        _minutes(v)
+        minutes_of_day(v)
         return v
 
     @model_validator(mode="after")
     def _nonempty(self) -> Shift:
         if self.start == "24:00":
             raise ValueError("start: 24:00 ends a day; a shift starting at midnight starts 00:00")
-        if _minutes(self.start) == _minutes(self.end) % 1440 and self.end != "24:00":
+        if minutes_of_day(self.start) == minutes_of_day(self.end) % 1440 and self.end != "24:00":
             raise ValueError("start and end are the same time")
         return self
 
     @property
     def start_min(self) -> int:
-        return _minutes(self.start)
+        return minutes_of_day(self.start)
 
     @property
     def end_min(self) -> int:
-        return _minutes(self.end)
+        return minutes_of_day(self.end)
 
 
-class Team(Strict):
-    """Agents who work a queue. Either ``agents`` always on duty, or ``shifts``."""
+class TeamSpec(Strict):
+    """A team as the policy states it (the engine's working team is ``sim.team.Team``): agents
+    who work a queue. Either ``agents`` always on duty, or ``shifts``."""
 
     agents: Annotated[int, Field(ge=1, le=10_000)] | None = None
     shifts: Annotated[list[Shift], Field(min_length=1)] | None = None
@@ -313,7 +316,7 @@ class Team(Strict):
     skills: list[str] | None = None
 
     @model_validator(mode="after")
-    def _either(self) -> Team:
+    def _either(self) -> TeamSpec:
         if (self.agents is None) == (self.shifts is None):
             raise ValueError("give either agents (always on duty) or shifts")
         return self
@@ -325,13 +328,15 @@ class Team(Strict):
 
 
 class Staffing(Strict):
-    teams: dict[str, Team] = Field(min_length=1)
+    teams: dict[str, TeamSpec] = Field(min_length=1)
 
 
 # -- queues, escalation, SLA ------------------------------------------------------------------
-class Queue(Strict):
-    """``discipline``: fifo, priority (highest severity first), edf (earliest deadline first),
-    or a plug-in discipline (entry point ``exsim.disciplines``)."""
+class QueueSpec(Strict):
+    """How a team's queue is worked (the engine's queue is ``sim.team.Queue``).
+
+    ``discipline``: fifo, priority (highest severity first), edf (earliest deadline first), or
+    a plug-in discipline (entry point ``exsim.disciplines``)."""
 
     discipline: str = "fifo"
 
@@ -606,7 +611,7 @@ class Policy(Strict):
     severity: SeverityPolicy = SeverityPolicy()
     routing: Routing
     staffing: Staffing
-    queue: Queue = Queue()
+    queue: QueueSpec = QueueSpec()
     escalation: Escalation = Escalation()
     suppression: Suppression = Suppression()
     approvals: Approvals = Approvals()

@@ -34,7 +34,7 @@ from sim.generators.operations.demand import (
 from sim.generators.operations.keyed import one
 from sim.generators.operations.picking import Pickers
 from sim.generators.operations.state import CARRIER, CREDIT, DATA, NO_PRODUCTS, STOCK, Order
-from sim.policies.schema import _minutes
+from sim.policies.schema import minutes_of_day as _minutes
 from sim.shifts import Calendar
 
 if TYPE_CHECKING:
