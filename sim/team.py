@@ -124,24 +124,30 @@ class Team:
         ]
 
     def push(self, case: Case) -> None:
-        self.queue.push(case)
+        queue = self.queue
+        queue.seq += 1
+        if queue.key is None:
+            queue.items.append(case)
+        else:
+            heapq.heappush(queue.items, (queue.key(case), queue.seq, case))
         if self.idle:
             self.dispatch()
 
     def dispatch(self) -> None:
-        queue, idle = self.queue, self.idle
-        while idle and queue:
-            case = queue.pop()
+        items, fifo, idle = self.queue.items, self.queue.key is None, self.idle
+        env, on_start, finish = self.sim.env, self.on_start, self._finish
+        while idle and items:
+            case = items.popleft() if fifo else heapq.heappop(items)[2]
             if case.resolved:
                 continue
             agent = idle[0]
-            minutes = self.on_start(agent, case)
+            minutes = on_start(agent, case)
             if minutes is None:  # a stale entry: the case waits elsewhere now
                 continue
             idle.popleft()
             agent.busy = True
             agent.job += 1
-            after(self.sim.env, minutes, self._finish, (agent, case, agent.job))
+            after(env, minutes, finish, (agent, case, agent.job))
 
     def _finish(self, event) -> None:
         agent, case, job = event.value
@@ -155,7 +161,7 @@ class Team:
         agent.job += 1
         if agent.on:
             self.idle.append(agent)
-            if self.queue:
+            if self.queue.items:
                 self.dispatch()
 
     def release(self, agent: Agent) -> None:
