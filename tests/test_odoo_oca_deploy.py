@@ -314,3 +314,102 @@ def test_cleanup_leaves_no_exception_rule_blocking(t, tmp_path):
     report = cleanup.cleanup(t)
     assert report.deleted.get("exception.rule") == 1
     assert not t.call("exception.rule", "search", [["name", "=like", "exsim %"]])
+
+
+SCENARIO_APPROVALS = """
+name: live-approvals
+start: 2026-01-05T08:00:00
+horizon_days: 0.25
+categories:
+  credit_hold:
+    rate_per_hour: 6
+    handling_min: {mean: 5}
+    order_value: {dist: lognormal, mean: 8000, cv: 1.0}
+"""
+POLICY_APPROVALS = """
+extends: default
+name: live-approvals
+detection:
+  "*": {event_rule: {}}
+approvals:
+  approvers:
+    finance_lead: {agents: 50, decision_min: {dist: lognormal, mean: 20, cv: 0.8}}
+    cfo: {agents: 50, decision_min: {dist: lognormal, mean: 45, cv: 0.7}}
+  decisions:
+    - decision: shipment_release
+      categories: [credit_hold]
+      reject_prob: 0.2
+      levels:
+        - {max_value: 2000, approver: auto}
+        - {max_value: 25000, approver: finance_lead}
+        - {approver: cfo}
+"""
+
+
+def test_simulated_approvers_on_live_reviews_give_the_predicted_cycle_time(
+    oca_settings, t, tmp_path
+):
+    """The simulator's approvers answer the live reviews (``reviewer.play``) on the test
+    server's clock: the approval cycle time observe reads back from Odoo equals the predicted
+    one case by case (to Odoo's second), and sim_vs_live reports the same p50."""
+    if oca_settings.server is None:
+        pytest.skip("drives the test server's clock (the real-server run is a measurement)")
+    from sim.config import load_scenario
+    from sim.metrics.sim_vs_live import approvals_by_case, sim_vs_live
+    from sim.odoo import plan, reviewer
+    from tests.odoo_server.pacer import ClockPacer
+
+    (tmp_path / "s.yaml").write_text(SCENARIO_APPROVALS)
+    (tmp_path / "p.yaml").write_text(POLICY_APPROVALS)
+    scenario, policy = load_scenario(tmp_path / "s.yaml"), load_policy(tmp_path / "p.yaml")
+    cases, sim_df = plan.build_plan(scenario, policy, 5)
+    server = oca_settings.server
+    server.clock.set(scenario.start)
+    try:
+        master = seed.seed(t, scenario)
+        deploy.deploy_policy(t, policy, ["credit_hold"])
+        time_map = TimeMap(scenario.start)
+        pacer = ClockPacer(server, time_map)
+        decisions = reviewer.decisions_from_log(sim_df)
+        assert decisions and {d.outcome for d in decisions.values()} == {"approved", "rejected"}
+        done = {"approved": 0, "rejected": 0}
+
+        def pace(items):
+            """Each case in turn; the reviews due before it are answered at their time."""
+            for item in items:
+                while True:
+                    due = reviewer.due_reviews(t, decisions, time_map)
+                    first = [at for at, *_ in due if at <= time_map.at(item.at)]
+                    if not first:
+                        break
+                    whole = first[0].replace(microsecond=0)  # the clock keeps seconds
+                    whole += timedelta(seconds=1) if first[0].microsecond else timedelta(0)
+                    pacer.advance_to(time_map.minutes(whole))
+                    for k, n in reviewer.answer(t, due, server.clock.now()).items():
+                        done[k] += n
+                pacer.advance_to(item.at)
+                yield [item]
+
+        inject.Injector(t, master, time_map).run(cases, pace)
+        rest = reviewer.play(
+            t,
+            decisions,
+            time_map,
+            now=server.clock.now,
+            sleep=server.clock.advance,
+            until=time_map.at(scenario.horizon_min + 24 * 60),
+        )
+        done = {k: done[k] + rest[k] for k in done}
+        run = {"anchor": scenario.start.isoformat(), "speed": 1.0}
+        live = eventlog.to_pandas(observe.observe(t, run))
+    finally:
+        server.clock.resume()
+    predicted = approvals_by_case(sim_df).dropna(subset=["cycle"])
+    seen = approvals_by_case(live).dropna(subset=["cycle"])
+    both = predicted.join(seen, lsuffix="_sim", rsuffix="_live", how="inner")
+    assert len(both) == sum(done.values()) == len(decisions)
+    assert (both["outcome_sim"] == both["outcome_live"]).all()
+    assert (both["approver_sim"] == both["approver_live"]).all()
+    assert ((both["cycle_live"] - both["cycle_sim"]).abs() <= 1 / 60 + 1e-9).all()
+    report = sim_vs_live(sim_df, live)["approvals"]
+    assert abs(report["live"]["cycle_p50"] - report["sim"]["cycle_p50"]) <= 1 / 60 + 1e-9
