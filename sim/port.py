@@ -15,7 +15,10 @@ Detection mechanisms, severity scorers, escalation actions (built in or plug-ins
 - **the desk's moves** (what escalation actions do): ``reassign``, ``raise_severity``,
   ``swarm``, ``page``; each returns whether it changed anything;
 - **shared state and the end**: ``shared(key, factory)`` gives one object per run (e.g. the
-  one scheduled job all time rules share), ``at_end(fn)`` runs ``fn()`` when the run ends.
+  one scheduled job all time rules share), ``at_end(fn)`` runs ``fn()`` when the run ends;
+- **outcomes**: ``outcome(path, value)`` writes what a part counted (e.g. the webhook pushes
+  it lost) into the log's metadata, ``extra[path[0]][path[1]]...``, per replication, where
+  metrics read it (``detectors``: :func:`sim.metrics.handling.dropped_summary`).
 """
 
 from __future__ import annotations
@@ -65,6 +68,7 @@ class Port(Protocol):
     def page(self, case: Case, on_call: str, detail: str = "") -> bool: ...
     def shared(self, key: str, factory: Callable[[], Any]) -> Any: ...
     def at_end(self, fn: Callable[[], None]) -> None: ...
+    def outcome(self, path: tuple[str, ...], value: Any) -> None: ...
 
 
 class EnginePort:
@@ -133,3 +137,9 @@ class EnginePort:
 
     def at_end(self, fn: Callable[[], None]) -> None:
         self._sim.finalizers.append(fn)
+
+    def outcome(self, path: tuple[str, ...], value: Any) -> None:
+        node = self._sim.meta.extra
+        for key in path[:-1]:
+            node = node.setdefault(key, {})
+        node[path[-1]] = value

@@ -111,6 +111,11 @@ def render_summary(console: Console, s: dict[str, Any]) -> None:
         _fmt(missed),
         *([_ci(s, "missed_detections")] if reps > 1 else []),
     )
+    dropped = (s.get("detection") or {}).get("dropped") or {}
+    for mech, counts in dropped.items():
+        for name, n in counts.items():
+            k = kpi(f"detection.dropped.{mech}.{name}")
+            row(k.label, n, "detection", "dropped", mech, name)
     for key, label in (
         ("detection_latency_min", "detection latency"),
         ("queue_wait_min", "queue wait"),

@@ -4,11 +4,17 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from rich.console import Console
 
+from sim import runner
+from sim.metrics import case_table, summarize, summarize_reps
 from sim.policies.detection.time_rule import job_interval_min
 from sim.policies.schema import Policy
+from sim.run_summary import build_summary, render_summary
 from sim.scenarios.schema import Scenario
 from tests.helpers import run_cases, run_log
+
+H_3_DAYS = 3 * 1440.0
 
 
 def scenario(rate=4.0, days=3.0, **category) -> Scenario:
@@ -128,6 +134,22 @@ def test_time_rule_go_live_burst_acts_on_everything_already_due():
     assert old[old.occurred == 0].detected.isna().all()
 
 
+def test_the_time_rules_blind_spot_is_counted_as_an_outcome():
+    """Every case the rule's window passed before it matched is in ``detection.dropped``: with
+    the cases still waiting for their window at the horizon, they are all it did not catch."""
+    scen = scenario(trigger_age={"prob": 0.5, "age_min": {"dist": "constant", "mean": 300}})
+    log = run_log(scen, policy({"time_rule": {"delay": 2, "unit": "hour"}}))
+    missed = log.attrs["meta"].extra["detectors"]["time_rule"]["picking_sla"]["missed"]
+    occurred = log[log.event == "occurred"].set_index("case_id")
+    undetected = occurred.index.difference(detections(log).index)
+    # the job runs every 12 min: a case whose action time is within the last run's reach of
+    # the horizon is still waiting for its window, not missed
+    action = occurred.trigger_ts.loc[undetected] + 120
+    assert missed > 50
+    assert missed == len(undetected) - int((action > H_3_DAYS - 12).sum())
+    assert summarize(log)["detection"]["dropped"] == {"time_rule": {"missed": missed}}
+
+
 WEBHOOK = {
     "loss_prob": 0.05,
     "outages": [{"day": 1, "at": "10:00", "duration_min": 240}],
@@ -151,6 +173,31 @@ def test_webhook_loss_leaves_cases_undetected_without_reconciliation():
     assert ((lat > 0.9) & (lat < 4)).any()
     dl = cases[(cases.detected - cases.occurred) > 4]
     assert len(dl) > 0 and np.allclose((dl.detected - 540) % 1440, 0)
+
+
+def test_a_lossy_webhook_reports_what_it_lost_and_dead_lettered():
+    """The webhook's counters are outcomes: per replication in the log's metadata, in the
+    summary and its terminal table, and (no dead-letter review, nothing else watching) they are
+    exactly the cases it did not catch."""
+    scen = scenario(rate=6.0, days=4)
+    lossy = policy({"webhook": {**WEBHOOK, "dead_letter": None}})
+    result = runner.run(scen, lossy, runner.RunSettings(seed=3, reps=2, workers=1))
+    log = result.frame()
+    cases = case_table(log)
+    per_rep = [m["detectors"]["webhook"]["picking_sla"] for m in result.meta.extra["by_rep"]]
+    for rep, counts in enumerate(per_rep):
+        assert counts["lost"] > 10 and counts["dead_lettered"] > 0
+        undetected = cases[cases.rep == rep].detected.isna().sum()
+        assert counts["lost"] + counts["dead_lettered"] == undetected
+    dropped = summarize_reps(log)["detection"]["dropped"]["webhook"]
+    assert dropped["lost"] == np.mean([c["lost"] for c in per_rep])
+    assert dropped["dead_lettered"] == np.mean([c["dead_lettered"] for c in per_rep])
+    console = Console(record=True, width=100)
+    render_summary(console, build_summary(result, scen, lossy))
+    assert "webhook pushes lost" in console.export_text()
+    reliable = policy({"webhook": {"dead_letter": None}})
+    clean = summarize(run_log(scen, reliable))["detection"]["dropped"]
+    assert clean == {"webhook": {"lost": 0, "dead_lettered": 0}}
 
 
 def test_webhook_with_reconciliation_scan_misses_nothing():

@@ -41,10 +41,11 @@ class LogMeta:
         return cls(**data)
 
 
-#: Metadata each replication has of its own (the operations world's business outcomes). A log
+#: Metadata each replication has of its own (the operations world's business outcomes, what
+#: each detector dropped: ``sim.port.Port.outcome``). A log
 #: joining several replications keeps them per replication, ``extra["by_rep"][r]`` (without
 #: their hourly series, which stay those of the first), so each one's summary reads its own.
-PER_REP_EXTRA = ("operations",)
+PER_REP_EXTRA = ("operations", "detectors")
 
 
 def joined_meta(metas: list[LogMeta]) -> LogMeta:

@@ -5,6 +5,11 @@
   another had (duplicates), and how many of the cases it watched it never caught (missed). A
   case first caught by a reconciliation ``scan`` where a push or rule also watched is counted as
   *detected only by a fallback*.
+- What detection dropped on the way (``extra.detectors``, counted by the detectors over the
+  whole run, warm-up included): webhook pushes lost to a timeout, a failure or an outage, events
+  dead-lettered after every retry failed, cases a time rule's window passed before they matched.
+  These are the losses behind a mechanism's ``not_caught``; a reconciliation scan may still
+  catch such a case.
 - Suppression: notifications sent and suppressed, by reason; the suppression rate is
   suppressed / (sent + suppressed), i.e. the alert load removed.
 - Approvals: requests, outcomes, auto-approvals, and the cycle time (decision - request) of
@@ -71,6 +76,18 @@ def detection_summary(df: pd.DataFrame, ev: np.ndarray, cases: pd.DataFrame, met
     backed = cases["case_id"][category.isin(with_primary)]
     fallback = first[(first["actor"] == "scan") & first["case"].isin(backed)]
     return {"by_mechanism": by_mech, "only_by_fallback": len(fallback)}
+
+
+def dropped_summary(meta: LogMeta) -> dict[str, dict[str, int]]:
+    """Per mechanism, its counters summed over the categories it watched, e.g.
+    ``{"webhook": {"lost": 12, "dead_lettered": 1}, "time_rule": {"missed": 3}}``."""
+    out: dict[str, dict[str, int]] = {}
+    for mech, by_category in sorted(((meta.extra or {}).get("detectors") or {}).items()):
+        totals = out.setdefault(mech, {})
+        for counts in by_category.values():
+            for name, n in counts.items():
+                totals[name] = totals.get(name, 0) + int(n)
+    return out
 
 
 def suppression_summary(df: pd.DataFrame, ev: np.ndarray, t0: float) -> dict:

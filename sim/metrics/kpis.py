@@ -114,6 +114,18 @@ BUSINESS: tuple[Kpi, ...] = (
     Kpi("operations.costs.late_penalty", "late-delivery penalties", "currency", "lower"),
 )
 
+#: What detection dropped on the way (``summary['detection']['dropped']``): the mechanisms'
+#: own counters, over the whole run.
+DROPPED: tuple[Kpi, ...] = (
+    Kpi("detection.dropped.webhook.lost", "webhook pushes lost", "count", "lower"),
+    Kpi(
+        "detection.dropped.webhook.dead_lettered", "webhook events dead-lettered", "count", "lower"
+    ),
+    Kpi(
+        "detection.dropped.time_rule.missed", "cases a time rule's window missed", "count", "lower"
+    ),
+)
+
 #: Further KPIs tables show by name (replay's side-by-side table, the run summary).
 MORE: tuple[Kpi, ...] = (
     Kpi("cases.generated", "cases", "count", ""),
@@ -128,7 +140,7 @@ MORE: tuple[Kpi, ...] = (
     Kpi("effort.reopened", "cases reopened", "count", "lower"),
 )
 
-CATALOGUE: dict[str, Kpi] = {k.path: k for k in (*HEADLINE, *LEVERS, *BUSINESS, *MORE)}
+CATALOGUE: dict[str, Kpi] = {k.path: k for k in (*HEADLINE, *LEVERS, *BUSINESS, *DROPPED, *MORE)}
 
 # Families of paths not listed one by one: (prefix, unit, better, label template).
 _FAMILIES: tuple[tuple[str, str, str, str], ...] = (
@@ -141,6 +153,7 @@ _FAMILIES: tuple[tuple[str, str, str, str], ...] = (
     ("duplicates", "count", "lower", "duplicate detections"),
     ("suppression.rate", "%", "", "suppression rate"),
     ("approvals.", "count", "", "approvals {}"),
+    ("detection.dropped.", "count", "lower", "dropped by {}"),
     ("detection.", "count", "", "detections {}"),
     ("queue_wait.by_severity.", "min", "lower", "queue wait, {}"),
     ("queue_wait.by_team.", "min", "lower", "queue wait, {}"),

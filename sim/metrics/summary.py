@@ -28,6 +28,7 @@ from sim.metrics.effort import (
 from sim.metrics.handling import (
     approval_summary,
     detection_summary,
+    dropped_summary,
     labour_summary,
     suppression_summary,
 )
@@ -161,6 +162,9 @@ def summarize_run(
     }
     if len(df):  # a log of several replications keeps each one's business outcomes
         meta = rep_meta(meta, int(df["rep"].iloc[0]))
+    dropped = dropped_summary(meta)
+    if dropped:  # what the detectors lost on the way (their counters, in the log's metadata)
+        out["detection"]["dropped"] = dropped
     ops = (meta.extra or {}).get("operations")
     if ops:  # business outcomes of an operations-mode run (hourly series stay in the log)
         out["operations"] = {

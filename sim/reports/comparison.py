@@ -19,7 +19,7 @@ from scipy import stats as sps
 
 from sim import stats
 from sim.metrics import summarize
-from sim.metrics.kpis import BUSINESS, LEVERS, Kpi, kpi
+from sim.metrics.kpis import BUSINESS, DROPPED, LEVERS, Kpi, kpi
 from sim.metrics.kpis import HEADLINE as HEADLINE_KPIS
 from sim.reports.rundir import RunDir
 
@@ -59,6 +59,8 @@ class Comparison:
     warnings: list[str] = field(default_factory=list)
     #: business outcomes (operations mode) per KPI path: each run's mean from its summary
     business: dict[str, list[float]] = field(default_factory=dict)
+    #: what detection dropped (webhook pushes lost, dead-lettered, time-rule windows missed)
+    dropped: dict[str, list[float]] = field(default_factory=dict)
 
     def better(self, kpi: Kpi, i: int) -> bool | None:
         """True if run i is significantly better than the reference (first run) on ``kpi``, False if
@@ -176,12 +178,18 @@ def compare(runs: list[RunDir]) -> Comparison:
                 cell.p_value, cell.significant = d.p_value, bool(d.significant)
             row.append(cell)
         cells[path] = row
-    business = {}
-    for k in BUSINESS:
+    business, dropped = _present(BUSINESS, runs), _present(DROPPED, runs)
+    return Comparison(labels, cells, paired, warnings, business, dropped)
+
+
+def _present(kpis: tuple[Kpi, ...], runs: list[RunDir]) -> dict[str, list[float]]:
+    """Each run's mean of every KPI of ``kpis`` some run's summary has."""
+    out = {}
+    for k in kpis:
         means = [_summary_value(r.summary, k.path) for r in runs]
         if any(math.isfinite(m) for m in means):
-            business[k.path] = means
-    return Comparison(labels, cells, paired, warnings, business)
+            out[k.path] = means
+    return out
 
 
 def _is_record(summary: dict) -> bool:

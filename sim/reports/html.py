@@ -86,12 +86,13 @@ def kpi_table(cmp: Comparison) -> str:
     )
 
 
-def business_table(cmp: Comparison, runs: list[RunDir]) -> str:
-    """Business outcomes of operations-mode runs (orders late, blocked value, expedite cost):
-    each run's mean and 95% CI as its summary gives them."""
+def business_table(cmp: Comparison, runs: list[RunDir], outcomes=None) -> str:
+    """Business outcomes of operations-mode runs (orders late, blocked value, expedite cost), or
+    other ``outcomes`` (KPI path -> each run's mean): each run's mean and 95% CI as its summary
+    gives them."""
     head = "".join(f"<th>{_e(label)}</th>" for label in cmp.labels)
     rows = []
-    for path, means in cmp.business.items():
+    for path, means in (cmp.business if outcomes is None else outcomes).items():
         k = kpi_of(path)
         cells = []
         for run, mean in zip(runs, means, strict=True):
@@ -381,6 +382,14 @@ def render_report(
     parts += ["<h2>Key performance indicators</h2>", kpi_table(cmp)]
     if cmp.business:
         parts += ["<h2>Business outcomes</h2>", business_table(cmp, runs)]
+    if cmp.dropped:
+        parts += [
+            "<h2>What detection dropped</h2>",
+            "<p class='muted'>Counted by the mechanisms over the whole run: pushes a webhook "
+            "lost, events dead-lettered, cases a time rule's window passed before they "
+            "matched. A reconciliation scan may still have caught them.</p>",
+            business_table(cmp, runs, cmp.dropped),
+        ]
     if len(runs) > 1:
         parts += ["<h2>Differences against the reference policy</h2>", difference_table(cmp)]
     if load_parts:

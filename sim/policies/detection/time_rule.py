@@ -76,7 +76,10 @@ class TimeRuleDetector:
         self.delay = spec.delay_min
         self.last_run = -math.inf if spec.new_rule else 0.0
         self.pending: list[tuple[float, int, Case]] = []  # heap on action time
-        self.missed = 0
+        self.missed = 0  # cases whose window passed before they matched (the blind spot)
+        port.at_end(
+            lambda: port.outcome(("detectors", "time_rule", category), {"missed": self.missed})
+        )
         port.shared("time_rule_job", lambda: TimeRuleJob(port)).rules.append(self)
 
     def watch(self, case: Case) -> None:

@@ -29,8 +29,14 @@ class WebhookDetector:
         self.spec = spec
         self.stream = stream
         self.outages = [(o.start_min, o.start_min + o.duration_min) for o in spec.outages]
-        self.lost = 0
-        self.dead_lettered = 0
+        self.lost = 0  # pushes Odoo sent into a timeout, a failure or an outage
+        self.dead_lettered = 0  # events whose workflow step failed every retry
+        port.at_end(
+            lambda: port.outcome(
+                ("detectors", "webhook", category),
+                {"lost": self.lost, "dead_lettered": self.dead_lettered},
+            )
+        )
 
     def down(self, t: float) -> bool:
         return any(a <= t < b for a, b in self.outages)
