@@ -35,7 +35,6 @@ backends = lazy("sim.experiments.backends")
 comparison = lazy("sim.experiments.compare")
 evaluation = lazy("sim.experiments.evaluation")
 kpis = lazy("sim.metrics.kpis")
-metrics = lazy("sim.metrics")
 requirements = lazy("sim.experiments.requirements")
 staffing = lazy("sim.experiments.staffing")
 sweeping = lazy("sim.experiments.sweep")
@@ -228,26 +227,15 @@ def sweep(
     if out is not None:
         sw.write(out)
     if as_json:
-        cols = ["point", *params, pareto_x, pareto_y]
-        doc = {
-            "params": params,
-            "reps": reps,
-            "seed": seed,
-            "points": _records(sw.points),
-            "pareto": {"x": pareto_x, "y": pareto_y, "points": _records(front[cols])},
-        }
-        sys.stdout.write(json.dumps(doc, indent=2, default=str) + "\n")
+        _print_json(tables.sweep_json(sw, params, front, pareto_x, pareto_y))
         return
     tables.render_sweep(sw, params, front, pareto_x, pareto_y, scen.name, pol.name, n)
     if out is not None:
         out_console.print(f"[dim]wrote {out} ({len(sw.results)} rows)[/]")
 
 
-def _records(frame) -> list[dict]:
-    return [
-        {k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in r.items()}
-        for r in frame.to_dict(orient="records")
-    ]
+def _print_json(doc: dict) -> None:
+    sys.stdout.write(json.dumps(doc, indent=2, default=str) + "\n")
 
 
 # -- check ------------------------------------------------------------------------------------
@@ -294,16 +282,7 @@ def check(
         judged = _checked(evaluation.evaluate_policy, scen, pol, reqs, settings, bar, on_ci)
     verdicts, passed = judged.verdicts, judged.passed
     if as_json:
-        doc = {
-            "scenario": scen.name,
-            "policy": pol.name,
-            "seed": seed,
-            "reps": reps,
-            "judged_on": "ci" if on_ci else "mean",
-            "passed": passed,
-            "requirements": [v.to_json() for v in verdicts],
-        }
-        sys.stdout.write(json.dumps(doc, indent=2) + "\n")
+        _print_json(tables.check_json(scen.name, pol.name, settings, on_ci, verdicts))
     else:
         tables.render_check(verdicts, scen.name, pol.name, reps, seed, show_ci=on_ci)
         failed = sum(not v.passed for v in verdicts)
@@ -373,23 +352,7 @@ def staff(
         os.replace(tmp, out)
     names = plan.shift_names()
     if as_json:
-        doc = {
-            "scenario": scen.name,
-            "policy": pol.name,
-            "met": plan.met,
-            "headcount": {
-                t: dict(zip(names[t], n, strict=True)) for t, n in plan.headcount.items()
-            },
-            "erlang": {
-                t: {ld.shift: ld.erlang for ld in plan.loads if ld.team == t} for t in names
-            },
-            "cost": plan.cost,
-            "evaluations": plan.evaluations,
-            "requirements": [v.to_json() for v in plan.verdicts],
-            "kpis": {k.path: _get(plan.summary, k.path) for k in kpis.HEADLINE},
-            "written": str(out) if written else None,
-        }
-        sys.stdout.write(json.dumps(doc, indent=2) + "\n")
+        _print_json(tables.plan_json(plan, scen.name, pol.name, names, out if written else None))
     else:
         tables.render_plan(plan, names, reps)
         if written:
@@ -401,10 +364,3 @@ def staff(
             )
     if not plan.met:
         raise typer.Exit(1)
-
-
-def _get(summary: dict, path: str):
-    try:
-        return metrics.get_path(summary, path)
-    except KeyError:
-        return None

@@ -1,4 +1,5 @@
-"""Terminal tables of the experiment verbs (compare, sweep, check, staff), readable at 80 columns.
+"""Terminal tables of the experiment verbs (compare, sweep, check, staff), readable at 80
+columns, and the same results as JSON (``--json``).
 
 The verbs in :mod:`sim.cli.experiments` compute; this module only shows. The rules, so that a
 table tells the truth at a glance on a narrow terminal:
@@ -253,3 +254,50 @@ def target_status(v) -> str:
             "margin in the target, would settle it)"
         )
     return f"observed {observed} — [green]met[/]"
+
+
+# -- the same results as JSON (``--json``) ------------------------------------------------------
+def records(frame) -> list[dict]:
+    """A frame's rows as dicts, NaN as None."""
+    return [
+        {k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in r.items()}
+        for r in frame.to_dict(orient="records")
+    ]
+
+
+def sweep_json(sw, params: dict, front, x: str, y: str) -> dict:
+    cols = ["point", *params, x, y]
+    return {
+        "params": params,
+        "reps": sw.reps,
+        "seed": sw.seed,
+        "points": records(sw.points),
+        "pareto": {"x": x, "y": y, "points": records(front[cols])},
+    }
+
+
+def check_json(scenario: str, policy: str, settings, on_ci: bool, verdicts) -> dict:
+    return {
+        "scenario": scenario,
+        "policy": policy,
+        "seed": settings.seed,
+        "reps": settings.reps,
+        "judged_on": "ci" if on_ci else "mean",
+        "passed": all(v.passed for v in verdicts),
+        "requirements": [v.to_json() for v in verdicts],
+    }
+
+
+def plan_json(plan, scenario: str, policy: str, names: dict[str, list[str]], written) -> dict:
+    return {
+        "scenario": scenario,
+        "policy": policy,
+        "met": plan.met,
+        "headcount": {t: dict(zip(names[t], n, strict=True)) for t, n in plan.headcount.items()},
+        "erlang": {t: {ld.shift: ld.erlang for ld in plan.loads if ld.team == t} for t in names},
+        "cost": plan.cost,
+        "evaluations": plan.evaluations,
+        "requirements": [v.to_json() for v in plan.verdicts],
+        "kpis": {k.path: _get(plan.summary, k.path) for k in HEADLINE},
+        "written": None if written is None else str(written),
+    }
