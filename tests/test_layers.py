@@ -307,6 +307,35 @@ def test_no_module_uses_another_modules_private_names() -> None:
     assert private_imports() == []
 
 
+#: Class names defined twice, each with why it is still so (the list only shrinks).
+KNOWN_TWINS: dict[str, str] = {
+    "Decision": "the approval matrix's decision (sim.policies.schema) and how the simulated "
+    "approver answered a live review (sim.odoo.reviewer, new: to be renamed by its author)",
+    "MasterData": "the scenario's operations YAML model (sim.scenarios.operations) and the ids "
+    "of the records seeded into Odoo (sim.odoo.seed)",
+    "Warehouse": "a warehouse of the scenario (sim.scenarios.schema) and the operations floor "
+    "section (sim.scenarios.operations)",
+}
+
+
+def class_twins() -> dict[str, list[str]]:
+    """Top-level class names defined in more than one exsim module."""
+    where: dict[str, list[str]] = defaultdict(list)
+    for module, path in modules().items():
+        for node in ast.parse(path.read_text(encoding="utf-8")).body:
+            if isinstance(node, ast.ClassDef):
+                where[node.name].append(module)
+    return {name: found for name, found in where.items() if len(found) > 1}
+
+
+def test_a_class_name_means_one_thing() -> None:
+    """Two classes of one name (the policy's ``Team`` model and the engine's ``Team``) make a
+    reader check the import every time: the policy models are ``TeamSpec``/``QueueSpec``."""
+    twins = class_twins()
+    assert sorted(set(twins) - set(KNOWN_TWINS)) == []
+    assert sorted(set(KNOWN_TWINS) - set(twins)) == [], "renamed: remove from KNOWN_TWINS"
+
+
 def main() -> None:
     g = graph()
     for k in sorted(g):

@@ -380,10 +380,10 @@ def test_exsim_report_on_a_replay_is_paired(export_file, mapping_file, tmp_path)
     assert "do not replay the same exceptions" not in text + res.output
     assert "Welch" not in text
 
-    from sim.reports.comparison import compare
+    from sim.reports.comparison import compare_runs
     from sim.reports.rundir import load_run_dir
 
-    cmp = compare([load_run_dir(out / AS_IS), load_run_dir(out / "service-desk")])
+    cmp = compare_runs([load_run_dir(out / AS_IS), load_run_dir(out / "service-desk")])
     assert cmp.paired and not cmp.warnings
     cost = cmp.cells["labour.cost"][0]
     assert not np.isfinite(cost.mean)  # unknown, not 0

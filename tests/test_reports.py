@@ -35,7 +35,7 @@ from sim.metrics.kpis import RANGES, Kpi
 from sim.reports import charts
 from sim.reports.charts.timeline import agents_on_duty, open_by_age
 from sim.reports.charts.workload import alerts_by_hour, funnel_counts
-from sim.reports.comparison import KPIS, Cell, Comparison, compare, verdict
+from sim.reports.comparison import KPIS, Cell, RunComparison, compare_runs, verdict
 from sim.reports.rundir import load_run_dir
 from sim.shifts import Calendar
 
@@ -305,7 +305,7 @@ def test_pareto_share_axis_and_whiskers_stop_at_100_percent() -> None:
 # -- the comparison -----------------------------------------------------------------------------
 def test_paired_differences_match_per_replication_summaries(runs) -> None:
     a, b = (load_run_dir(runs[k]) for k in ("default", "routed"))
-    cmp = compare([a, b])
+    cmp = compare_runs([a, b])
     assert cmp.paired and not cmp.warnings
 
     def per_rep(run, path):
@@ -327,7 +327,7 @@ def test_paired_differences_match_per_replication_summaries(runs) -> None:
 
 def test_runs_on_other_seeds_are_flagged_and_compared_unpaired(runs) -> None:
     a, c = (load_run_dir(runs[k]) for k in ("default", "other_seed"))
-    cmp = compare([a, c])
+    cmp = compare_runs([a, c])
     assert not cmp.paired and any("seed" in w for w in cmp.warnings)
 
 
@@ -353,7 +353,7 @@ def test_kpi_intervals_are_clipped_into_their_range(unit, lo, width) -> None:
 
 
 def test_comparison_intervals_stay_in_range(runs) -> None:
-    cmp = compare([load_run_dir(runs[k]) for k in ("default", "routed")])
+    cmp = compare_runs([load_run_dir(runs[k]) for k in ("default", "routed")])
     for path, row in cmp.cells.items():
         low, high = RANGES[next((k.unit for k in KPIS if k.path == path), "%")]
         for c in row:
@@ -367,12 +367,12 @@ def _cell(mean: float, diff: float = math.nan, significant: bool = False) -> Cel
     return Cell(mean, mean - 0.01, mean + 0.01, diff, diff - 0.01, diff + 0.01, p, significant, 5)
 
 
-def _comparison(head: float, segments: dict, business: dict | None = None) -> Comparison:
+def _comparison(head: float, segments: dict, business: dict | None = None) -> RunComparison:
     cells = {k.path: [_cell(10.0), _cell(10.0, 0.0)] for k in KPIS}
     cells["sla.overall"] = [_cell(0.858), _cell(0.858 + head, head, True)]
     for path, (a, b, significant) in segments.items():
         cells[path] = [_cell(a), _cell(b, b - a, significant)]
-    return Comparison(["default", "lean-desk"], cells, True, business=business or {})
+    return RunComparison(["default", "lean-desk"], cells, True, business=business or {})
 
 
 def test_verdict_names_what_a_headline_win_hides_and_the_biggest_business_change() -> None:

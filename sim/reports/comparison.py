@@ -52,7 +52,7 @@ class Cell:
 
 
 @dataclass
-class Comparison:
+class RunComparison:
     labels: list[str]  # one per run, the first is the reference
     cells: dict[str, list[Cell]]  # KPI path -> one cell per run (KPIS and the SLA segments)
     paired: bool
@@ -139,7 +139,7 @@ def labels_of(runs: list[RunDir]) -> list[str]:
     ]
 
 
-def compare(runs: list[RunDir]) -> Comparison:
+def compare_runs(runs: list[RunDir]) -> RunComparison:
     """KPI means with CIs for every run, and differences of each run from the first."""
     labels = labels_of(runs)
     base = runs[0].summary
@@ -179,7 +179,7 @@ def compare(runs: list[RunDir]) -> Comparison:
             row.append(cell)
         cells[path] = row
     business, dropped = _present(BUSINESS, runs), _present(DROPPED, runs)
-    return Comparison(labels, cells, paired, warnings, business, dropped)
+    return RunComparison(labels, cells, paired, warnings, business, dropped)
 
 
 def _present(kpis: tuple[Kpi, ...], runs: list[RunDir]) -> dict[str, list[float]]:
@@ -240,7 +240,7 @@ def fmt(value: float, unit: str, signed: bool = False) -> str:
     return f"{value:{sign},.{digits}f}{suffix}"
 
 
-def verdict(cmp: Comparison) -> list[str]:
+def verdict(cmp: RunComparison) -> list[str]:
     """Plain-language sentences: who wins on the headline KPI, by how much, at what cost.
 
     A win on the overall SLA can hide a collapse in one category or severity (a policy that
@@ -301,7 +301,7 @@ def _segments(moved: list[tuple[Kpi, Cell, Cell]], most: int = 3) -> str:
     return text
 
 
-def _business(cmp: Comparison, i: int) -> str:
+def _business(cmp: RunComparison, i: int) -> str:
     change = cmp.biggest_business_change(i)
     if change is None:
         return ""
@@ -310,7 +310,7 @@ def _business(cmp: Comparison, i: int) -> str:
     return f"{k.label} {fmt(a, k.unit)} → {fmt(b, k.unit)}{rel}"
 
 
-def _but(cmp: Comparison, i: int) -> str:
+def _but(cmp: RunComparison, i: int) -> str:
     """What the headline win hides: ', but picking_sla falls from 96% to 39%; ...'."""
     moved = cmp.against(i)
     change = _business(cmp, i)

@@ -23,7 +23,7 @@ from matplotlib.figure import Figure
 from sim.exports.atomic import atomic_text
 from sim.metrics.kpis import kpi as kpi_of
 from sim.reports import charts
-from sim.reports.comparison import KPIS, Comparison, compare, fmt, verdict
+from sim.reports.comparison import KPIS, RunComparison, compare_runs, fmt, verdict
 from sim.reports.rundir import RunDir
 from sim.reports.style import png_bytes, save
 
@@ -70,7 +70,7 @@ def _direction(k) -> str:
     return f"<span class='muted'>({what})</span>"
 
 
-def kpi_table(cmp: Comparison) -> str:
+def kpi_table(cmp: RunComparison) -> str:
     head = "".join(f"<th>{_e(label)}</th>" for label in cmp.labels)
     rows = []
     for kpi in KPIS:
@@ -86,7 +86,7 @@ def kpi_table(cmp: Comparison) -> str:
     )
 
 
-def business_table(cmp: Comparison, runs: list[RunDir], outcomes=None) -> str:
+def business_table(cmp: RunComparison, runs: list[RunDir], outcomes=None) -> str:
     """Business outcomes of operations-mode runs (orders late, blocked value, expedite cost), or
     other ``outcomes`` (KPI path -> each run's mean): each run's mean and 95% CI as its summary
     gives them."""
@@ -118,7 +118,7 @@ def _summary_ci(summary: dict, path: str) -> tuple[float, float]:
     return math.nan, math.nan
 
 
-def _judgement(cmp: Comparison, kpi, i: int, cells: dict) -> str:
+def _judgement(cmp: RunComparison, kpi, i: int, cells: dict) -> str:
     """Better / worse / not significant, or significant on a KPI with no better direction."""
     c = cmp.cells[kpi.path][i]
     if not kpi.sign and c.significant and math.isfinite(c.diff):
@@ -126,7 +126,7 @@ def _judgement(cmp: Comparison, kpi, i: int, cells: dict) -> str:
     return cells[cmp.better(kpi, i)]
 
 
-def difference_table(cmp: Comparison) -> str:
+def difference_table(cmp: RunComparison) -> str:
     base = cmp.labels[0]
     rows = []
     for i, label in enumerate(cmp.labels[1:], start=1):
@@ -329,7 +329,7 @@ def render_report(
 
     With ``charts_dir``, each chart is also saved there as PNG and SVG.
     """
-    cmp = compare(runs)
+    cmp = compare_runs(runs)
     specs = chart_specs(runs, cmp.labels)
     loads = [
         (i, label, r.summary["load"])

@@ -78,7 +78,7 @@ def kpi_table_html(
 
 def start_rows(session: Session) -> list[dict[str, str]]:
     """Headline KPIs of the starting point alone (the page's opening table)."""
-    cmp = report_cmp.compare([session.start()])
+    cmp = report_cmp.compare_runs([session.start()])
     return [
         {
             "kpi": k.label,

@@ -10,7 +10,7 @@ each unit's outcome is cached by what it depends on, so the starting point is si
 per session and an edit tried before comes back at once.
 
 The numbers shown are the HTML report's own: the runs become in-memory run directories
-(:class:`sim.reports.rundir.RunDir`) and :func:`sim.reports.comparison.compare` pairs them,
+(:class:`sim.reports.rundir.RunDir`) and :func:`sim.reports.comparison.compare_runs` pairs them,
 :func:`~sim.reports.comparison.verdict` words the outcome, and saving a run writes the very
 report ``exsim report`` writes.
 """
@@ -82,7 +82,7 @@ class Run:
     scenario: Scenario
     policy: Policy
     runs: list[RunDir]  # [starting point, this run]
-    comparison: report_cmp.Comparison
+    comparison: report_cmp.RunComparison
     wall_s: float
     demand: float = 1.0
     edits: dict[str, Any] = field(default_factory=dict)
@@ -248,7 +248,7 @@ class Session:
             scenario=other.scenario if other else self.scenario,
             policy=runs[1].policy,
             runs=runs,
-            comparison=report_cmp.compare(runs),
+            comparison=report_cmp.compare_runs(runs),
             wall_s=0.0,
             demand=other.demand if other else 1.0,
             edits=other.edits if other else {},
@@ -283,7 +283,7 @@ class Session:
             scenario=scen,
             policy=mine.policy,
             runs=runs,
-            comparison=report_cmp.compare(runs),
+            comparison=report_cmp.compare_runs(runs),
             wall_s=time.perf_counter() - t0,
             demand=demand,
             edits=dict(edits or {}),
