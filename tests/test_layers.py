@@ -311,10 +311,6 @@ def test_no_module_uses_another_modules_private_names() -> None:
 KNOWN_TWINS: dict[str, str] = {
     "Decision": "the approval matrix's decision (sim.policies.schema) and how the simulated "
     "approver answered a live review (sim.odoo.reviewer, new: to be renamed by its author)",
-    "MasterData": "the scenario's operations YAML model (sim.scenarios.operations) and the ids "
-    "of the records seeded into Odoo (sim.odoo.seed)",
-    "Warehouse": "a warehouse of the scenario (sim.scenarios.schema) and the operations floor "
-    "section (sim.scenarios.operations)",
 }
 
 

@@ -36,7 +36,7 @@ from datetime import UTC, datetime
 from sim.odoo.mapping import case_key, parse_key, pattern_for
 from sim.odoo.plan import Clear, PlannedCase, TimeMap
 from sim.odoo.recipes import Tags, recipe_for, suffix
-from sim.odoo.seed import MODULE, MasterData
+from sim.odoo.seed import MODULE, SeededRecords
 from sim.odoo.transport import Backoff, OdooError, TransientError, Transport, call_retrying
 
 RUN_PARAM = "exsim.inject.run"
@@ -126,7 +126,7 @@ class Injector:
     def __init__(
         self,
         transport: Transport,
-        master: MasterData,
+        master: SeededRecords,
         time_map: TimeMap,
         backoff: Backoff | None = None,
         retry_budget_s: float = 60.0,

@@ -30,7 +30,7 @@ import pandas as pd
 
 from sim.odoo.masterdata import Seeded
 from sim.odoo.plan import PlannedCase
-from sim.odoo.seed import MasterData
+from sim.odoo.seed import SeededRecords
 
 PLAN_ENV = "EXSIM_LOAD_PLAN"  # the plan file's path, for the Locust processes
 
@@ -43,7 +43,7 @@ def owner(key: str, workers: int) -> int:
 def write_plan(
     path: Path,
     cases: list[PlannedCase],
-    master: MasterData,
+    master: SeededRecords,
     run: dict,
     rate: float,
     workers: int,
@@ -70,7 +70,7 @@ def read_plan(path: Path) -> dict:
     m = plan["master"]
     raw = m.pop("bulk", None)
     bulk = Seeded(**raw) if raw else None
-    plan["master"] = MasterData(**m, bulk=bulk)
+    plan["master"] = SeededRecords(**m, bulk=bulk)
     return plan
 
 

@@ -26,7 +26,7 @@ STOCK_ON_HAND = 100000.0
 
 
 @dataclass
-class MasterData:
+class SeededRecords:
     """Ids of the seeded records (what inject needs)."""
 
     partners: dict[str, int] = field(default_factory=dict)  # tier / 'credit_hold' -> id
@@ -82,12 +82,12 @@ def seed(
     scenario: Scenario | None = None,
     size: SeedSize | None = None,
     progress: Callable[[int], None] | None = None,
-) -> MasterData:
+) -> SeededRecords:
     """Create what is missing (idempotent) and return the ids of everything.
 
     The core records above are what ``inject`` needs; with a ``size`` (``exsim odoo seed``)
     the scenario's master data at that scale is made too (``masterdata``)."""
-    data = MasterData()
+    data = SeededRecords()
     have = xmlids(transport, [*PARTNERS, "product_stocked", "product_unstocked"])
     missing = [n for n in PARTNERS if n not in have]
     if missing:

@@ -108,8 +108,10 @@ class Suppliers(Strict):
     slips: list[SupplierSlip] = Field(default_factory=list)
 
 
-class Warehouse(Strict):
-    """The floor: pickers per warehouse on shifts, and the picking SLA the business expects."""
+class FloorSpec(Strict):
+    """The floor as the scenario states it (the working floor is
+    ``sim.generators.operations.floor.Floor``): pickers per warehouse on shifts, and the picking
+    SLA the business expects."""
 
     pickers: list[Shift] = Field(
         default_factory=lambda: [
@@ -166,7 +168,7 @@ class Operations(Strict):
     demand: Demand = Demand()
     inventory: Inventory = Inventory()
     suppliers: Suppliers = Suppliers()
-    warehouse: Warehouse = Warehouse()
+    warehouse: FloorSpec = FloorSpec()
     carriers: list[Carrier] = Field(
         default_factory=lambda: [Carrier(name="carrier", share=1.0)], min_length=1
     )
