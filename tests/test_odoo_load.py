@@ -24,7 +24,7 @@ from sim.odoo.loadrun import behind_at, owner, read_plan, steps, write_plan
 from sim.odoo.mapping import pattern_for
 from sim.odoo.masterdata import Seeded
 from sim.odoo.plan import PlannedCase
-from sim.odoo.seed import MasterData
+from sim.odoo.seed import SeededRecords
 from sim.odoo.transport import connect
 from tests.odoo_server.live import clean, settings_of
 
@@ -41,7 +41,7 @@ def test_each_case_key_has_one_owner(key, workers):
 def test_plan_file_round_trips(tmp_path):
     """What the workers read is what the load verb planned, master data at scale included."""
     cases = [PlannedCase(0, 1, "picking_sla", 1.0, 0.5, 10.0, "key", 3.0)]
-    master = MasterData({"key": 7}, stocked=3, bulk=Seeded(customers={"key": [1, 2]}))
+    master = SeededRecords({"key": 7}, stocked=3, bulk=Seeded(customers={"key": [1, 2]}))
     write_plan(tmp_path / "p.json", cases, master, {"anchor": "x"}, 2.0, 2, True)
     plan = read_plan(tmp_path / "p.json")
     assert plan["cases"] == cases and plan["master"] == master
