@@ -21,7 +21,7 @@ from .exceptions import (
     user_groups,
 )
 from .models import Users
-from .orm import api_records, as_ids, register
+from .orm import api_model, api_records, as_ids, register
 from .stock import Move, Picking
 from .tiers import TierValidated
 from .workflows import PurchaseOrder, PurchaseOrderLine, SaleOrder, SaleOrderLine
@@ -63,6 +63,12 @@ class OcaSaleOrder(ExceptionDocument, TierValidated, SaleOrder):
             return self._blocked(ids)
         return super().action_confirm(ids)
 
+    @api_model
+    def test_all_draft_orders(self) -> bool:
+        """What the modules' (archived) "Test Draft Orders" jobs run: detect on every draft."""
+        self.detect_exceptions(self._search([("state", "=", "draft")]))
+        return True
+
     @api_records
     def action_draft(self, ids: Any) -> bool:
         ids = as_ids(ids)
@@ -92,6 +98,11 @@ class OcaPurchaseOrder(ExceptionDocument, TierValidated, PurchaseOrder):
         self._tier_checks(ids, vals)
         super().write(ids, vals)
         self._recheck(ids, vals)
+        return True
+
+    @api_model
+    def test_all_draft_orders(self) -> bool:
+        self.detect_exceptions(self._search([("state", "=", "draft")]))
         return True
 
     @api_records
@@ -126,6 +137,11 @@ class OcaPicking(ExceptionDocument, Picking):
         ids = as_ids(ids)
         super().write(ids, vals)
         self._recheck(ids, vals)
+        return True
+
+    @api_model
+    def test_all_draft_pickings(self) -> bool:
+        self.detect_exceptions(self._search([("state", "=", "draft")]))
         return True
 
     def _gate(self, ids: list[int]) -> dict | None:
