@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from sim.eventlog import EVENT_CODE, SEVERITIES
-from sim.metrics.cases import as_category, codes_of
+from sim.metrics.cases import as_category, codes_of, event_codes
 from sim.metrics.latency import describe
 from sim.metrics.sla import MET, sla_outcome
 
@@ -154,8 +154,7 @@ def escalation_action_summary(
 
 
 def _last_resolved(df: pd.DataFrame) -> pd.Series:
-    ev = df["event"].astype(str).to_numpy()
-    rows = ev == "resolved"
+    rows = event_codes(df) == EVENT_CODE["resolved"]  # codes: no string per row
     sub = pd.DataFrame(
         {
             "rep": df["rep"].to_numpy()[rows],
@@ -202,13 +201,15 @@ def on_call_summary(df: pd.DataFrame, ev: np.ndarray, rotas: dict[str, dict], t0
     """Per on-call rota: ``pages`` sent, responder ``hours`` hands-on, and their ``cost``."""
     if not rotas:
         return {}
-    team = as_category(df["team"]).astype(str).to_numpy()
+    team = as_category(df["team"])
+    team_code = {str(name): i for i, name in enumerate(team.cat.categories)}
+    team = codes_of(team)  # codes: no string per row
     paged = (ev == EVENT_CODE["notified"]) & (df["ts"].to_numpy(float) >= t0)
     work, _ = work_spans(df, ev)
     work = work[work["t0"] >= t0]
     out = {}
     for name, rates in rotas.items():
-        pages = int((paged & (team == name)).sum())
+        pages = int((paged & (team == team_code.get(name, -2))).sum())
         mine = work[work["actor"].str.startswith(f"{name}/")]
         hours = float((mine["t1"] - mine["t0"]).sum()) / 60.0
         cost = pages * rates.get("cost_per_page", 0.0) + hours * rates.get("cost_per_hour", 0.0)

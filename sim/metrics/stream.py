@@ -20,8 +20,10 @@ never its whole log, and never more than one replication at a time.
 
 from __future__ import annotations
 
+import ctypes
 import os
 from collections.abc import Iterator
+from functools import cache
 
 import numpy as np
 import pandas as pd
@@ -51,6 +53,25 @@ CASE_TABLE_ONLY_EVENTS: tuple[str, ...] = ("occurred", "acknowledged", "closed")
 #: Rows read per batch.
 BATCH_ROWS = 1 << 16
 _REP_SHIFT = 40  # key = rep << 40 | case_id
+
+
+@cache
+def _malloc_trim():
+    """glibc's ``malloc_trim`` (None elsewhere: other allocators need no such call)."""
+    try:
+        return ctypes.CDLL(None).malloc_trim
+    except (AttributeError, OSError):
+        return None
+
+
+def give_back_memory() -> None:
+    """Hand memory freed since the last call back to the system, so the next phase starts from
+    what is really in use: Arrow's pool keeps freed blocks, and glibc keeps the freed heap of
+    many small objects (a simulation's, a chunk's frames) until told to trim it."""
+    pa.default_memory_pool().release_unused()
+    trim = _malloc_trim()
+    if trim is not None:
+        trim(0)
 
 
 def _meta(pf: pq.ParquetFile) -> LogMeta:
@@ -151,7 +172,7 @@ class _Rows:
                 out[col] = pd.Categorical.from_codes(values.astype(np.int32, copy=False), names)
             else:
                 out[col] = values.astype(eventlog.SCHEMA.field(col).type.to_pandas_dtype())
-        df = pd.DataFrame(out)
+        df = pd.DataFrame(out, copy=False)  # the columns as they are (no consolidating copy)
         df.attrs["meta"] = meta
         return df
 
@@ -173,21 +194,31 @@ def _frame(table: pa.Table, meta: LogMeta) -> pd.DataFrame:
 
 
 def _concat_cases(frames: list[pd.DataFrame]) -> pd.DataFrame:
-    """Case-table pieces as one, categoricals unioned, sorted by (rep, case_id)."""
+    """Case-table pieces as one, categoricals unioned, sorted by (rep, case_id).
+
+    Built a column at a time, each put in order as it is joined, so that the peak is the pieces
+    plus one column, not two or three copies of the whole table."""
     if len(frames) == 1:
         return frames[0]
-    first = frames[0]
-    cats = [c for c in first.columns if isinstance(first[c].dtype, pd.CategoricalDtype)]
-    out = pd.concat([f.drop(columns=cats) for f in frames], ignore_index=True)
-    for col in cats:
+    rep = np.concatenate([f["rep"].to_numpy() for f in frames])
+    order = np.lexsort((np.concatenate([f["case_id"].to_numpy() for f in frames]), rep))
+    del rep
+    out = {}
+    for col in frames[0].columns:
         parts = [f[col].array for f in frames]
-        if all(p.dtype == parts[0].dtype for p in parts):
-            out[col] = pd.Categorical.from_codes(
-                np.concatenate([p.codes for p in parts]), dtype=parts[0].dtype
-            )
-        else:
-            out[col] = pd.api.types.union_categoricals(parts)
-    return out[list(first.columns)].sort_values(["rep", "case_id"], ignore_index=True)
+        if isinstance(parts[0].dtype, pd.CategoricalDtype):
+            if all(p.dtype == parts[0].dtype for p in parts):
+                joined = pd.Categorical.from_codes(
+                    np.concatenate([p.codes for p in parts]), dtype=parts[0].dtype
+                )
+            else:
+                joined = pd.api.types.union_categoricals(parts)
+            out[col] = joined.take(order)
+        elif isinstance(parts[0], np.ndarray | pd.arrays.NumpyExtensionArray):
+            out[col] = np.concatenate([np.asarray(p) for p in parts])[order]
+        else:  # an extension array (the nullable parent_case_id)
+            out[col] = pd.concat([pd.Series(p) for p in parts], ignore_index=True).array.take(order)
+    return pd.DataFrame(out, copy=False)  # the columns as they are (no consolidating copy)
 
 
 def summarize_file(path: str | os.PathLike, warmup_min: float = 0.0) -> dict:
@@ -206,11 +237,13 @@ def summarize_file(path: str | os.PathLike, warmup_min: float = 0.0) -> dict:
         state = reps.pop(rep)
         cases = _concat_cases(state.cases)
         state.cases = []
+        give_back_memory()
         rows = state.rows.frame(meta)
         runs[rep] = summarize_run(rows, meta, warmup_min, None, cases=cases, events=state.events)
         tiers.update(escalation_tiers(rows, event_codes(rows)))  # warm-up included, as in memory
-        pa.default_memory_pool().release_unused()
+        give_back_memory()
 
+    give_back_memory()  # what the run before the summary freed (the simulation's objects)
     for table, pos in whole_case_chunks(path, ends=ends):
         if table.num_rows:
             rep_col = np.asarray(table["rep"])
@@ -225,7 +258,7 @@ def summarize_file(path: str | os.PathLike, warmup_min: float = 0.0) -> dict:
                 state.rows.add(part.select(list(ROW_COLUMNS)).filter(keep))
         for rep in [r for r in reps if ends.rep_last[r] < pos]:
             finish(rep)
-        pa.default_memory_pool().release_unused()
+        give_back_memory()
     for rep in list(reps):
         finish(rep)
     ordered = [runs[r] for r in sorted(runs)]

@@ -125,7 +125,8 @@ def summarize_run(
     ev = event_codes(df)
     cases = case_table(df) if cases is None else cases
     start, end = open_interval(cases)
-    generated = cases[cases["occurred"].to_numpy() >= warmup]
+    after_warmup = cases["occurred"].to_numpy() >= warmup
+    generated = cases if after_warmup.all() else cases[after_warmup]  # no copy without warm-up
     resolved = int(generated["resolved"].notna().sum())
     backlog = backlog_stats(start, end, warmup, horizon)
     detections = generated["n_detected"].to_numpy()
