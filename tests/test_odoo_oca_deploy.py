@@ -160,6 +160,10 @@ def test_approval_matrix_becomes_tier_reviews_on_injected_orders(t, tmp_path, oc
         (3, "rejected", "cfo", "nan"),
         (4, "approval_requested", "cfo", "expedited_freight"),
     ]
+    from sim.metrics import summarize_reps
+
+    kpis = summarize_reps(log)["approvals"]  # the live run's KPIs count them like the sim's
+    assert (kpis["requested"], kpis["approved"], kpis["rejected"], kpis["pending"]) == (3, 1, 1, 1)
     asked = ap[(ap["case_id"] == 2) & (ap["event"] == "approval_requested")]["ts"].iloc[0]
     approved = ap[(ap["case_id"] == 2) & (ap["event"] == "approved")]["ts"].iloc[0]
     assert approved - asked >= 1.5 / 60  # minutes: the review waited for its reviewer
