@@ -193,6 +193,28 @@ def test_the_draft_order_job_detects_on_every_draft(desk: Desk) -> None:
     assert desk.read1("purchase.order", order, ["exception_ids"])["exception_ids"] == [rule]
 
 
+def test_a_blocking_rule_cannot_be_ignored_and_a_reset_order_is_checked_again(
+    desk: Desk,
+) -> None:
+    scope = repr([("client_order_ref", "=", desk.ref)])
+    blocking = desk.rule("sale.order", exception_type="by_domain", domain=scope, is_blocking=True)
+    order = desk.sale()
+    desk.x("sale.order", "action_confirm", [order])
+    name, message = rpc_error(desk.admin, "sale.order", "action_ignore_exceptions", [[order]])
+    assert (name, message) == (
+        "odoo.exceptions.UserError",
+        "The exceptions can not be ignored, because some of them are blocking.",
+    )
+    desk.x("exception.rule", "write", [blocking], {"is_blocking": False})
+    assert desk.x("sale.order", "action_ignore_exceptions", [order]) is True
+    assert desk.x("sale.order", "action_confirm", [order]) is True
+    desk.x("sale.order", "action_cancel", [order], context={"disable_cancel_warning": True})
+    desk.x("sale.order", "action_draft", [order])  # back to a quotation: the waiver is gone
+    seen = desk.read1("sale.order", order, ["state", "ignore_exception"])
+    assert seen == {"id": order, "state": "draft", "ignore_exception": False}
+    assert desk.x("sale.order", "action_confirm", [order])["res_model"] == "sale.exception.confirm"
+
+
 def test_a_purchase_rule_in_python_blocks_its_confirmation(desk: Desk) -> None:
     desk.rule("purchase.order", code=f"failed = self.partner_ref == {desk.ref!r}")
     order = desk.purchase()

@@ -57,6 +57,13 @@ class ExceptionRule(Model):
     _defaults = {"exception_type": "by_py_code", "active": True}
     _documents = {"sale_ids": "sale.order", "purchase_ids": "purchase.order"}
 
+    def sort_rows(self, rows: list[dict], order: str | None = None) -> list[dict]:
+        """``active desc, sequence asc`` as PostgreSQL sorts it: active rules first (the
+        generic sort would take an archived rule's ``False`` for NULL)."""
+        if order is None or order == self._order:
+            return sorted(rows, key=lambda r: (not r["active"], r.get("sequence") or 0, r["id"]))
+        return super().sort_rows(rows, order)
+
     def _check_manager(self, verb: str) -> None:
         groups = self.env.db.tables["res.groups"]
         manager = next((i for i, g in groups.items() if g["name"] == EXCEPTION_MANAGER), None)
