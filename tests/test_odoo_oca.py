@@ -16,6 +16,8 @@ from collections.abc import Iterator
 
 import odoorpc
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tests.odoo_server import OdooTestServer
 from tests.odoo_server.oca import MODULES
@@ -420,3 +422,58 @@ def test_an_exception_on_an_order_under_validation_cannot_be_recorded(desk: Desk
         "You are not allowed to write those fields under validation.\n- Exceptions\n\n"
         "Only those fields can be modified:\n- Followers\n- Security Token"
     )
+
+
+# ---------------------------------------------------------------- invariant (test server)
+_SERVER: list[OdooTestServer] = []
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    rules=st.lists(
+        st.tuples(st.integers(0, 3), st.booleans(), st.integers(1, 99)), min_size=0, max_size=4
+    ),
+    refs=st.lists(st.integers(0, 3), min_size=1, max_size=4),
+    ignored=st.booleans(),
+)
+def test_detection_links_exactly_the_failing_active_rules(rules, refs, ignored) -> None:
+    """Whatever was linked before, ``detect_exceptions`` leaves each order linked to exactly
+    the active rules its reference fails (none when waived), archived rules' links untouched
+    (Odoo only looks at active rules); confirming is refused exactly when one fails."""
+    if not _SERVER:
+        _SERVER.append(OdooTestServer(oca=True))
+    env = _SERVER[0].env(2)
+    tag = uuid.uuid4().hex[:6]
+    partner = env["res.partner"].create({"name": tag})
+    sales = env["sale.order"]
+    orders = [sales.create({"partner_id": partner, "client_order_ref": f"{tag}{r}"}) for r in refs]
+    made = [
+        (
+            env["exception.rule"].create(
+                {
+                    "name": f"{tag} {i}",
+                    "model": "sale.order",
+                    "exception_type": "by_domain",
+                    "domain": repr([("client_order_ref", "=", f"{tag}{ref}")]),
+                    "active": active,
+                    "sequence": seq,
+                }
+            ),
+            ref,
+            active,
+        )
+        for i, (ref, active, seq) in enumerate(rules)
+    ]
+    stale = [rid for rid, _, _ in made]
+    sales.store(orders[0], {"exception_ids": stale})  # links left from an earlier check
+    if ignored:
+        sales.write(orders, {"ignore_exception": True})
+    try:
+        for order, ref in zip(orders, refs, strict=True):
+            failing = sorted(rid for rid, r, on in made if on and r == ref and not ignored)
+            kept = [rid for rid, _, on in made if not on and order == orders[0]]
+            assert sorted(sales.detect_exceptions([order])) == failing
+            assert sorted(sales.table[order]["exception_ids"]) == sorted(failing + kept)
+            assert (sales.action_confirm([order]) is not True) == bool(failing)
+    finally:
+        env["exception.rule"].write(stale, {"active": False})
