@@ -11,6 +11,8 @@ drive it with the real ``odoorpc`` client.  Modules, one mechanism each:
 - ``models``: master data and metadata; ``stock``/``workflows``: inventory, sales, purchase;
 - ``mail``: chatter tracking; ``automation``/``actions``: automation rules, server actions, cron;
 - ``safe_eval``: server-action code run as Odoo's ``safe_eval``; ``json2``: the JSON-2 API;
+- ``oca``, ``exceptions``, ``tiers``: the OCA exception and tier-validation modules, served with
+  ``OdooTestServer(oca=True)`` or ``EXSIM_TEST_ODOO_OCA=1``;
 - ``clock``: the controllable "now"; ``seed``: the fresh database; ``plugin``: pytest fixtures.
 """
 

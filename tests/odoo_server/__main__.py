@@ -1,6 +1,7 @@
 """Serve the Odoo test server from a process of its own, for benchmarks and manual trials.
 
     python -m tests.odoo_server            # prints "URL DB" on one line, serves until killed
+    EXSIM_TEST_ODOO_OCA=1 python -m tests.odoo_server   # with the OCA modules (``oca.py``)
 
 Benchmarks start it this way (``benchmarks/bench_odoo_inject.py``) so that no code outside
 the tests imports from them. Log in as admin/admin; mark the database as a test database
