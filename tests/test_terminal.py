@@ -83,6 +83,21 @@ def test_sweep_table_fits_80_columns_without_cutting_numbers() -> None:
     assert not re.search(r"│\s+(15|30|1|2)\.0\s+│", text)  # whole numbers print as such
 
 
+def test_calibrate_tables_fit_80_columns_without_cutting_numbers(tmp_path) -> None:
+    from sim import config, runner
+    from sim.exports import export
+
+    scenario = config.load_scenario("default", {"horizon_days": 7})
+    log = runner.run(scenario, config.load_policy("default"), runner.RunSettings(seed=4)).frame()
+    history = export(log, tmp_path / "week.jsonocel")
+    text = _ok(["calibrate", str(history), "-o", str(tmp_path / "fit.yaml"), "--reps", "1"])
+    assert "fitted categories" in text and "picking_sla" in text  # the wide table is there
+    assert "…" not in text
+    assert max(len(line) for line in text.splitlines()) <= 80
+    for lo, hi in re.findall(r"(\d+\.\d+)–(\d+\.\d+)", text):  # rate intervals, whole
+        assert float(lo) <= float(hi)
+
+
 def test_numbers_and_short_names() -> None:
     assert num(15.0) == "15" and num(0.5, "%") == "50.0%" and num(2.345) == "2.35"
     paths = ["a.scan.interval_min", "b.scan.interval_min", "staffing.x.agents"]
