@@ -209,6 +209,21 @@ def test_shading_tells_nobody_on_duty_from_thin_staff(runs) -> None:
     nobody, thin = look["nobody on duty"], look["under half of peak staff"]
     assert not nobody.get_hatch() and nobody.get_fill() and thin.get_hatch()
     assert any(p.get_hatch() for p in ax.patches) and any(not p.get_hatch() for p in ax.patches)
+    # as drawn: the legend's two swatches, in greyscale, are an even tint and a striped one
+    fig = ax.figure
+    renderer = _renderer(fig)
+    pixels = np.asarray(fig.canvas.buffer_rgba())[..., :3].mean(axis=-1)
+    height = pixels.shape[0]
+
+    def swatch(handle) -> np.ndarray:
+        box = handle.get_window_extent(renderer)
+        x0, x1, y0, y1 = (round(v) for v in (box.x0, box.x1, box.y0, box.y1))
+        return pixels[height - y1 + 2 : height - y0 - 2, x0 + 2 : x1 - 2]
+
+    solid, striped = swatch(nobody), swatch(thin)
+    assert solid.size and striped.size
+    assert solid.std() < 3 and solid.mean() < 245, (solid.mean(), solid.std())  # even grey
+    assert striped.std() > 20, striped.std()  # lines on white: tells apart without colour
 
 
 def test_a_log_without_a_staffing_record_draws_no_staffing(runs) -> None:
