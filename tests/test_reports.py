@@ -421,6 +421,21 @@ def test_verdict_of_a_headline_loss_names_the_segments_that_rose() -> None:
     assert "business-outcome" not in detail  # no operations outcomes in an injected run
 
 
+@pytest.mark.slow
+def test_verdict_names_the_picking_collapse_the_lean_desk_hides(tmp_path) -> None:
+    """The case the verdict was built for, end to end: on the baseline world the lean desk wins
+    on SLA attainment while picking_sla's SLA collapses (97.9% to 34.5% at seed 1)."""
+    out = tmp_path / "cmp"
+    args = ["compare", "baseline", "-p", "default", "-p", "lean-desk", "--days", "14"]
+    res = cli.invoke(app, [*args, "--reps", "3", "--workers", "1", "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    cmp = compare_runs([load_run_dir(out / p) for p in ("default", "lean-desk")])
+    head, detail = verdict(cmp)
+    assert head.startswith("lean-desk wins on SLA attainment"), head
+    assert re.search(r"but picking_sla SLA falls from 9\d\.\d% to [1-5]\d\.\d%", head), head
+    assert "biggest business-outcome change: " in head
+
+
 # -- the HTML page ------------------------------------------------------------------------------
 class _Page(HTMLParser):
     def __init__(self) -> None:
