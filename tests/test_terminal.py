@@ -29,9 +29,11 @@ def test_run_names_scenario_and_policy_and_shows_detection_and_business(tmp_path
     for row in ("missed detections", "late orders", "blocked shipment value", "expedite cost"):
         assert row in text, row
     # every interval in the table is within what its quantity can be
-    for lo, hi in re.findall(r"\[(-?[\d,.]+)%? – (-?[\d,.]+)%?\]", text):
+    intervals = re.findall(r"\[(-?[\d,.]+)(%?) – (-?[\d,.]+)%?\]", text)
+    assert len(intervals) >= 20  # one per KPI row
+    for lo, pct, hi in intervals:
         lo, hi = (float(v.replace(",", "")) for v in (lo, hi))
-        assert 0 <= lo <= hi
+        assert 0 <= lo <= hi and (not pct or hi <= 100)
 
 
 def test_injected_run_has_no_business_section(tmp_path) -> None:
