@@ -147,3 +147,24 @@ def test_console_script_bad_arguments_exit_2_without_traceback(tmp_path, args):
     assert proc.returncode == 2, proc.stderr
     assert "Traceback" not in proc.stderr and proc.stderr.strip()
     assert not (tmp_path / "o").exists()
+
+
+def test_every_running_verb_takes_the_same_run_flags():
+    """The run flags are defined once (sim.cli.runflags): each verb that runs the model offers
+    them with the same meaning; only the experiments choose a backend."""
+    import inspect
+
+    from sim.cli import core, experiments
+    from sim.cli.runflags import RunFlags
+
+    shared = ["reps", "days", "seed", "warmup_days", "workers"]
+    for verb in (core.run, experiments.compare, experiments.sweep, experiments.check):
+        params = inspect.signature(verb).parameters
+        assert all(p in params for p in shared), verb.__name__
+        assert ("backend" in params) == (verb is not core.run)
+    helps = {
+        name: str(inspect.signature(v).parameters["seed"].annotation.__metadata__[0].help)
+        for name, v in (("run", core.run), ("staff", experiments.staff))
+    }
+    assert helps["run"] == helps["staff"]
+    assert RunFlags(days=2).scenario("default").horizon_days == 2

@@ -18,8 +18,8 @@ from sim.cli.common import (
     fail,
     out_console,
     progress_bar,
-    run_settings,
 )
+from sim.cli.runflags import RunFlags, run_flags
 from sim.lazy import lazy
 
 # imported when a verb first uses them, not for ``exsim --help``
@@ -32,23 +32,12 @@ yaml = lazy("yaml")
 
 
 @app.command()
+@run_flags(reps=1, reps_help="Independent replications.", experiment=False)
 def run(
     scenario: Annotated[str, typer.Argument(help="Library name or YAML path.")] = "default",
     policy: Annotated[str, typer.Option("--policy", "-p", help="Library name or YAML path.")] = (
         "default"
     ),
-    days: Annotated[float | None, typer.Option(help="Override the scenario horizon.")] = None,
-    seed: Annotated[int, typer.Option(help="Master seed of all random streams.")] = 1,
-    reps: Annotated[int, typer.Option(min=1, help="Independent replications.")] = 1,
-    workers: Annotated[int | None, typer.Option(min=1, help="Processes (default: cores).")] = None,
-    warmup_days: Annotated[
-        float,
-        typer.Option(
-            min=0,
-            help="Days at the start left out of the KPIs: the desk starts empty, which flatters "
-            "the first days. The event log keeps them.",
-        ),
-    ] = 0.0,
     out: Annotated[
         Path | None,
         typer.Option(
@@ -58,18 +47,17 @@ def run(
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print summary JSON only.")] = False,
     force: ForceOpt = False,
+    *,
+    flags: RunFlags,
 ) -> None:
     """Run a scenario under a policy; write events.parquet and summary.json."""
     try:
-        overrides = {"horizon_days": days} if days is not None else None
-        if days is not None and days <= 0:
-            fail(f"--days: must be > 0 (got {days:g})")
-        scen = config.load_scenario(scenario, overrides)
+        scen = flags.scenario(scenario)
         pol = config.load_policy(policy)
         config.check_fits(scen, pol, policy)
     except config.ConfigError as exc:
         fail(str(exc))
-    settings = run_settings(scen, seed, reps, warmup_days, workers)
+    settings = flags.settings(scen)
     out = out or Path("runs") / f"{scen.name}--{pol.name}"
     checked_out_dir(out, force)
     stream = outdir.temp_sibling(out, "events.parquet")

@@ -25,13 +25,12 @@ from sim.cli.common import (
     fail,
     out_console,
     progress_bar,
-    run_settings,
 )
+from sim.cli.runflags import RunFlags, run_flags
 from sim.lazy import lazy
 
 # imported when a verb first uses them, not for ``exsim --help``
 config = lazy("sim.config")
-backends = lazy("sim.experiments.backends")
 comparison = lazy("sim.experiments.compare")
 evaluation = lazy("sim.experiments.evaluation")
 kpis = lazy("sim.metrics.kpis")
@@ -43,44 +42,7 @@ yaml = lazy("yaml")
 
 ScenarioArg = Annotated[str, typer.Argument(help="Scenario: library name or YAML path.")]
 PolicyOpt = Annotated[str, typer.Option("--policy", "-p", help="Library name or YAML path.")]
-DaysOpt = Annotated[float | None, typer.Option(help="Override the scenario horizon (days).")]
-SeedOpt = Annotated[int, typer.Option(help="Master seed; replication r uses Streams(seed, r).")]
-WorkersOpt = Annotated[
-    int | None, typer.Option(min=1, help="Worker processes (default: all cores).")
-]
-WarmupOpt = Annotated[
-    float,
-    typer.Option(
-        min=0,
-        help="Days at the start left out of the KPIs (the desk starts empty, which flatters "
-        "the first days); the logs keep them.",
-    ),
-]
-BackendOpt = Annotated[str, typer.Option(help="serial, processes or dask.")]
-DaskOpt = Annotated[
-    str | None, typer.Option("--dask", help="Dask scheduler address, e.g. tcp://host:8786.")
-]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON only.")]
-
-
-def _scenario(ref: str, days: float | None):
-    if days is not None and days <= 0:
-        fail(f"--days: must be > 0 (got {days:g})")
-    return config.load_scenario(ref, {"horizon_days": days} if days is not None else None)
-
-
-def _backend(backend: str, dask: str | None) -> str:
-    chosen = dask if dask is not None else backend
-    try:
-        backends.check_backend(chosen)
-    except backends.BackendError as exc:
-        fail(str(exc))
-    return chosen
-
-
-def _settings(scen, seed: int, reps: int, warmup_days: float, workers, backend, dask):
-    """The run settings of an experiment verb, checked (exit 2 naming the bad flag)."""
-    return run_settings(scen, seed, reps, warmup_days, workers, _backend(backend, dask))
 
 
 def _checked(fn, *args, **kwargs):
@@ -95,19 +57,13 @@ def _checked(fn, *args, **kwargs):
 
 # -- compare ----------------------------------------------------------------------------------
 @app.command()
+@run_flags(reps=5, reps_help="Replications per policy.")
 def compare(
     scenario: ScenarioArg = "default",
     policy: Annotated[
         list[str] | None,
         typer.Option("--policy", "-p", help="A policy (repeat; the first is the baseline)."),
     ] = None,
-    reps: Annotated[int, typer.Option(min=1, help="Replications per policy.")] = 5,
-    days: DaysOpt = None,
-    seed: SeedOpt = 1,
-    warmup_days: WarmupOpt = 0.0,
-    workers: WorkersOpt = None,
-    backend: BackendOpt = "processes",
-    dask: DaskOpt = None,
     kpi: Annotated[
         list[str] | None, typer.Option("--kpi", help="Extra KPI path to show (repeat).")
     ] = None,
@@ -120,20 +76,22 @@ def compare(
     ] = None,
     as_json: JsonOpt = False,
     force: ForceOpt = False,
+    *,
+    flags: RunFlags,
 ) -> None:
     """Compare policies on the same exceptions: KPIs with 95% CIs and paired differences."""
     policies = policy or ["default"]
     try:
-        scen = _scenario(scenario, days)
+        scen = flags.scenario(scenario)
         pols = [config.load_policy(p) for p in policies]
         for ref, pol in zip(policies, pols, strict=True):
             config.check_fits(scen, pol, ref)
     except config.ConfigError as exc:
         fail(str(exc))
-    settings = _settings(scen, seed, reps, warmup_days, workers, backend, dask)
+    settings = flags.settings(scen)
     if out is not None:
         checked_out_dir(out, force)
-    with progress_bar(f"{len(pols) * reps} runs") as bar:
+    with progress_bar(f"{len(pols) * flags.reps} runs") as bar:
         res = comparison.compare(scen, pols, settings, progress=bar, keep_logs=out is not None)
     extra = [kpis.kpi(k) for k in (kpi or [])]
     known = set(res.table["kpi"])
@@ -178,6 +136,7 @@ _PARAM_EXAMPLE = "detection.picking_sla.scan.interval_min=15,30,60"
 
 
 @app.command()
+@run_flags(reps=3, reps_help="Replications per grid point.")
 def sweep(
     scenario: ScenarioArg = "default",
     policy: PolicyOpt = "default",
@@ -185,13 +144,6 @@ def sweep(
         list[str] | None,
         typer.Option("--param", help=f"PATH=v1,v2,... (repeat), e.g. {_PARAM_EXAMPLE}."),
     ] = None,
-    reps: Annotated[int, typer.Option(min=1, help="Replications per grid point.")] = 3,
-    days: DaysOpt = None,
-    seed: SeedOpt = 1,
-    warmup_days: WarmupOpt = 0.0,
-    workers: WorkersOpt = None,
-    backend: BackendOpt = "processes",
-    dask: DaskOpt = None,
     pareto_x: Annotated[str, typer.Option(help="Pareto front: KPI to minimise.")] = (
         "alerts_per_agent_hour"
     ),
@@ -200,6 +152,8 @@ def sweep(
         Path | None, typer.Option(help="Tidy results, one row per run (.parquet or .csv).")
     ] = None,
     as_json: JsonOpt = False,
+    *,
+    flags: RunFlags,
 ) -> None:
     """Run a grid over policy/scenario parameters; print the points and the Pareto front."""
     if not param:
@@ -213,14 +167,14 @@ def sweep(
     if out is not None and out.suffix.lower() not in (".parquet", ".csv"):
         fail(f"--out {out}: write a .parquet or .csv file")
     try:
-        scen = _scenario(scenario, days)
+        scen = flags.scenario(scenario)
         pol = config.load_policy(policy)
         config.check_fits(scen, pol, policy)
     except config.ConfigError as exc:
         fail(str(exc))
     _checked(sweeping.grid_points, scen, pol, params)
-    settings = _settings(scen, seed, reps, warmup_days, workers, backend, dask)
-    n = math.prod(len(v) for v in params.values()) * reps
+    settings = flags.settings(scen)
+    n = math.prod(len(v) for v in params.values()) * flags.reps
     with progress_bar(f"{n} runs") as bar:
         sw = sweeping.sweep(scen, pol, params, settings, progress=bar)
     front = _checked(sw.pareto, x=pareto_x, y=pareto_y)
@@ -240,6 +194,7 @@ def _print_json(doc: dict) -> None:
 
 # -- check ------------------------------------------------------------------------------------
 @app.command()
+@run_flags(reps=1, reps_help="Replications (judged on the mean).")
 def check(
     scenario: ScenarioArg = "default",
     policy: PolicyOpt = "default",
@@ -247,13 +202,6 @@ def check(
         list[str] | None,
         typer.Option("--require", "-r", help="PATH OP NUMBER, e.g. 'sla.overall>=0.95'."),
     ] = None,
-    reps: Annotated[int, typer.Option(min=1, help="Replications (judged on the mean).")] = 1,
-    days: DaysOpt = None,
-    seed: SeedOpt = 1,
-    warmup_days: WarmupOpt = 0.0,
-    workers: WorkersOpt = None,
-    backend: BackendOpt = "processes",
-    dask: DaskOpt = None,
     on_ci: Annotated[
         bool,
         typer.Option(
@@ -262,6 +210,8 @@ def check(
         ),
     ] = False,
     as_json: JsonOpt = False,
+    *,
+    flags: RunFlags,
 ) -> None:
     """Run and judge requirements: exit 0 when all pass, 1 when any fails, 2 on bad input.
 
@@ -272,19 +222,19 @@ def check(
         fail("check: give at least one --require PATH OP NUMBER (e.g. 'sla.overall>=0.95')")
     reqs = [_checked(requirements.parse, r) for r in require]
     try:
-        scen = _scenario(scenario, days)
+        scen = flags.scenario(scenario)
         pol = config.load_policy(policy)
         config.check_fits(scen, pol, policy)
     except config.ConfigError as exc:
         fail(str(exc))
-    settings = _settings(scen, seed, reps, warmup_days, workers, backend, dask)
-    with progress_bar(f"{reps} runs") as bar:
+    settings = flags.settings(scen)
+    with progress_bar(f"{flags.reps} runs") as bar:
         judged = _checked(evaluation.evaluate_policy, scen, pol, reqs, settings, bar, on_ci)
     verdicts, passed = judged.verdicts, judged.passed
     if as_json:
         _print_json(tables.check_json(scen.name, pol.name, settings, on_ci, verdicts))
     else:
-        tables.render_check(verdicts, scen.name, pol.name, reps, seed, show_ci=on_ci)
+        tables.render_check(verdicts, scen.name, pol.name, flags.reps, flags.seed, show_ci=on_ci)
         failed = sum(not v.passed for v in verdicts)
         out_console.print(
             "[green]all requirements met[/]"
@@ -297,6 +247,7 @@ def check(
 
 # -- staff ------------------------------------------------------------------------------------
 @app.command()
+@run_flags(reps=3, reps_help="Replications per evaluation.")
 def staff(
     scenario: ScenarioArg = "default",
     policy: PolicyOpt = "default",
@@ -304,13 +255,6 @@ def staff(
         list[str] | None,
         typer.Option("--target", "-t", help="Requirement to meet, e.g. 'sla.overall>=0.95'."),
     ] = None,
-    reps: Annotated[int, typer.Option(min=1, help="Replications per evaluation.")] = 3,
-    days: DaysOpt = None,
-    seed: SeedOpt = 1,
-    warmup_days: WarmupOpt = 0.0,
-    workers: WorkersOpt = None,
-    backend: BackendOpt = "processes",
-    dask: DaskOpt = None,
     max_steps: Annotated[int, typer.Option(min=1, help="Most agents to add.")] = 60,
     out: Annotated[
         Path | None,
@@ -324,6 +268,8 @@ def staff(
         ),
     ] = False,
     as_json: JsonOpt = False,
+    *,
+    flags: RunFlags,
 ) -> None:
     """Smallest headcount per team and shift meeting the target (Erlang C, then simulation).
 
@@ -333,12 +279,12 @@ def staff(
     """
     reqs = [_checked(requirements.parse, t) for t in (target or ["sla.overall>=0.95"])]
     try:
-        scen = _scenario(scenario, days)
+        scen = flags.scenario(scenario)
         pol = config.load_policy(policy)
         config.check_fits(scen, pol, policy)
     except config.ConfigError as exc:
         fail(str(exc))
-    settings = _settings(scen, seed, reps, warmup_days, workers, backend, dask)
+    settings = flags.settings(scen)
     with progress_bar("staffing search") as bar:
         plan = _checked(
             staffing.recommend, scen, pol, reqs, settings, progress=bar, max_steps=max_steps
@@ -354,7 +300,7 @@ def staff(
     if as_json:
         _print_json(tables.plan_json(plan, scen.name, pol.name, names, out if written else None))
     else:
-        tables.render_plan(plan, names, reps)
+        tables.render_plan(plan, names, flags.reps)
         if written:
             out_console.print(f"[dim]wrote {out}[/]")
         elif out is not None:
