@@ -428,6 +428,8 @@ def _update(transport: Transport, w: Wanted, rid: int, out: Deployment, dry_run:
     """Write the settings of a deployed record that differ from ``w`` (and its server
     action's); each change is a ``~`` line of the diff. Whether anything differed."""
     fields_ = sorted({*w.vals, *(["action_server_ids"] if w.action else [])} - {"name"})
+    if not fields_:  # nothing but its name (a reviewer group): as deployed
+        return False
     row = transport.call(w.model, "read", [rid], fields_)[0]
     changed = _changes(row, {k: v for k, v in w.vals.items() if k != "name"})
     action_changed: dict = {}
