@@ -1,9 +1,10 @@
 """Engine throughput against bare SimPy, measured in the same process run.
 
-Prints cases simulated per second for (1) a bare SimPy M/M/c loop (a process per customer and a
-``simpy.Resource``, nothing recorded), (2) exsim's engine configured as the same M/M/c (every
+Prints cases simulated per CPU second for (1) a bare SimPy M/M/c loop (a process per customer and
+a ``simpy.Resource``, nothing recorded), (2) exsim's engine configured as the same M/M/c (every
 event logged), and (3) exsim's default scenario over a long horizon, each as a ratio to (1).
-Targets: (2) and (3) >= 0.5x bare SimPy (long-term goal 0.8x). Usage:
+CPU time, not wall time: on a shared machine the wall clock also counts other people's work.
+Goals (issue 18): (2) >= 1.0x and (3) >= 0.8x bare SimPy. Usage:
 
     python benchmarks/bench_engine.py [--days 365] [--repeat 3]
 """
@@ -46,11 +47,12 @@ def bare_simpy(days: float, seed: int = 0) -> int:
 
 
 def best_rate(fn, repeat: int) -> float:
+    """Most items per CPU second of ``repeat`` calls of ``fn`` (which returns its item count)."""
     best = 0.0
     for _ in range(repeat):
-        t0 = time.perf_counter()
+        t0 = time.process_time()
         n = fn()
-        best = max(best, n / (time.perf_counter() - t0))
+        best = max(best, n / (time.process_time() - t0))
     return best
 
 
@@ -77,7 +79,7 @@ def main() -> None:
         f"exsim default, {args.days:g} days   {engine_default:>10,.0f} cases/s       "
         f"{engine_default / bare:.2f}x"
     )
-    print("target: >= 0.50x now, goal 0.80x")
+    print("goal: engine as M/M/c >= 1.00x, default scenario >= 0.80x")
 
 
 if __name__ == "__main__":
