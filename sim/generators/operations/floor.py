@@ -62,6 +62,9 @@ class Floor:
             [(o.start_min, o.start_min + o.duration_min) for o in c.outages] for c in self.carriers
         ]
         self.shrink = ops.inventory.shrink_prob
+        # chance that some line of an order of n lines loses a unit, by n (computed once)
+        self._shrink_by_lines: list[float] = []
+        self.api_failure = [c.api_failure_prob for c in self.carriers]
         self.labelled: list[list[tuple[float, Order]]] = [[] for _ in self.carriers]
         self.sla_watch = world.wants("picking_sla")
         # invoices by the day they are paid on: (customer, amount) due in ((k-1) d, k d]
@@ -148,26 +151,38 @@ class Floor:
         world = self.world
         order.picked = now  # started: no longer "not started within SLA"
         order.resolved = True  # a second entry in the pick queue (re-prioritised) is skipped
-        world.clear(order.cases.get("picking_sla"))
+        if order.cases:
+            world.clear(order.cases.get("picking_sla"))
         world.stock.issue(order)
         # shrink: a unit goes missing on a line now and then (one draw per order)
         lines, fate = order.lines, order.fate
-        if self.shrink and fate[SHRINK] < 1.0 - (1.0 - self.shrink) ** len(lines):
-            p = lines[int(fate[SHRINK_LINE] * len(lines))][0]
+        n, table = len(lines), self._shrink_by_lines
+        if self.shrink and fate[SHRINK] < (table[n] if n < len(table) else self._shrink_chance(n)):
+            p = lines[int(fate[SHRINK_LINE] * n)][0]
             phys = world.stock.physical[order.wh]
             phys[p] = max(0.0, phys[p] - 1.0)
-        if order.carrier is None:
-            choice = bisect.bisect(self.carrier_cum, fate[CARRIER_CHOICE])
-            order.carrier = min(choice, self.last_carrier)
+        c = order.carrier
+        if c is None:
+            c = bisect.bisect(self.carrier_cum, fate[CARRIER_CHOICE])
+            if c > self.last_carrier:
+                c = self.last_carrier
+            order.carrier = c
         minutes = fate[PICK]
         end = now + minutes
-        c = order.carrier
-        if self._down(c, end) is None and fate[LABEL] >= self.carriers[c].api_failure_prob:
+        label_ok = fate[LABEL] >= self.api_failure[c]
+        if label_ok and (not self.outages[c] or self._down(c, end) is None):
             order.tries = 1  # the label will print at the end of the pick: nothing to simulate
             self.labelled[c].append((end, order))
         else:
             world.env.timeout(minutes, order).callbacks.append(self._picked)
         return minutes
+
+    def _shrink_chance(self, n_lines: int) -> float:
+        """Chance that one of ``n_lines`` lines loses a unit when picked."""
+        table = self._shrink_by_lines
+        while len(table) <= n_lines:
+            table.append(1.0 - (1.0 - self.shrink) ** len(table))
+        return table[n_lines]
 
     def _picked(self, event) -> None:
         """A pick whose label request fails ends: ask for the label (and fail) now."""
@@ -244,6 +259,10 @@ class Floor:
         watch_late = world.wants("delivery_delay")
         transit = TRANSIT + carrier
         shipped: list[Order] = []
+        # an uneventful delivery is settled here, with no event: counted on time, its invoice
+        # due after the payment terms (``_settle_delivery`` and ``owe``, inlined: the bulk)
+        open_orders, payments, counts = world.orders, self.payments, world.outcomes.counts
+        on_time = 0
         for labelled, order in batch:
             if labelled > now:  # still being picked: the next cutoff
                 later.append((labelled, order))
@@ -266,8 +285,18 @@ class Floor:
                 if arrive > order.promise and watch_late:
                     env.timeout(max(0.0, order.promise - now), order).callbacks.append(self._late)
                 env.timeout(arrive - now, (order, disputed)).callbacks.append(self._delivered)
-            else:  # an uneventful delivery: settle it now, no event needed
-                self._settle_delivery(order, arrive)
+            else:
+                on_time += 1
+                day = math.ceil((arrive + fate[PAYMENT] * 1440.0) / 1440.0)
+                if day < 1:
+                    day = 1
+                bucket = payments.get(day)
+                if bucket is None:
+                    payments[day] = [(order.customer, order.value)]
+                else:
+                    bucket.append((order.customer, order.value))
+                open_orders.pop(order.id, None)
+        counts["on_time"] += on_time
         world.outcomes.shipped(shipped, now)
 
     def _late(self, event) -> None:

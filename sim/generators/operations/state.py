@@ -44,11 +44,12 @@ class Order:
         "tries",
     )
 
-    def __init__(self, id, t, customer, wh, lines, value, promise, fate=()):
+    def __init__(self, id, t, customer, wh, lines, value, promise, fate=(), scheduled=None):
         self.id, self.t, self.customer, self.wh = id, t, customer, wh
         self.lines = lines  # list of [product id, quantity]
         self.value, self.promise = value, promise
-        self.scheduled = t  # the delivery's scheduled date: pick as soon as possible
+        # the delivery's scheduled date (by default: pick as soon as possible)
+        self.scheduled = t if scheduled is None else scheduled
         self.blocks = 0  # what holds it: CREDIT | STOCK | DATA | CARRIER bits
         self.reserved = False
         self.ready = None

@@ -245,34 +245,52 @@ class OperationsWorld:
         accept = sim.streams.stream("operations/orders-thinning")
         draws = OrderDraws(self)
         block = draws.block(0)
+        merged, values, customer_u, wh_u, fates = (
+            block.merged,
+            block.value,
+            block.customer_u,
+            block.wh_u,
+            block.fates,
+        )
         customers = self.md.customers
         n_customers = len(customers)
+        site_wh = self._site_wh
+        queue = env._queue  # SimPy's event heap: what is due next (``env.peek()``, inlined)
+        confirm = self.confirm
         steady = not demand.peaks and not month_end.month_end_days  # every arrival an order
         factor, promo = 1.0, None
-        next_id = 0
+        next_id, base = 0, 0
         t = clock.next_after(0.0)
-        while t < sim.horizon:
+        horizon = sim.horizon
+        while t < horizon:
             if not steady:
                 factor, promo = self._demand_factor(t)
             if steady or accept.random() * peak_max * boost < factor:
-                if t < env.peek():
+                if not queue or t < queue[0][0]:
                     # nothing else is due before this order: advance the clock to it, as
                     # stepping a timeout would, without creating and scheduling one
                     env._now = t
                 else:
                     yield env.timeout(t - env.now)
-                i = next_id - block.base
+                i = next_id - base
                 if i >= BLOCK:
                     block = draws.block(next_id // BLOCK)
-                    i = 0
+                    base, i = block.base, 0
+                    merged, values, customer_u, wh_u, fates = (
+                        block.merged,
+                        block.value,
+                        block.customer_u,
+                        block.wh_u,
+                        block.fates,
+                    )
                 if promo is None:
-                    lines, value = block.merged[i], block.value[i]
+                    lines, value = merged[i], values[i]
                 else:
                     lines, value = self._promo_lines(block, i, promo)
-                customer = customers[int(block.customer_u[i] * n_customers)]
-                idx, cum = self._site_wh[customer.site]
-                wh = idx[bisect.bisect(cum, block.wh_u[i] * cum[-1])] if len(idx) > 1 else idx[0]
-                self.confirm(next_id, t, customer, wh, lines, value, block.fates[i])
+                customer = customers[int(customer_u[i] * n_customers)]
+                idx, cum = site_wh[customer.site]
+                wh = idx[bisect.bisect(cum, wh_u[i] * cum[-1])] if len(idx) > 1 else idx[0]
+                confirm(next_id, t, customer, wh, lines, value, fates[i])
                 next_id += 1
             t = clock.next_after(t)
 
@@ -320,8 +338,7 @@ class OperationsWorld:
     ) -> None:
         products = self.md.products
         promise = t + self.promise_min.get(customer.tier, 2880.0)
-        order = Order(oid, t, customer.id, wh, lines, value, promise, fate)
-        order.scheduled = self.floor.schedule(t)
+        order = Order(oid, t, customer.id, wh, lines, value, promise, fate, self.floor.schedule(t))
         self.orders[oid] = order
         self.outcomes.counts["orders"] += 1
         gaps = customer.gaps
@@ -339,7 +356,14 @@ class OperationsWorld:
             self.open_case("credit_hold", value, order, wh, f"order:{oid}:customer:{customer.id}")
             self.floor.credit_held.setdefault(customer.id, []).append(order)
         customer.exposure += value
-        self.advance(order)
+        # ``advance`` for a new order (nothing reserved, no case yet), inlined: the bulk
+        if order.blocks:
+            self.outcomes.blocked(order, True)
+        elif self.stock.reserve(order):
+            self.floor.ready(order)
+        else:
+            self.supply.shortage(order)
+            self.outcomes.blocked(order, True)
 
     def advance(self, order: Order) -> None:
         """Move an order as far as its blocks allow: reserve stock, then release to picking."""
