@@ -31,9 +31,10 @@ class OrderBlock:
     """Keyed draws for orders ``j * BLOCK`` to ``(j + 1) * BLOCK - 1``.
 
     Order ``base + i`` has drawn lines ``starts[i]:starts[i + 1]`` of ``products``/``qty``/
-    ``promo_u``/``pool_u``, customer and warehouse uniforms ``customer_u[i]``/``wh_u[i]``,
-    and floor fate ``fates[i]``. Outside promotions its order lines (one per product, drawn
-    lines of the same product added up) are ``merged[i]`` and its value ``value[i]``.
+    ``promo_u``/``pool_u``, customer ``customer[i]`` (an index of the master data) and
+    warehouse ``wh[i]`` (one of the customer's site), and floor fate ``fates[i]``. Outside
+    promotions its order lines (one per product, drawn lines of the same product added up)
+    are ``merged[i]`` and its value ``value[i]``.
     """
 
     __slots__ = (
@@ -43,8 +44,8 @@ class OrderBlock:
         "qty",
         "promo_u",
         "pool_u",
-        "customer_u",
-        "wh_u",
+        "customer",
+        "wh",
         "fates",
         "merged",
         "value",
@@ -63,6 +64,13 @@ class OrderDraws:
         self.n_products = len(world.md.products)
         self.product_p = world.md.product_p
         self.unit_value = np.array([p.value for p in world.md.products])
+        self.n_customers = len(world.md.customers)
+        # each customer's site, and per site its warehouses with their cumulative weights
+        sites = list(world._site_wh)
+        self.customer_site = np.array([sites.index(c.site) for c in world.md.customers])
+        self.site_wh = [
+            (np.array(idx), np.array(cum)) for idx, cum in (world._site_wh[s] for s in sites)
+        ]
 
     def block(self, j: int) -> OrderBlock:
         def gen(purpose: str) -> np.random.Generator:
@@ -89,7 +97,17 @@ class OrderDraws:
         b.promo_u = content.random(total).tolist()
         b.pool_u = content.random(total).tolist()
         who = gen("customer").random((2, BLOCK))
-        b.customer_u, b.wh_u = who[0].tolist(), who[1].tolist()
+        customer = (who[0] * self.n_customers).astype(np.int64)
+        # the warehouse: by weight among the customer's site's (``bisect`` on the weights)
+        wh = np.empty(BLOCK, dtype=np.int64)
+        site = self.customer_site[customer]
+        for k, (idx, cum) in enumerate(self.site_wh):
+            here = site == k
+            if len(idx) == 1:
+                wh[here] = idx[0]
+            else:
+                wh[here] = idx[np.searchsorted(cum, who[1][here] * cum[-1], side="right")]
+        b.customer, b.wh = customer.tolist(), wh.tolist()
         checks = gen("checks").random((_CHECKS, BLOCK))
         columns = [
             self.pick(gen("pick"), BLOCK),

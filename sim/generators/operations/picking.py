@@ -54,6 +54,13 @@ class Pickers:
             else:
                 env.process(self._shifts(crew, calendar, horizon))
 
+    def starts_now(self) -> bool:
+        """Whether an order pushed now starts at once (nobody queued, a picker free)."""
+        busy = self.busy
+        if busy and busy[0][0] <= self.env.now:
+            self._free(self.env.now)
+        return not self.queue and bool(self.idle)
+
     def push(self, order) -> None:
         """``order`` is ready to pick (again, with a better priority, when re-pushed)."""
         now = self.env.now

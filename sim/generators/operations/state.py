@@ -107,27 +107,47 @@ class Stock:
     def available(self, wh: int, p: int) -> float:
         return self.on_hand[wh][p] - self.reserved[wh][p] - self.held[wh][p]
 
-    def reserve(self, order: Order) -> bool:
-        """Reserve all lines of ``order`` if every line is available; else nothing."""
+    def covers(self, order: Order) -> bool:
+        """Whether every line of ``order`` is available now."""
         wh = order.wh
         on_hand, reserved, held = self.on_hand[wh], self.reserved[wh], self.held[wh]
-        for p, q in order.lines:
+        for p, q in order.lines:  # noqa: SIM110 (a loop: no generator frame per order)
             if on_hand[p] - reserved[p] - held[p] < q:
                 return False
+        return True
+
+    def reserve(self, order: Order) -> bool:
+        """Reserve all lines of ``order`` if every line is available; else nothing."""
+        if not self.covers(order):
+            return False
+        self.book(order)
+        return True
+
+    def book(self, order: Order) -> None:
+        """Reserve the lines of ``order`` (known to be available)."""
+        reserved = self.reserved[order.wh]
         for p, q in order.lines:
             reserved[p] += q
         order.reserved = True
-        return True
 
     def issue(self, order: Order) -> None:
-        """Goods leave: the reservation is consumed."""
+        """Goods leave: the reservation is consumed. An order picked the moment it is
+        confirmed (available, a picker free) was never reserved: its goods just leave."""
         wh = order.wh
-        reserved, on_hand, physical = self.reserved[wh], self.on_hand[wh], self.physical[wh]
-        for p, q in order.lines:
-            reserved[p] -= q
-            on_hand[p] -= q
-            left = physical[p] - q
-            physical[p] = left if left > 0.0 else 0.0
+        on_hand, physical = self.on_hand[wh], self.physical[wh]
+        if order.reserved:
+            reserved = self.reserved[wh]
+            for p, q in order.lines:
+                reserved[p] -= q
+                on_hand[p] -= q
+                left = physical[p] - q
+                physical[p] = left if left > 0.0 else 0.0
+        else:
+            order.reserved = True
+            for p, q in order.lines:
+                on_hand[p] -= q
+                left = physical[p] - q
+                physical[p] = left if left > 0.0 else 0.0
 
     def receive(self, wh: int, p: int, qty: float, held: bool = False) -> None:
         self.on_hand[wh][p] += qty

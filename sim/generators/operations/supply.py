@@ -18,6 +18,8 @@ from __future__ import annotations
 from collections import deque
 from typing import TYPE_CHECKING
 
+import numpy as np
+
 from sim.generators.operations.keyed import one
 from sim.generators.operations.state import NO_PRODUCTS, STOCK, Order, PurchaseOrder
 
@@ -112,24 +114,46 @@ class Supply:
 
     # -- replenishment -----------------------------------------------------------------------
     def _review(self):
+        """Every review period: per warehouse and product, order up to the target when stock
+        and what is on order fall under the reorder point; flag fast movers under safety
+        stock. The stock position of every product is compared at once (numpy); the few
+        products under a threshold are then handled one by one, in product order."""
         world, env, inv = self.world, self.world.env, self.inv
         stock = world.stock
+        daily = [np.array(row) for row in self.daily]
+        reorder = [np.maximum(inv.reorder_cover_days * d, self.min_qty) for d in daily]
+        safety = [inv.safety_cover_days * d for d in daily]
+        fast = np.array(self.fast, dtype=bool)
+        n_wh = len(world.warehouses)
         while True:
-            for w in range(len(world.warehouses)):
-                for p, daily in enumerate(self.daily[w]):
-                    if daily <= 0:
-                        continue
-                    key = (w, p)
-                    pos = stock.on_hand[w][p] - stock.reserved[w][p] - stock.held[w][p]
-                    on_order = sum(po.qty for po in self.open_pos.get(key, ()) if not po.received)
-                    if pos + on_order < max(inv.reorder_cover_days * daily, self.min_qty):
-                        target = max(inv.order_up_to_days * daily, 2.5 * self.min_qty)
-                        qty = round(target - pos - on_order)
-                        if qty > 0:
-                            self._order(w, p, float(qty))
-                    if pos < inv.safety_cover_days * daily and self.fast[p]:
-                        self._urgent(w, p, daily)
+            on_order = np.zeros((n_wh, len(fast)))
+            for (w, p), pos_list in self.open_pos.items():
+                for po in pos_list:
+                    if not po.received:
+                        on_order[w, p] += po.qty
+            for w in range(n_wh):
+                pos = np.array(stock.on_hand[w]) - np.array(stock.reserved[w])
+                pos -= np.array(stock.held[w])
+                low = (pos + on_order[w] < reorder[w]) | (pos < safety[w]) & fast
+                low &= daily[w] > 0
+                for p in np.flatnonzero(low).tolist():
+                    self._review_one(w, p)
             yield env.timeout(inv.review_every_min)
+
+    def _review_one(self, w: int, p: int) -> None:
+        """The review of product ``p`` at warehouse ``w``."""
+        inv, stock = self.inv, self.world.stock
+        daily = self.daily[w][p]
+        key = (w, p)
+        pos = stock.on_hand[w][p] - stock.reserved[w][p] - stock.held[w][p]
+        on_order = sum(po.qty for po in self.open_pos.get(key, ()) if not po.received)
+        if pos + on_order < max(inv.reorder_cover_days * daily, self.min_qty):
+            target = max(inv.order_up_to_days * daily, 2.5 * self.min_qty)
+            qty = round(target - pos - on_order)
+            if qty > 0:
+                self._order(w, p, float(qty))
+        if pos < inv.safety_cover_days * daily and self.fast[p]:
+            self._urgent(w, p, daily)
 
     def _order(self, w: int, p: int, qty: float, lead_days: float | None = None) -> PurchaseOrder:
         world, env, spec = self.world, self.world.env, self.spec

@@ -18,7 +18,6 @@ the order flow; ``supply.py`` and ``floor.py`` hold the inbound and outbound sid
 
 from __future__ import annotations
 
-import bisect
 import gc
 import math
 from datetime import date
@@ -245,16 +244,14 @@ class OperationsWorld:
         accept = sim.streams.stream("operations/orders-thinning")
         draws = OrderDraws(self)
         block = draws.block(0)
-        merged, values, customer_u, wh_u, fates = (
+        merged, values, customer_of, wh_of, fates = (
             block.merged,
             block.value,
-            block.customer_u,
-            block.wh_u,
+            block.customer,
+            block.wh,
             block.fates,
         )
         customers = self.md.customers
-        n_customers = len(customers)
-        site_wh = self._site_wh
         queue = env._queue  # SimPy's event heap: what is due next (``env.peek()``, inlined)
         confirm = self.confirm
         steady = not demand.peaks and not month_end.month_end_days  # every arrival an order
@@ -276,21 +273,18 @@ class OperationsWorld:
                 if i >= BLOCK:
                     block = draws.block(next_id // BLOCK)
                     base, i = block.base, 0
-                    merged, values, customer_u, wh_u, fates = (
+                    merged, values, customer_of, wh_of, fates = (
                         block.merged,
                         block.value,
-                        block.customer_u,
-                        block.wh_u,
+                        block.customer,
+                        block.wh,
                         block.fates,
                     )
                 if promo is None:
                     lines, value = merged[i], values[i]
                 else:
                     lines, value = self._promo_lines(block, i, promo)
-                customer = customers[int(customer_u[i] * n_customers)]
-                idx, cum = site_wh[customer.site]
-                wh = idx[bisect.bisect(cum, wh_u[i] * cum[-1])] if len(idx) > 1 else idx[0]
-                confirm(next_id, t, customer, wh, lines, value, fates[i])
+                confirm(next_id, t, customers[customer_of[i]], wh_of[i], lines, value, fates[i])
                 next_id += 1
             t = clock.next_after(t)
 
@@ -356,10 +350,13 @@ class OperationsWorld:
             self.open_case("credit_hold", value, order, wh, f"order:{oid}:customer:{customer.id}")
             self.floor.credit_held.setdefault(customer.id, []).append(order)
         customer.exposure += value
-        # ``advance`` for a new order (nothing reserved, no case yet), inlined: the bulk
+        # ``advance`` for a new order (nothing reserved, no case yet), inlined: the bulk. An
+        # order a picker starts at once is not reserved first: its goods leave right away.
         if order.blocks:
             self.outcomes.blocked(order, True)
-        elif self.stock.reserve(order):
+        elif self.stock.covers(order):
+            if not self.floor.pickers[wh].starts_now():
+                self.stock.book(order)
             self.floor.ready(order)
         else:
             self.supply.shortage(order)
