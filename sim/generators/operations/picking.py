@@ -61,6 +61,14 @@ class Pickers:
             self._free(self.env.now)
         return not self.queue and bool(self.idle)
 
+    def start_now(self, order) -> None:
+        """A free picker starts ``order`` at once (after :meth:`starts_now` said one is)."""
+        now = self.env.now
+        picker = self.idle.pop()
+        picker.busy = True
+        self.seq += 1
+        heapq.heappush(self.busy, (now + self.start(order, now), self.seq, picker))
+
     def push(self, order) -> None:
         """``order`` is ready to pick (again, with a better priority, when re-pushed)."""
         now = self.env.now

@@ -44,12 +44,11 @@ class Order:
         "tries",
     )
 
-    def __init__(self, id, t, customer, wh, lines, value, promise, fate=(), scheduled=None):
+    def __init__(self, id, t, customer, wh, lines, value, promise, scheduled, fate=()):
         self.id, self.t, self.customer, self.wh = id, t, customer, wh
         self.lines = lines  # list of [product id, quantity]
         self.value, self.promise = value, promise
-        # the delivery's scheduled date (by default: pick as soon as possible)
-        self.scheduled = t if scheduled is None else scheduled
+        self.scheduled = scheduled  # the delivery's scheduled date: when pickers are on duty
         self.blocks = 0  # what holds it: CREDIT | STOCK | DATA | CARRIER bits
         self.reserved = False
         self.ready = None

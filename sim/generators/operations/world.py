@@ -228,6 +228,7 @@ class OperationsWorld:
                 for kind in kinds:
                     if gen.random() < min(1.0, getattr(defects, kind) * extra):
                         record.gaps.add(kind)
+        self.md.any_product_gaps = any(p.gaps for p in self.md.products)
 
     def _orders(self):
         env, sim, demand = self.env, self.sim, self.ops.demand
@@ -330,13 +331,16 @@ class OperationsWorld:
     def confirm(
         self, oid: int, t: float, customer, wh: int, lines: list[tuple], value: float, fate: tuple
     ) -> None:
-        products = self.md.products
+        md, floor = self.md, self.floor
         promise = t + self.promise_min.get(customer.tier, 2880.0)
-        order = Order(oid, t, customer.id, wh, lines, value, promise, fate, self.floor.schedule(t))
+        lo, hi = floor._span  # the pickers' duty span last looked up (``Floor.schedule``)
+        scheduled = t if lo <= t < hi else floor.schedule(t)
+        order = Order(oid, t, customer.id, wh, lines, value, promise, scheduled, fate)
         self.orders[oid] = order
         self.outcomes.counts["orders"] += 1
         gaps = customer.gaps
-        if self.md.any_product_gaps:
+        if md.any_product_gaps:
+            products = md.products
             for p, _ in lines:
                 if products[p].gaps:
                     gaps = gaps | products[p].gaps
@@ -355,9 +359,13 @@ class OperationsWorld:
         if order.blocks:
             self.outcomes.blocked(order, True)
         elif self.stock.covers(order):
-            if not self.floor.pickers[wh].starts_now():
+            pickers = self.floor.pickers[wh]
+            if pickers.starts_now():
+                order.ready = t
+                pickers.start_now(order)
+            else:
                 self.stock.book(order)
-            self.floor.ready(order)
+                self.floor.ready(order)
         else:
             self.supply.shortage(order)
             self.outcomes.blocked(order, True)
