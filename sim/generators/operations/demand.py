@@ -30,26 +30,39 @@ _CHECKS = 7  # uniforms SHRINK..POD
 class OrderBlock:
     """Keyed draws for orders ``j * BLOCK`` to ``(j + 1) * BLOCK - 1``.
 
-    Order ``base + i`` has drawn lines ``starts[i]:starts[i + 1]`` of ``products``/``qty``/
-    ``promo_u``/``pool_u``, customer ``customer[i]`` (an index of the master data) and
-    warehouse ``wh[i]`` (one of the customer's site), and floor fate ``fates[i]``. Outside
-    promotions its order lines (one per product, drawn lines of the same product added up)
-    are ``merged[i]`` and its value ``value[i]``.
+    Order ``base + i`` has customer ``customer[i]`` (an index of the master data), warehouse
+    ``wh[i]`` (one of the customer's site) and floor fate ``fates[i]``. Outside promotions
+    its order lines (one per product, drawn lines of the same product added up) are
+    ``merged[i]`` and its value ``value[i]``. During a promotion its drawn lines are
+    ``starts[i]:starts[i + 1]`` of ``products``/``qty``/``promo_u``/``pool_u``
+    (:meth:`drawn_lines`, made on first use: the last draws of the block's content stream).
     """
 
     __slots__ = (
         "base",
-        "starts",
-        "products",
-        "qty",
-        "promo_u",
-        "pool_u",
         "customer",
         "wh",
         "fates",
         "merged",
         "value",
+        "_content",
+        "_lines",
+        "_drawn",
     )
+
+    def drawn_lines(self) -> tuple[list[int], list[int], list[float], list[float], list[float]]:
+        """(starts, products, qty, promo_u, pool_u) of the block's drawn lines."""
+        if self._drawn is None:
+            n, products, qty = self._lines
+            total = len(products)
+            self._drawn = (
+                np.concatenate(([0], np.cumsum(n))).tolist(),
+                products.tolist(),
+                qty.tolist(),
+                self._content.random(total).tolist(),
+                self._content.random(total).tolist(),
+            )
+        return self._drawn
 
 
 class OrderDraws:
@@ -81,10 +94,9 @@ class OrderDraws:
         content = gen("content")
         n = np.maximum(1, np.rint(self.lines(content, BLOCK))).astype(np.int64)
         total = int(n.sum())
-        b.starts = np.concatenate(([0], np.cumsum(n))).tolist()
         products = content.choice(self.n_products, size=total, p=self.product_p)
         qty = np.maximum(1.0, np.rint(self.qty(content, total)))
-        b.products, b.qty = products.tolist(), qty.tolist()
+        b._content, b._lines, b._drawn = content, (n, products, qty), None
         # order lines: one per (order, product), sorted by product within the order
         raw = np.repeat(np.arange(BLOCK), n) * self.n_products + products
         key, inverse = np.unique(raw, return_inverse=True)
@@ -93,9 +105,7 @@ class OrderDraws:
         b.value = np.bincount(owner, self.unit_value[product] * summed, BLOCK).tolist()
         bounds = np.searchsorted(owner, np.arange(BLOCK + 1)).tolist()
         pairs = list(zip(product.tolist(), summed.tolist(), strict=True))
-        b.merged = [pairs[bounds[i] : bounds[i + 1]] for i in range(BLOCK)]
-        b.promo_u = content.random(total).tolist()
-        b.pool_u = content.random(total).tolist()
+        b.merged = list(map(pairs.__getitem__, map(slice, bounds[:-1], bounds[1:])))
         who = gen("customer").random((2, BLOCK))
         customer = (who[0] * self.n_customers).astype(np.int64)
         # the warehouse: by weight among the customer's site's (``bisect`` on the weights)

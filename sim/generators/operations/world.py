@@ -293,10 +293,10 @@ class OperationsWorld:
         """Order ``i``'s lines during a promotion (a share of them from the promoted pool)."""
         share, pool = promo
         lines: dict[int, float] = {}  # one line per product
-        products, qty = block.products, block.qty
-        for k in range(block.starts[i], block.starts[i + 1]):
-            promoted = block.promo_u[k] < share
-            p = pool[int(block.pool_u[k] * len(pool))] if promoted else products[k]
+        starts, products, qty, promo_u, pool_u = block.drawn_lines()
+        for k in range(starts[i], starts[i + 1]):
+            promoted = promo_u[k] < share
+            p = pool[int(pool_u[k] * len(pool))] if promoted else products[k]
             lines[p] = lines.get(p, 0.0) + qty[k]
         records = self.md.products
         value = sum(records[p].value * q for p, q in lines.items())
