@@ -18,7 +18,6 @@ the order flow; ``supply.py`` and ``floor.py`` hold the inbound and outbound sid
 
 from __future__ import annotations
 
-import gc
 import math
 from datetime import date
 from typing import TYPE_CHECKING
@@ -51,38 +50,6 @@ def operations_world(sim: Simulation) -> None:
     for category in sim.scenario.categories:
         sim.watchers(category)
     world.start()
-    sim.env.process(_quiet_collector(sim))
-
-
-def _quiet_collector(sim: Simulation):
-    """Keep Python's cycle collector out of the run's way, as it was after the run.
-
-    A run allocates millions of short-lived objects (orders, their lines, events) and almost no
-    cyclic garbage, while the default first-generation threshold (700) makes the collector walk
-    the young objects thousands of times a simulated day, and every older collection walks the
-    whole world built before the run. From the run's first moment the world is frozen out of
-    the collector's view (``gc.freeze``) and the threshold raised; the run's end restores both
-    (nested runs leave it to the outermost).
-    """
-    global _quieted
-    if _quieted:
-        return
-    yield sim.env.timeout(0)
-    _quieted = True
-    old = gc.get_threshold()
-    gc.freeze()
-    gc.set_threshold(max(old[0], 100_000), *old[1:])
-
-    def restore() -> None:
-        global _quieted
-        gc.set_threshold(*old)
-        gc.unfreeze()
-        _quieted = False
-
-    sim.finalizers.append(restore)
-
-
-_quieted = False
 
 
 class OperationsWorld:
