@@ -14,7 +14,12 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import Any, NamedTuple
 
 import numpy as np
-from scipy import stats as sps
+
+from sim.lazy import lazy
+
+#: scipy.stats (some 60 MiB) is imported at the first interval, not with this module: a run's
+#: summary imports it only once the log's columns are freed, so it does not add to the peak
+sps = lazy("scipy.stats")
 
 
 class Interval(NamedTuple):

@@ -61,7 +61,8 @@ def codes_of(series: pd.Series, categories: tuple[str, ...] | None = None) -> np
     if categories is None:
         return codes
     wanted = {name: i for i, name in enumerate(categories)}
-    lookup = np.array([wanted.get(c, -1) for c in series.cat.categories] + [-1], dtype=np.int64)
+    small = np.int16 if len(categories) < 1 << 15 else np.int64  # 2 bytes a row, not 8
+    lookup = np.array([wanted.get(c, -1) for c in series.cat.categories] + [-1], dtype=small)
     return lookup[codes]  # code -1 picks the trailing -1
 
 

@@ -40,21 +40,30 @@ def _spans(key, pos, ts, starts, ends, actor=None) -> pd.DataFrame:
     )
 
 
-def work_spans(df: pd.DataFrame, ev: np.ndarray, starts=("work_started",), ends=_WORK_ENDS):
+def work_spans(
+    df: pd.DataFrame,
+    ev: np.ndarray,
+    starts=("work_started",),
+    ends=_WORK_ENDS,
+    actors: bool = True,
+):
     """Pieces of work (or holds): ``key`` (rep * span + case_id), ``t0``, ``t1`` (NaN while
-    unfinished), ``actor``; and the key span."""
-    case = df["case_id"].to_numpy(np.int64)
+    unfinished), ``actor`` (unless ``actors`` is false); and the key span.
+
+    Only the start and end rows are taken out of the columns (never a whole column's copy)."""
+    case = df["case_id"].to_numpy()
     span = int(case.max()) + 1 if len(case) else 1
     start_codes = [EVENT_CODE[e] for e in starts]
     rows = np.flatnonzero(np.isin(ev, start_codes) | np.isin(ev, ends))  # only these matter
-    rep = df["rep"].to_numpy(np.int64)[rows]
+    rep = df["rep"].to_numpy()[rows].astype(np.int64)
     ts = df["ts"].to_numpy(float)[rows]
-    key = rep * span + case[rows]
+    key = rep * span + case[rows].astype(np.int64)
     order = np.lexsort((np.arange(len(ts)), ts, rep))
+    del rep
     pos = np.empty(len(ts), np.int64)
     pos[order] = np.arange(len(ts))  # a row's place in time; ties keep the written order
     sort = order  # rows in time order, so merge_asof sees sorted positions
-    actor = as_category(df["actor"]).iloc[rows].astype(str).to_numpy()[sort]
+    actor = as_category(df["actor"]).iloc[rows].astype(str).to_numpy()[sort] if actors else None
     key, pos, ts, ev = key[sort], pos[sort], ts[sort], ev[rows][sort]
     start = np.isin(ev, start_codes)
     return _spans(key, pos, ts, start, np.isin(ev, ends), actor), span
@@ -63,8 +72,8 @@ def work_spans(df: pd.DataFrame, ev: np.ndarray, starts=("work_started",), ends=
 def effort_table(df: pd.DataFrame, ev: np.ndarray, horizon: float) -> pd.DataFrame:
     """Per (rep, case_id) with any work or hold: ``effort`` minutes (finished pieces of work),
     ``hold`` minutes (a hold still on at the horizon counts up to it) and ``holds``."""
-    work, span = work_spans(df, ev)
-    hold, _ = work_spans(df, ev, ("on_hold",), _HOLD_ENDS)
+    work, span = work_spans(df, ev, actors=False)
+    hold, _ = work_spans(df, ev, ("on_hold",), _HOLD_ENDS, actors=False)
     hold["t1"] = hold["t1"].fillna(horizon)
     effort = (work["t1"] - work["t0"]).groupby(work["key"]).sum()
     held = (hold["t1"] - hold["t0"]).groupby(hold["key"])
@@ -175,7 +184,7 @@ def wait_by(df: pd.DataFrame, ev: np.ndarray, cases: pd.DataFrame) -> dict[str, 
             {
                 "rep": df["rep"].to_numpy()[rows],
                 "case_id": df["case_id"].to_numpy()[rows],
-                "team": as_category(df["team"]).astype(object).to_numpy()[rows],
+                "team": as_category(df["team"])[rows].astype(object).to_numpy(),
             }
         )
         .drop_duplicates(["rep", "case_id"])

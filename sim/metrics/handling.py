@@ -31,10 +31,12 @@ from sim.metrics.latency import describe
 _DETECTION_ROWS = (EVENT_CODE["detected"], EVENT_CODE["suppressed"])
 
 
-def _str(series: pd.Series) -> np.ndarray:
+def _str(series: pd.Series, rows: np.ndarray) -> np.ndarray:
+    """The masked rows of a string column as strings ("" for null), picked by code first so
+    that no object array of the whole column is built."""
     cat = as_category(series)
     names = np.array([str(c) for c in cat.cat.categories] + [""], dtype=object)
-    codes = codes_of(cat)
+    codes = codes_of(cat)[rows]
     return names[np.where(codes < 0, len(names) - 1, codes)]
 
 
@@ -47,12 +49,12 @@ def detection_summary(df: pd.DataFrame, ev: np.ndarray, cases: pd.DataFrame, met
     """
     watchers: dict[str, list[str]] = meta.extra.get("watchers", {}) if meta.extra else {}
     rows = np.isin(ev, _DETECTION_ROWS)
-    detail = _str(df["detail"])[rows].astype(str)
+    detail = _str(df["detail"], rows).astype(str)
     sub = pd.DataFrame(
         {
             "case": df["case_id"].to_numpy()[rows],
             "ts": df["ts"].to_numpy()[rows],
-            "actor": _str(df["actor"])[rows],
+            "actor": _str(df["actor"], rows),
             "dup": np.char.startswith(detail, "duplicate:") | (ev[rows] != _DETECTION_ROWS[0]),
         }
     )
@@ -94,7 +96,7 @@ def suppression_summary(df: pd.DataFrame, ev: np.ndarray, t0: float) -> dict:
     window = df["ts"].to_numpy(float) >= t0
     sent = int((window & (ev == EVENT_CODE["notified"])).sum())
     rows = window & (ev == EVENT_CODE["suppressed"])
-    reasons = pd.Series(_str(df["detail"])[rows]).str.split(":").str[0]
+    reasons = pd.Series(_str(df["detail"], rows)).str.split(":").str[0]
     by_reason = {str(k): int(v) for k, v in reasons.value_counts().sort_index().items()}
     suppressed = int(rows.sum())
     total = sent + suppressed
@@ -107,16 +109,20 @@ def suppression_summary(df: pd.DataFrame, ev: np.ndarray, t0: float) -> dict:
 
 
 def approval_summary(df: pd.DataFrame, ev: np.ndarray, cases: pd.DataFrame) -> dict:
-    ids = set(cases["case_id"])
+    ids = np.unique(cases["case_id"].to_numpy())
     case = df["case_id"].to_numpy()
-    mine = np.isin(case, list(ids)) if len(ids) < len(df) else np.ones(len(df), bool)
+    # only the approval rows are looked up among the cases judged (not every row of the log)
+    mine = np.isin(ev, [EVENT_CODE[e] for e in ("approval_requested", "approved", "rejected")])
+    if len(ids) < len(df):
+        mine[mine] = np.isin(case[mine], ids)
     ts = df["ts"].to_numpy(float)
     req = mine & (ev == EVENT_CODE["approval_requested"])
     decided = mine & np.isin(ev, (EVENT_CODE["approved"], EVENT_CODE["rejected"]))
     asked = pd.Series(ts[req], index=case[req]).groupby(level=0).min()
     answer = pd.Series(ts[decided], index=case[decided]).groupby(level=0).min()
     both = asked.index.intersection(answer.index)
-    auto = decided & (_str(df["actor"]) == "auto")
+    auto = decided.copy()
+    auto[decided] = _str(df["actor"], decided) == "auto"
     by_person = both.difference(pd.Index(case[auto]))
     return {
         "requested": int(req.sum()),
