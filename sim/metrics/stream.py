@@ -222,7 +222,20 @@ def _concat_cases(frames: list[pd.DataFrame]) -> pd.DataFrame:
 
 
 def summarize_file(path: str | os.PathLike, warmup_min: float = 0.0) -> dict:
-    """:func:`sim.metrics.summary.summarize_reps` of the log in a Parquet file, streamed."""
+    """:func:`sim.metrics.summary.summarize_reps` of the log in a Parquet file, streamed.
+
+    Arrow's buffers come from the system allocator meanwhile (as in every ``exsim`` verb, see
+    :mod:`sim.cli.common`), whose freed pages :func:`give_back_memory` hands back."""
+    give_back_memory()  # what the run before the summary freed (the simulation's objects)
+    previous = pa.default_memory_pool()
+    pa.set_memory_pool(pa.system_memory_pool())
+    try:
+        return _summarize_file(path, warmup_min)
+    finally:
+        pa.set_memory_pool(previous)
+
+
+def _summarize_file(path: str | os.PathLike, warmup_min: float) -> dict:
     pf = pq.ParquetFile(path)
     meta = _meta(pf)
     ends = _Ends(pf)
@@ -243,7 +256,6 @@ def summarize_file(path: str | os.PathLike, warmup_min: float = 0.0) -> dict:
         tiers.update(escalation_tiers(rows, event_codes(rows)))  # warm-up included, as in memory
         give_back_memory()
 
-    give_back_memory()  # what the run before the summary freed (the simulation's objects)
     for table, pos in whole_case_chunks(path, ends=ends):
         if table.num_rows:
             rep_col = np.asarray(table["rep"])
