@@ -20,6 +20,7 @@ never its whole log, and never more than one replication at a time.
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import os
 from collections.abc import Iterator
@@ -62,6 +63,22 @@ def _malloc_trim():
         return ctypes.CDLL(None).malloc_trim
     except (AttributeError, OSError):
         return None
+
+
+_M_MMAP_THRESHOLD = -3  # glibc's mallopt parameter
+MMAP_THRESHOLD = 128 * 1024  # glibc's initial value
+
+
+@cache
+def map_large_blocks() -> None:
+    """Have glibc map every block of 128 KiB or more on its own, and unmap it when freed.
+
+    glibc raises that threshold each time such a block is freed (up to 32 MiB), after which the
+    summary's column-sized temporaries come from the heap, where a block still in use above them
+    keeps them from being handed back; fixing it keeps the KPIs' temporaries from piling up
+    (about 25 MiB of a 90-day run's peak at 10,000 orders a day)."""
+    with contextlib.suppress(AttributeError, OSError):  # not glibc: nothing to tune
+        ctypes.CDLL(None).mallopt(_M_MMAP_THRESHOLD, MMAP_THRESHOLD)
 
 
 def give_back_memory() -> None:
@@ -227,6 +244,7 @@ def summarize_file(path: str | os.PathLike, warmup_min: float = 0.0) -> dict:
     Arrow's buffers come from the system allocator meanwhile (as in every ``exsim`` verb, see
     :mod:`sim.cli.common`), whose freed pages :func:`give_back_memory` hands back."""
     give_back_memory()  # what the run before the summary freed (the simulation's objects)
+    map_large_blocks()
     previous = pa.default_memory_pool()
     pa.set_memory_pool(pa.system_memory_pool())
     try:
