@@ -418,7 +418,9 @@ def test_exsim_fixture(tmp_path):
         "    outcome.require('cases.generated>0')\n"
     )
     proc = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "test_qa.py"],
+        # only the plugins this check needs: exsim's (autoloaded) and pytest's own
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "test_qa.py"]
+        + [f"-pno:{p}" for p in ("xdist", "faker", "anyio", "benchmark", "locust")],
         cwd=tmp_path,
         capture_output=True,
         text=True,
