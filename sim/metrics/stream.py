@@ -138,7 +138,7 @@ def whole_case_chunks(
     path: str | os.PathLike, columns: list[str] | None = None, ends: _Ends | None = None
 ) -> Iterator[tuple[pa.Table, int]]:
     """(rows of whole cases, rows read so far) in file order, a batch of the file at a time."""
-    pf = pq.ParquetFile(path)
+    pf = pq.ParquetFile(path, pre_buffer=False)  # column chunks read as needed
     ends = ends or _Ends(pf)
     pending: pa.Table | None = None
     pos = 0
@@ -254,7 +254,7 @@ def summarize_file(path: str | os.PathLike, warmup_min: float = 0.0) -> dict:
 
 
 def _summarize_file(path: str | os.PathLike, warmup_min: float) -> dict:
-    pf = pq.ParquetFile(path)
+    pf = pq.ParquetFile(path, pre_buffer=False)  # column chunks read as needed
     meta = _meta(pf)
     ends = _Ends(pf)
     if ends.rows == 0:
