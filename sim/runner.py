@@ -244,10 +244,23 @@ def run(
     return RunResult(table, meta, time.perf_counter() - t0)
 
 
+_STOP_SIGNALS = {signal.SIGINT, signal.SIGTERM}
+
+
 def _worker_init() -> None:
-    """Workers leave Ctrl-C to the parent (which stops them) and die on SIGTERM at once."""
+    """Workers leave Ctrl-C to the parent (which stops them) and die on SIGTERM at once.
+
+    They are forked with both signals blocked (see :func:`process_pool`), so a Ctrl-C that
+    reaches the whole process group while a worker is still starting cannot kill it half-way
+    (the parent would then find a broken pool, or hang joining it); once the handlers are set,
+    the signals are let through."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOP_SIGNALS)
+
+
+def _started() -> None:
+    """Nothing: submitted once so that the pool forks its workers at a moment of our choosing."""
 
 
 @contextmanager
@@ -260,6 +273,14 @@ def process_pool(workers: int) -> Iterator[ProcessPoolExecutor]:
     """
     pool = ProcessPoolExecutor(max_workers=workers, initializer=_worker_init)
     try:
+        # Fork every worker now, with Ctrl-C and SIGTERM held back: a signal arriving meanwhile
+        # is delivered when they are let through below, where this block tears the pool down.
+        # (With fork, the pool starts all its workers at the first submit.)
+        signal.pthread_sigmask(signal.SIG_BLOCK, _STOP_SIGNALS)
+        try:
+            pool.submit(_started).result()
+        finally:
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOP_SIGNALS)
         yield pool
     except BaseException:
         procs = list((getattr(pool, "_processes", None) or {}).values())
