@@ -308,10 +308,7 @@ def test_no_module_uses_another_modules_private_names() -> None:
 
 
 #: Class names defined twice, each with why it is still so (the list only shrinks).
-KNOWN_TWINS: dict[str, str] = {
-    "Decision": "the approval matrix's decision (sim.policies.schema) and how the simulated "
-    "approver answered a live review (sim.odoo.reviewer, new: to be renamed by its author)",
-}
+KNOWN_TWINS: dict[str, str] = {}
 
 
 def class_twins() -> dict[str, list[str]]:

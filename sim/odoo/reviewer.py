@@ -31,18 +31,18 @@ DECIDE = {"approved": "validate_tier", "rejected": "reject_tier"}
 
 
 @dataclass(frozen=True)
-class Decision:
+class SimulatedAnswer:
     """How the simulated approver answered one case: after ``cycle_min``, ``outcome``."""
 
     cycle_min: float
     outcome: str  # approved / rejected
 
 
-def decisions_from_log(sim_log: pd.DataFrame) -> dict[tuple[int, int], Decision]:
+def decisions_from_log(sim_log: pd.DataFrame) -> dict[tuple[int, int], SimulatedAnswer]:
     """The simulated approvers' decisions by (rep, case_id); auto-approvals are none."""
     table = approvals_by_case(sim_log).dropna(subset=["cycle"])
     return {
-        (int(rep), int(cid)): Decision(float(r.cycle), str(r.outcome))
+        (int(rep), int(cid)): SimulatedAnswer(float(r.cycle), str(r.outcome))
         for (rep, cid), r in table.iterrows()
     }
 
@@ -67,8 +67,8 @@ def pending(transport: Transport) -> list[dict]:
 
 
 def due_reviews(
-    transport: Transport, decisions: dict[tuple[int, int], Decision], time_map: TimeMap
-) -> list[tuple[datetime, dict, Decision]]:
+    transport: Transport, decisions: dict[tuple[int, int], SimulatedAnswer], time_map: TimeMap
+) -> list[tuple[datetime, dict, SimulatedAnswer]]:
     """Each pending review the simulation decided, with the (server) time its answer is due,
     soonest first."""
     due = []
@@ -94,7 +94,7 @@ def answer(transport: Transport, due: list, now: datetime) -> dict[str, int]:
 
 def play(
     transport: Transport,
-    decisions: dict[tuple[int, int], Decision],
+    decisions: dict[tuple[int, int], SimulatedAnswer],
     time_map: TimeMap,
     now: Callable[[], datetime],
     sleep: Callable[[float], None],
