@@ -77,8 +77,10 @@ def render_summary(console: Console, s: dict[str, Any]) -> None:
     """The KPI table a supervisor reads: service, detection, load and, for an operations-mode
     scenario, the business outcomes (late orders, blocked value, expedite cost)."""
     reps = s.get("reps", 1)
+    days = s["days"]
     title = (
-        f"scenario {s['scenario']}, policy {s['policy']} — {s['days']:g} days, seed {s['seed']}"
+        f"scenario {s['scenario']}, policy {s['policy']}\n"
+        f"{days:g} day{'' if days == 1 else 's'}, seed {s['seed']}"
         + (f", {reps} replications (mean [95% CI])" if reps > 1 else "")
     )
     table = Table(title=title, title_justify="left")

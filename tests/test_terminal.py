@@ -39,6 +39,10 @@ def test_run_names_scenario_and_policy_and_shows_detection_and_business(tmp_path
 def test_injected_run_has_no_business_section(tmp_path) -> None:
     text = _ok(["run", "default", "--days", "1", "--out", str(tmp_path / "r")])
     assert "missed detections" in text and "business outcomes" not in text
+    # the header: which is the scenario and which the policy, "1 day", and no wrapped line
+    head = text.splitlines()[:2]
+    assert head[0].strip() == "scenario default, policy default", head
+    assert head[1].strip() == "1 day, seed 1", head
 
 
 def test_help_shows_no_bool_type_and_version_prints(tmp_path) -> None:
