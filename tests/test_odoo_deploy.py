@@ -11,7 +11,7 @@ from sim.odoo import cleanup, deploy, inject, seed
 from sim.odoo.plan import PlannedCase, TimeMap
 from sim.odoo.receiver import Receiver
 from sim.odoo.transport import connect
-from tests.odoo_server.live import clean, settings_of, write_configs
+from tests.odoo_server.live import clean, exsim_leftovers, settings_of, write_configs
 
 pytestmark = pytest.mark.odoo_live
 
@@ -221,40 +221,6 @@ def test_redeploy_updates_creates_and_removes(t, tmp_path):
     assert sorted(r["name"] for r in deploy.deployed(t)) == sorted(again.skipped)
 
 
-def _exsim_leftovers(t) -> dict[str, int]:
-    """Everything that still points at exsim after a cleanup (what the issue counted)."""
-    ctx = {"context": {"active_test": False}}
-    left = {
-        "tags": t.call("ir.model.data", "search_count", [["module", "=", "exsim"]]),
-        "pickings": t.call(
-            "stock.picking", "search_count", [["origin", "=like", "exsim/%"]], **ctx
-        ),
-        "moves": t.call("stock.move", "search_count", [["origin", "=like", "exsim/%"]]),
-        "orders": t.call("sale.order", "search_count", [["name", "=like", "exsim/%"]])
-        + t.call("purchase.order", "search_count", [["name", "=like", "exsim/%"]]),
-        "partners": t.call("res.partner", "search_count", [["ref", "=like", "exsim/%"]], **ctx),
-        "stocked archived products": len(
-            [
-                p
-                for p in t.call(
-                    "product.product",
-                    "search_read",
-                    [["name", "=like", "exsim %"], ["active", "=", False]],
-                    fields=["qty_available"],
-                    **ctx,
-                )
-                if p["qty_available"]
-            ]
-        ),
-    }
-    for model in ("stock.picking", "sale.order", "purchase.order"):
-        ids = t.call(model, "search", [], **ctx)
-        left["messages"] = left.get("messages", 0) + t.call(
-            "mail.message",
-            "search_count",
-            [["model", "=", model], ["res_id", "not in", ids]],
-        )
-    return left
 
 
 def test_cleanup_removes_what_the_run_caused(t):
@@ -288,11 +254,11 @@ def test_cleanup_removes_what_the_run_caused(t):
     assert generated and not t.call(
         "ir.model.data", "search", [["model", "=", "stock.picking"], ["res_id", "in", generated]]
     )
-    before = _exsim_leftovers(t)
+    before = exsim_leftovers(t)
     assert before["pickings"] >= 4 and before["messages"] == 0 and before["moves"] >= 1
     report = cleanup.cleanup(t)
     assert not report.failed
-    assert _exsim_leftovers(t) == dict.fromkeys(before, 0)
+    assert exsim_leftovers(t) == dict.fromkeys(before, 0)
     # the seed's stocked product and the counted item: quants hold them (Odoo keeps those)
     assert report.archived.get("product.product", 0) >= 2
     after = {

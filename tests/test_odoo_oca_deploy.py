@@ -15,7 +15,7 @@ from sim.odoo.capabilities import OCA_MODULES, detect
 from sim.odoo.check import check
 from sim.odoo.plan import PlannedCase, TimeMap
 from sim.odoo.transport import OdooError, connect
-from tests.odoo_server.live import clean, settings_of, write_configs
+from tests.odoo_server.live import clean, exsim_leftovers, settings_of, write_configs
 
 pytestmark = pytest.mark.odoo_live
 
@@ -167,6 +167,17 @@ def test_approval_matrix_becomes_tier_reviews_on_injected_orders(t, tmp_path, oc
     asked = ap[(ap["case_id"] == 2) & (ap["event"] == "approval_requested")]["ts"].iloc[0]
     approved = ap[(ap["case_id"] == 2) & (ap["event"] == "approved")]["ts"].iloc[0]
     assert approved - asked >= 1.5 / 60  # minutes: the review waited for its reviewer
+    # cleanup leaves nothing of the run: documents, their reviews, definitions, groups
+    order_ids = [o["id"] for o in orders.values()]
+    report = cleanup.cleanup(t)
+    assert not report.failed
+    assert set(exsim_leftovers(t).values()) == {0}, exsim_leftovers(t)
+    assert not _definitions(t)
+    assert not t.call("res.groups", "search", [["name", "=like", "exsim approver %"]])
+    assert not t.call(
+        "tier.review", "search", [["model", "=", "sale.order"], ["res_id", "in", order_ids]]
+    )
+    assert not t.call("tier.review", "search", [["name", "=like", "exsim approval %"]])
 
 
 def test_redeploy_of_a_changed_threshold_is_a_diff(t, tmp_path):

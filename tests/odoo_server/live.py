@@ -109,3 +109,38 @@ def live_run(
 
 def clean(odoo_settings) -> None:
     cleanup.cleanup(connect(settings_of(odoo_settings)))
+
+def exsim_leftovers(t) -> dict[str, int]:
+    """Everything that still points at exsim after a cleanup (what the issue counted)."""
+    ctx = {"context": {"active_test": False}}
+    left = {
+        "tags": t.call("ir.model.data", "search_count", [["module", "=", "exsim"]]),
+        "pickings": t.call(
+            "stock.picking", "search_count", [["origin", "=like", "exsim/%"]], **ctx
+        ),
+        "moves": t.call("stock.move", "search_count", [["origin", "=like", "exsim/%"]]),
+        "orders": t.call("sale.order", "search_count", [["name", "=like", "exsim/%"]])
+        + t.call("purchase.order", "search_count", [["name", "=like", "exsim/%"]]),
+        "partners": t.call("res.partner", "search_count", [["ref", "=like", "exsim/%"]], **ctx),
+        "stocked archived products": len(
+            [
+                p
+                for p in t.call(
+                    "product.product",
+                    "search_read",
+                    [["name", "=like", "exsim %"], ["active", "=", False]],
+                    fields=["qty_available"],
+                    **ctx,
+                )
+                if p["qty_available"]
+            ]
+        ),
+    }
+    for model in ("stock.picking", "sale.order", "purchase.order"):
+        ids = t.call(model, "search", [], **ctx)
+        left["messages"] = left.get("messages", 0) + t.call(
+            "mail.message",
+            "search_count",
+            [["model", "=", model], ["res_id", "not in", ids]],
+        )
+    return left
