@@ -221,8 +221,6 @@ def test_redeploy_updates_creates_and_removes(t, tmp_path):
     assert sorted(r["name"] for r in deploy.deployed(t)) == sorted(again.skipped)
 
 
-
-
 def test_cleanup_removes_what_the_run_caused(t):
     """Transfers Odoo made on confirming injected orders, their moves and chatter, the records
     of an aborted inject (untagged) and the stock of the seed's product all go; records that

@@ -110,6 +110,7 @@ def live_run(
 def clean(odoo_settings) -> None:
     cleanup.cleanup(connect(settings_of(odoo_settings)))
 
+
 def exsim_leftovers(t) -> dict[str, int]:
     """Everything that still points at exsim after a cleanup (what the issue counted)."""
     ctx = {"context": {"active_test": False}}
