@@ -47,19 +47,34 @@ def _env() -> dict[str, str]:
     return env
 
 
+# Started from a small process: Linux carries the peak RSS of the process that forks into the
+# child's own peak (exec keeps the larger of the two), so a child forked straight from this
+# benchmark, which holds a few hundred MiB by then, would report at least that much.
+_LAUNCHER = """
+import os, subprocess, sys, time
+t0 = time.perf_counter()
+pid = subprocess.Popen(sys.argv[1:], stdout=subprocess.DEVNULL).pid
+_, status, usage = os.wait4(pid, 0)
+wall = time.perf_counter() - t0
+print(os.waitstatus_to_exitcode(status), wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss)
+"""
+
+
 def _child(args: list[str]) -> tuple[float, float, int]:
     """(wall s, CPU s, peak RSS bytes) of ``python args`` in a fresh child process."""
     with tempfile.TemporaryFile() as err:
-        t0 = time.perf_counter()
-        pid = subprocess.Popen(
-            [sys.executable, *args], env=_env(), stdout=subprocess.DEVNULL, stderr=err
-        ).pid
-        _, status, usage = os.wait4(pid, 0)
-        wall = time.perf_counter() - t0
-        if os.waitstatus_to_exitcode(status) != 0:
+        done = subprocess.run(
+            [sys.executable, "-c", _LAUNCHER, sys.executable, *args],
+            env=_env(),
+            stdout=subprocess.PIPE,
+            stderr=err,
+            text=True,
+        )
+        code, wall, cpu, maxrss_kib = done.stdout.split()
+        if int(code) != 0 or done.returncode != 0:
             err.seek(0)
             raise SystemExit(f"failed: python {' '.join(args)}\n{err.read().decode()}")
-    return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss * 1024
+    return float(wall), float(cpu), int(maxrss_kib) * 1024
 
 
 def _best_cpu(args: list[str], repeat: int) -> float:
