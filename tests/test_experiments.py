@@ -409,6 +409,7 @@ def test_run_policy_require_passes_and_fails_with_observed_values():
     assert f"{outcome.value('cases.generated'):.4g}" in msg
 
 
+@pytest.mark.slow  # a pytest session of its own: CI runs it in its second step
 def test_exsim_fixture(tmp_path):
     """The plugin's fixture works in a QA suite of its own (a separate pytest run): installing
     exsim registers it through the pytest11 entry point, no conftest needed."""

@@ -42,12 +42,14 @@ def test_notebooks_are_stored_without_outputs(name: str) -> None:
             assert cell.outputs == [] and cell.execution_count is None
 
 
+@pytest.mark.slow  # a whole notebook run: CI runs it in its second step
 def test_quickstart_runs_and_shows_kpis_and_charts(tmp_path, monkeypatch) -> None:
     nb = _execute("quickstart.ipynb", tmp_path, monkeypatch, EXSIM_NB_DAYS="2", EXSIM_NB_REPS="2")
     assert _outputs(nb, "SLA attainment")
     assert len(_outputs(nb, "image/png")) >= 4
 
 
+@pytest.mark.slow  # a whole notebook run: CI runs it in its second step
 def test_threshold_tuning_compares_sweeps_and_draws_the_front(tmp_path, monkeypatch) -> None:
     pytest.importorskip("sim.experiments")
     nb = _execute(

@@ -87,6 +87,7 @@ def test_steps_put_cases_at_the_load_they_met():
     assert behind_at(rows, floor_s=10, miss_margin=0.3) == 8
 
 
+@pytest.mark.slow  # three processes and a 12 s bounded run: CI runs it in its second step
 @pytest.mark.odoo_live
 def test_locust_master_and_two_workers_make_every_case_once(odoo_settings, tmp_path):
     clean(odoo_settings)

@@ -384,6 +384,7 @@ def _click(browser, css: str) -> None:
     _wait(browser, css, text=False).click()
 
 
+@pytest.mark.slow  # a browser and the page's server: CI runs it in its second step
 def test_page_runs_a_what_if_like_exsim_run(page) -> None:
     browser, tmp = page
     # opens on the default scenario and policy with the starting point's KPIs
