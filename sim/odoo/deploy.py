@@ -183,15 +183,21 @@ def automation_rule(
 @deployer("event_rule")
 def deploy_event_rule(target: Target, name: str, category: str, params) -> Wanted | None:
     """An "on create and update" rule with a transition pre-domain, scheduling an activity."""
+    return on_write_rule(target, name, "event_rule", category)
+
+
+def on_write_rule(target: Target, name: str, mech: str, category: str) -> Wanted | None:
+    """The event rule's record, deployed for mechanism ``mech`` (``None`` where the category's
+    model cannot carry it)."""
     pattern = pattern_for(category)
     if not target.flags(name, pattern.model):
         return None
-    action = target.activity_action(summary("event_rule", category))
+    action = target.activity_action(summary(mech, category))
     pre = repr(transition_pre_domain(pattern.rule_domain()))
     return automation_rule(
         target,
         name,
-        "event_rule",
+        mech,
         category,
         action,
         trigger="on_create_or_write",

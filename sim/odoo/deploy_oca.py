@@ -32,8 +32,8 @@ from __future__ import annotations
 from collections import defaultdict
 
 from sim.odoo.capabilities import EXCEPTION_MODULES, TIER_MODULES, detect
-from sim.odoo.deploy import Target, Wanted, automation_rule, deployer, summary
-from sim.odoo.mapping import key_prefix, pattern_for, transition_pre_domain
+from sim.odoo.deploy import Target, Wanted, deployer, on_write_rule, summary
+from sim.odoo.mapping import key_prefix, pattern_for
 from sim.policies.schema import Policy
 
 #: recipe -> (the document inject creates and confirms for it, the field with the case key)
@@ -90,26 +90,19 @@ def deploy_exception_rule(target: Target, name: str, category: str, params) -> W
             "active": True,
         }
         return Wanted(name, "exception_rule", "exception.rule", vals)
-    pattern = pattern_for(category)
     module = EXCEPTION_MODULES.get(doc[0]) if doc else None
-    why = f"{module} not installed" if module else f"no OCA exception module for {pattern.model}"
-    if not target.flags(name, pattern.model):
-        return None
-    target.out.notes.append(
-        f"{name}: {why}: deployed as an automation rule with an activity "
-        "(detects, does not block confirmation)"
+    why = (
+        f"{module} not installed"
+        if module
+        else "no OCA exception module for " + pattern_for(category).model
     )
-    action = target.activity_action(summary("exception_rule", category))
-    pre = repr(transition_pre_domain(pattern.rule_domain()))
-    return automation_rule(
-        target,
-        name,
-        "exception_rule",
-        category,
-        action,
-        trigger="on_create_or_write",
-        filter_pre_domain=pre,
-    )
+    wanted = on_write_rule(target, name, "exception_rule", category)
+    if wanted is not None:
+        target.out.notes.append(
+            f"{name}: {why}: deployed as an automation rule with an activity "
+            "(detects, does not block confirmation)"
+        )
+    return wanted
 
 
 def definition_name(decision: str, level: int, approver: str) -> str:
