@@ -38,14 +38,9 @@ MODULES = (
 )
 
 
-@register("sale.order", oca=True)
-class OcaSaleOrder(ExceptionDocument, TierValidated, SaleOrder):
-    line_model = "sale.order.line"
-    line_parent = "order_id"
-    lines_keep_exceptions = True
-    check_states = ("sale",)
-    state_from = ("draft", "sent")
-    state_to = ("sale",)
+class ReviewedOrder(ExceptionDocument, TierValidated):
+    """An order under both modules: a write is checked against open reviews first, and the
+    order's exceptions are checked again after it."""
 
     @api_records
     def write(self, ids: Any, vals: dict) -> bool:
@@ -55,6 +50,16 @@ class OcaSaleOrder(ExceptionDocument, TierValidated, SaleOrder):
         super().write(ids, vals)
         self._recheck(ids, vals)
         return True
+
+
+@register("sale.order", oca=True)
+class OcaSaleOrder(ReviewedOrder, SaleOrder):
+    line_model = "sale.order.line"
+    line_parent = "order_id"
+    lines_keep_exceptions = True
+    check_states = ("sale",)
+    state_from = ("draft", "sent")
+    state_to = ("sale",)
 
     @api_records
     def action_confirm(self, ids: Any) -> bool | dict:
@@ -84,21 +89,12 @@ class OcaSaleOrder(ExceptionDocument, TierValidated, SaleOrder):
 
 
 @register("purchase.order", oca=True)
-class OcaPurchaseOrder(ExceptionDocument, TierValidated, PurchaseOrder):
+class OcaPurchaseOrder(ReviewedOrder, PurchaseOrder):
     line_model = "purchase.order.line"
     line_parent = "order_id"
     check_states = ("purchase",)
     state_from = ("draft", "sent", "to approve")
     state_to = ("purchase", "approved")
-
-    @api_records
-    def write(self, ids: Any, vals: dict) -> bool:
-        ids = as_ids(ids)
-        self._check_exist(ids)
-        self._tier_checks(ids, vals)
-        super().write(ids, vals)
-        self._recheck(ids, vals)
-        return True
 
     @api_model
     def test_all_draft_orders(self) -> bool:
