@@ -7,6 +7,9 @@ batches small enough that cases straddle many of them.
 
 from __future__ import annotations
 
+import gc
+import weakref
+
 import numpy as np
 import pandas as pd
 import pyarrow as pa
@@ -128,6 +131,30 @@ def test_replications_streamed_to_files_join_into_the_in_memory_log(tmp_path, wo
     pd.testing.assert_frame_equal(
         plain(eventlog.read_log(path)), plain(eventlog.to_pandas(in_memory.table))
     )
+
+
+@pytest.mark.parametrize("large", [True, False])
+def test_a_streamed_replication_frees_a_large_world_before_returning(tmp_path, monkeypatch, large):
+    """A world counted as large (threshold 0) is collected by ``simulate_to`` itself; a small
+    one is left to the collector (it may or may not be gone: the collector's own schedule)."""
+    built = []
+
+    def keep(*args, **kwargs):
+        sim = runner.Simulation(*args[:2], seed=args[2], rep=args[3], reps=args[4])
+        built.append(weakref.ref(sim))
+        return sim
+
+    monkeypatch.setattr(runner, "replication", keep)
+    monkeypatch.setattr(runner, "COLLECT_BLOCKS", 0 if large else 10**12)
+    scen, pol = load_scenario("default", {"horizon_days": 1}), load_policy("default")
+    gc.disable()  # no automatic collection: only simulate_to's own can free the cyclic world
+    try:
+        meta = runner.simulate_to(tmp_path / "r.parquet", scen, pol, 3, 0, 1)
+        freed = built[0]() is None
+    finally:
+        gc.enable()
+    assert meta.seed == 3 and (tmp_path / "r.parquet").exists()
+    assert freed is large
 
 
 def test_a_log_without_rows_summarises_like_the_in_memory_path(tmp_path):
