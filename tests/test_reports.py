@@ -493,6 +493,9 @@ def test_report_is_a_valid_self_contained_page(report) -> None:
     pngs = sorted(p.stem for p in chart_dir.glob("*.png"))
     assert pngs == sorted(p.stem for p in chart_dir.glob("*.svg")) and len(pngs) == 9
     assert all(p.read_bytes().startswith(PNG_MAGIC) for p in chart_dir.glob("*.png"))
+    # the page shows exactly the charts written beside it (drawn once: the same pixels)
+    embedded = {base64.b64decode(img["src"].split(",", 1)[1]) for img in images}
+    assert embedded == {p.read_bytes() for p in chart_dir.glob("*.png")}
 
 
 def _tables(text: str) -> dict[str, list[list[str]]]:

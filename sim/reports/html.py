@@ -50,8 +50,8 @@ def _e(text: object) -> str:
     return html.escape(str(text), quote=True)
 
 
-def _img(fig: Figure, alt: str, caption: str) -> str:
-    data = base64.b64encode(png_bytes(fig)).decode("ascii")
+def _img(png: bytes, alt: str, caption: str) -> str:
+    data = base64.b64encode(png).decode("ascii")
     return (
         f'<figure><img alt="{_e(alt)}" src="data:image/png;base64,{data}">'
         f"<figcaption>{_e(caption)}</figcaption></figure>"
@@ -342,19 +342,21 @@ def render_report(
     figures = []
     for k, (name, alt, build, caption) in enumerate(specs, start=2):
         fig = build()
+        png = png_bytes(fig)  # drawn once for the page and the charts directory
         if charts_dir is not None:
-            save(fig, charts_dir, name)
-        figures.append(_img(fig, alt, caption))
+            save(fig, charts_dir, name, png)
+        figures.append(_img(png, alt, caption))
         if progress:
             progress(k / total)
     load_parts = []
     for k, (i, label, load) in enumerate(loads, start=len(specs) + 2):
         fig = charts.load_chart(load, title=f"Latency against load — policy {label}")
+        png = png_bytes(fig)
         if charts_dir is not None:
-            save(fig, charts_dir, f"run{i + 1}_load")
+            save(fig, charts_dir, f"run{i + 1}_load", png)
         alt = f"RPC p95 and detection latency against users, {label}"
         caption = "Per load step: Locust's RPC p95 (left), detection latency (right)."
-        img = _img(fig, alt, caption)
+        img = _img(png, alt, caption)
         load_parts.append(load_section(load, img, label if len(runs) > 1 else None))
         if progress:
             progress(k / total)

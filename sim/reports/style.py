@@ -131,14 +131,18 @@ def svg_text(fig: Figure) -> str:
     return buf.getvalue()
 
 
-def save(fig: Figure, directory: str | os.PathLike, name: str) -> list[Path]:
-    """Write ``name.png`` and ``name.svg`` into ``directory`` (each atomically)."""
+def save(
+    fig: Figure, directory: str | os.PathLike, name: str, png: bytes | None = None
+) -> list[Path]:
+    """Write ``name.png`` and ``name.svg`` into ``directory`` (each atomically); ``png`` is the
+    figure's :func:`png_bytes` when the caller already has them (drawing is most of the cost)."""
     from sim.exports.atomic import atomic_path
 
     folder = Path(directory)
     folder.mkdir(parents=True, exist_ok=True)
     out = []
-    for suffix, data in ((".png", png_bytes(fig)), (".svg", svg_text(fig).encode())):
+    png = png_bytes(fig) if png is None else png
+    for suffix, data in ((".png", png), (".svg", svg_text(fig).encode())):
         path = folder / f"{name}{suffix}"
         with atomic_path(path) as tmp:
             tmp.write_bytes(data)
