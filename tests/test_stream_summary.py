@@ -44,8 +44,8 @@ def operations_log(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def levers_log(tmp_path_factory):
-    """Holds, reopens, a reassigning and a severity-raising escalation ladder: the KPIs that
-    read rows (effort, holds, escalation actions) see every row they need."""
+    """Holds, reopens, a reassigning, severity-raising and paging escalation ladder: the KPIs
+    that read rows (effort, holds, escalation actions, on-call work) see every row they need."""
     path = tmp_path_factory.mktemp("log") / "events.parquet"
     work = {"dist": "exponential", "mean": 25}
     hold = {
@@ -66,14 +66,16 @@ def levers_log(tmp_path_factory):
     )
     ladder = [
         {"after_min": 30, "notify": "lead", "actions": [{"reassign": {"to": "second"}}]},
+        {"after_min": 60, "actions": [{"page": {"on_call": "duty"}}]},
         {"after_min": 90, "actions": [{"raise_severity": {"levels": 1}}]},
     ]
+    duty = {"response_min": {"dist": "constant", "mean": 20}, "cost_per_hour": 60}
     pol = Policy.model_validate(
         {
             "routing": {"default": "desk"},
             "staffing": {"teams": {"desk": {"agents": 1}, "second": {"agents": 2}}},
             "sla": {"default_min": 120},
-            "escalation": {"ladders": {"medium": ladder}},
+            "escalation": {"ladders": {"medium": ladder}, "on_call": {"duty": duty}},
         }
     )
     runner.run(scen, pol, runner.RunSettings(seed=2, reps=2, workers=1), stream_to=path)
@@ -93,7 +95,9 @@ def test_streamed_summary_is_the_in_memory_summary(log, warmup, request, small_b
     assert summarize_file(path, warmup) == expected
     if log == "levers_log":  # the levers did act, so their KPIs were compared
         assert expected["effort"]["held"] > 0 and expected["effort"]["reopened"] > 0
-        assert {"tier1:reassign", "tier2:raise_severity"} <= set(expected["escalation_actions"])
+        actions = {"tier1:reassign", "tier2:page", "tier3:raise_severity"}
+        assert actions <= set(expected["escalation_actions"])
+        assert expected["on_call"]["duty"]["hours"] > 0
 
 
 def test_chunks_hold_whole_cases_and_every_row_once(injected_log, small_batches):

@@ -126,11 +126,18 @@ def escalation_action_summary(
 ) -> dict[str, dict]:
     """Per ``tier<N>:<action>``: ``cases`` it touched, ``resolved_after`` it, ``met_sla`` of
     those, and ``min_to_resolve`` from the action (mean)."""
+    return escalation_action_totals(escalation_action_rows(df, cases), horizon)
+
+
+def escalation_action_rows(df: pd.DataFrame, cases: pd.DataFrame) -> pd.DataFrame:
+    """Per (``label``, rep, case_id) of ``cases`` an escalation action touched: the first
+    action's ``ts``, the case's ``final`` resolution and its ``due`` time, sorted by the first
+    three. A case's row needs only that case's rows of the log."""
     detail = as_category(df["detail"])
     names = [str(c) for c in detail.cat.categories]
     labels = {i: n for i, n in enumerate(names) if ACTION_DETAIL.match(n)}
     if not labels:
-        return {}
+        return pd.DataFrame(columns=["label", "rep", "case_id", "ts", "due", "final"])
     codes = codes_of(detail)
     rows = np.isin(codes, list(labels))
     acted = pd.DataFrame(
@@ -148,7 +155,11 @@ def escalation_action_summary(
             pd.MultiIndex.from_frame(c[["rep", "case_id"]])
         ).to_numpy()
     )
-    first = first.merge(judged, on=["rep", "case_id"], how="inner")
+    return first.merge(judged, on=["rep", "case_id"], how="inner")
+
+
+def escalation_action_totals(first: pd.DataFrame, horizon: float) -> dict[str, dict]:
+    """:func:`escalation_action_summary` of the rows of :func:`escalation_action_rows`."""
     out: dict[str, dict] = {}
     for label, g in first.groupby("label", sort=True):
         after = g["final"].to_numpy() >= g["ts"].to_numpy()

@@ -21,6 +21,8 @@
 
 from __future__ import annotations
 
+from collections import Counter
+
 import numpy as np
 import pandas as pd
 
@@ -47,6 +49,14 @@ def detection_summary(df: pd.DataFrame, ev: np.ndarray, cases: pd.DataFrame, met
     reported: for a primary mechanism its misses, for a reconciliation scan the cases the
     primary had already delivered (which its domain excludes).
     """
+    return detection_totals(detection_counts(df, ev, cases, meta))
+
+
+def detection_counts(
+    df: pd.DataFrame, ev: np.ndarray, cases: pd.DataFrame, meta: LogMeta
+) -> dict[str, Counter]:
+    """The counts behind :func:`detection_summary`, per kind (``first``, ``duplicate``,
+    ``not_caught``: per mechanism; ``fallback``), which add up over disjoint sets of cases."""
     watchers: dict[str, list[str]] = meta.extra.get("watchers", {}) if meta.extra else {}
     rows = np.isin(ev, _DETECTION_ROWS)
     detail = _str(df["detail"], rows).astype(str)
@@ -60,24 +70,37 @@ def detection_summary(df: pd.DataFrame, ev: np.ndarray, cases: pd.DataFrame, met
     )
     sub = sub[(sub["actor"] != "") & sub["case"].isin(cases["case_id"])]
     first = sub[~sub["dup"]].sort_values("ts", kind="stable").drop_duplicates("case")
+    out = {
+        "first": Counter({str(m): int(n) for m, n in first["actor"].value_counts().items()}),
+        "duplicate": Counter(
+            {str(m): int(n) for m, n in sub[sub["dup"]]["actor"].value_counts().items()}
+        ),
+        "not_caught": Counter(),
+        "fallback": Counter(),
+    }
+    category = cases["category"].astype(str)
+    for m in sorted({m for mechs in watchers.values() for m in mechs}):
+        watched = cases["case_id"][category.isin([c for c, ms in watchers.items() if m in ms])]
+        caught = sub["case"][sub["actor"] == m]
+        out["not_caught"][m] += int((~watched.isin(caught)).sum())
+    with_primary = [c for c, ms in watchers.items() if any(m != "scan" for m in ms)]
+    backed = cases["case_id"][category.isin(with_primary)]
+    fallback = first[(first["actor"] == "scan") & first["case"].isin(backed)]
+    out["fallback"]["scan"] += len(fallback)
+    return out
+
+
+def detection_totals(counts: dict[str, Counter]) -> dict:
+    """:func:`detection_summary` of (summed) :func:`detection_counts`."""
     by_mech: dict[str, dict[str, int]] = {}
 
     def entry(m: str) -> dict[str, int]:
         return by_mech.setdefault(m, {"first": 0, "duplicate": 0, "not_caught": 0})
 
-    for m, n in first["actor"].value_counts().sort_index().items():
-        entry(str(m))["first"] = int(n)
-    for m, n in sub[sub["dup"]]["actor"].value_counts().sort_index().items():
-        entry(str(m))["duplicate"] = int(n)
-    category = cases["category"].astype(str)
-    for m in sorted({m for mechs in watchers.values() for m in mechs}):
-        watched = cases["case_id"][category.isin([c for c, ms in watchers.items() if m in ms])]
-        caught = sub["case"][sub["actor"] == m]
-        entry(m)["not_caught"] = int((~watched.isin(caught)).sum())
-    with_primary = [c for c, ms in watchers.items() if any(m != "scan" for m in ms)]
-    backed = cases["case_id"][category.isin(with_primary)]
-    fallback = first[(first["actor"] == "scan") & first["case"].isin(backed)]
-    return {"by_mechanism": by_mech, "only_by_fallback": len(fallback)}
+    for kind in ("first", "duplicate", "not_caught"):
+        for m in sorted(counts[kind]):
+            entry(m)[kind] = int(counts[kind][m])
+    return {"by_mechanism": by_mech, "only_by_fallback": int(counts["fallback"]["scan"])}
 
 
 def dropped_summary(meta: LogMeta) -> dict[str, dict[str, int]]:
@@ -109,12 +132,18 @@ def suppression_summary(df: pd.DataFrame, ev: np.ndarray, t0: float) -> dict:
 
 
 def approval_summary(df: pd.DataFrame, ev: np.ndarray, cases: pd.DataFrame) -> dict:
+    counts, cycle = approval_parts(df, ev, cases)
+    return {**counts, "cycle_time_min": describe(cycle.to_numpy())}
+
+
+def approval_parts(df: pd.DataFrame, ev: np.ndarray, cases: pd.DataFrame):
+    """The counts of :func:`approval_summary` (which add up over disjoint sets of cases) and
+    the cycle time of each case a person decided, indexed by case_id (sorted)."""
     ids = np.unique(cases["case_id"].to_numpy())
     case = df["case_id"].to_numpy()
     # only the approval rows are looked up among the cases judged (not every row of the log)
     mine = np.isin(ev, [EVENT_CODE[e] for e in ("approval_requested", "approved", "rejected")])
-    if len(ids) < len(df):
-        mine[mine] = np.isin(case[mine], ids)
+    mine[mine] = np.isin(case[mine], ids)
     ts = df["ts"].to_numpy(float)
     req = mine & (ev == EVENT_CODE["approval_requested"])
     decided = mine & np.isin(ev, (EVENT_CODE["approved"], EVENT_CODE["rejected"]))
@@ -124,14 +153,14 @@ def approval_summary(df: pd.DataFrame, ev: np.ndarray, cases: pd.DataFrame) -> d
     auto = decided.copy()
     auto[decided] = _str(df["actor"], decided) == "auto"
     by_person = both.difference(pd.Index(case[auto]))
-    return {
+    counts = {
         "requested": int(req.sum()),
         "approved": int((mine & (ev == EVENT_CODE["approved"])).sum()),
         "rejected": int((mine & (ev == EVENT_CODE["rejected"])).sum()),
         "auto_approved": int(auto.sum()),
         "pending": int(len(asked.index.difference(answer.index))),
-        "cycle_time_min": describe((answer[by_person] - asked[by_person]).to_numpy()),
     }
+    return counts, answer[by_person] - asked[by_person]
 
 
 def labour_summary(
@@ -139,14 +168,18 @@ def labour_summary(
 ) -> dict:
     """Agent-hours on shift and their cost, plus on-call cost; hands-on ``work_hours`` of the
     cases judged (``effort``: :func:`sim.metrics.effort.effort_table`, finished work only)."""
+    mine = effort.merge(cases[["rep", "case_id"]], on=["rep", "case_id"], how="inner")
+    return labour_totals(meta, t0, float(mine["effort"].sum()) / 60.0, on_call)
+
+
+def labour_totals(meta: LogMeta, t0: float, work_hours: float, on_call: dict) -> dict:
+    """:func:`labour_summary` given the hands-on ``work_hours`` of the cases judged."""
     t1 = meta.horizon_min
     share = max(t1 - t0, 0.0) / t1 if t1 > 0 else 0.0
     costs = (meta.extra or {}).get("cost_per_hour", {})
     hours = {team: minutes / 60.0 * share for team, minutes in meta.capacity_min.items()}
     cost = sum(h * costs.get(team, 0.0) for team, h in hours.items())
     cost += sum(rota["cost"] for rota in on_call.values())
-    mine = effort.merge(cases[["rep", "case_id"]], on=["rep", "case_id"], how="inner")
-    work_hours = float(mine["effort"].sum()) / 60.0
     total = sum(hours.values())
     return {
         "agent_hours": total,

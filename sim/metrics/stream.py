@@ -29,14 +29,13 @@ from functools import cache
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from sim import eventlog
 from sim.eventlog import LogMeta
-from sim.metrics.cases import case_table, event_codes
-from sim.metrics.summary import combine, summarize_run
-from sim.metrics.workload import escalation_tiers
+from sim.metrics.cases import case_table
+from sim.metrics.chunked import RepKpis
+from sim.metrics.summary import combine
 
 #: Columns the row-level KPIs read (everything else reaches them through the case table).
 ROW_COLUMNS: tuple[str, ...] = (
@@ -158,84 +157,11 @@ def whole_case_chunks(
         yield pending, pos
 
 
-class _Rows:
-    """Rows of one replication kept as numpy arrays, strings as codes into one dictionary per
-    column (an Arrow chunk would keep its whole dictionary, the per-case causes included)."""
-
-    def __init__(self) -> None:
-        self.parts: dict[str, list[np.ndarray]] = {c: [] for c in ROW_COLUMNS}
-        self.names: dict[str, dict[str, int]] = {}
-
-    def add(self, table: pa.Table) -> None:
-        for col in ROW_COLUMNS:
-            arr = table[col].combine_chunks()
-            if pa.types.is_dictionary(arr.type):
-                names = self.names.setdefault(col, {})
-                local = arr.dictionary.to_pylist()
-                remap = np.array([names.setdefault(n, len(names)) for n in local] + [-1])
-                remap = remap.astype(np.int16 if len(names) < 1 << 15 else np.int32)
-                idx = arr.indices.fill_null(len(local)).to_numpy(zero_copy_only=False)
-                self.parts[col].append(remap[idx])
-            else:
-                self.parts[col].append(arr.to_numpy(zero_copy_only=False))
-
-    def frame(self, meta: LogMeta) -> pd.DataFrame:
-        out = {}
-        for col in ROW_COLUMNS:
-            parts, self.parts[col] = self.parts[col], []
-            values = np.concatenate(parts) if parts else np.zeros(0)
-            if col in self.names or col in eventlog.STRING_COLUMNS:
-                names = list(self.names.get(col, {}))
-                out[col] = pd.Categorical.from_codes(values.astype(np.int32, copy=False), names)
-            else:
-                out[col] = values.astype(eventlog.SCHEMA.field(col).type.to_pandas_dtype())
-        df = pd.DataFrame(out, copy=False)  # the columns as they are (no consolidating copy)
-        df.attrs["meta"] = meta
-        return df
-
-
-class _Rep:
-    """What is kept of one replication while its chunks go by."""
-
-    def __init__(self) -> None:
-        self.cases: list[pd.DataFrame] = []
-        self.rows = _Rows()
-        self.events = 0
-
-
 def _frame(table: pa.Table, meta: LogMeta) -> pd.DataFrame:
     table = table.unify_dictionaries().combine_chunks()
     df = eventlog.to_pandas(table.replace_schema_metadata(None))
     df.attrs["meta"] = meta
     return df
-
-
-def _concat_cases(frames: list[pd.DataFrame]) -> pd.DataFrame:
-    """Case-table pieces as one, categoricals unioned, sorted by (rep, case_id).
-
-    Built a column at a time, each put in order as it is joined, so that the peak is the pieces
-    plus one column, not two or three copies of the whole table."""
-    if len(frames) == 1:
-        return frames[0]
-    rep = np.concatenate([f["rep"].to_numpy() for f in frames])
-    order = np.lexsort((np.concatenate([f["case_id"].to_numpy() for f in frames]), rep))
-    del rep
-    out = {}
-    for col in frames[0].columns:
-        parts = [f[col].array for f in frames]
-        if isinstance(parts[0].dtype, pd.CategoricalDtype):
-            if all(p.dtype == parts[0].dtype for p in parts):
-                joined = pd.Categorical.from_codes(
-                    np.concatenate([p.codes for p in parts]), dtype=parts[0].dtype
-                )
-            else:
-                joined = pd.api.types.union_categoricals(parts)
-            out[col] = joined.take(order)
-        elif isinstance(parts[0], np.ndarray | pd.arrays.NumpyExtensionArray):
-            out[col] = np.concatenate([np.asarray(p) for p in parts])[order]
-        else:  # an extension array (the nullable parent_case_id)
-            out[col] = pd.concat([pd.Series(p) for p in parts], ignore_index=True).array.take(order)
-    return pd.DataFrame(out, copy=False)  # the columns as they are (no consolidating copy)
 
 
 def summarize_file(path: str | os.PathLike, warmup_min: float = 0.0) -> dict:
@@ -259,19 +185,14 @@ def _summarize_file(path: str | os.PathLike, warmup_min: float) -> dict:
     ends = _Ends(pf)
     if ends.rows == 0:
         return _in_memory(path, warmup_min)
-    drop = pa.array(list(CASE_TABLE_ONLY_EVENTS), type=pa.string())
-    reps: dict[int, _Rep] = {}
+    reps: dict[int, RepKpis] = {}
     runs: dict[int, dict] = {}
     tiers: set[str] = set()
 
     def finish(rep: int) -> None:
         state = reps.pop(rep)
-        cases = _concat_cases(state.cases)
-        state.cases = []
-        give_back_memory()
-        rows = state.rows.frame(meta)
-        runs[rep] = summarize_run(rows, meta, warmup_min, None, cases=cases, events=state.events)
-        tiers.update(escalation_tiers(rows, event_codes(rows)))  # warm-up included, as in memory
+        runs[rep] = state.result()
+        tiers.update(state.tiers)
         give_back_memory()
 
     for table, pos in whole_case_chunks(path, ends=ends):
@@ -280,12 +201,11 @@ def _summarize_file(path: str | os.PathLike, warmup_min: float) -> dict:
             for rep in np.unique(rep_col).tolist():
                 one_rep = rep_col[0] == rep_col[-1]
                 part = table if one_rep else table.filter(pa.array(rep_col == rep))
-                state = reps.setdefault(rep, _Rep())
-                state.cases.append(case_table(_frame(part, meta)))
-                ts = np.asarray(part["ts"])
-                state.events += int((ts >= warmup_min).sum())
-                keep = pc.invert(pc.is_in(part["event"].cast(pa.string()), drop))
-                state.rows.add(part.select(list(ROW_COLUMNS)).filter(keep))
+                df = _frame(part, meta)
+                state = reps.get(rep) or reps.setdefault(rep, RepKpis(meta, warmup_min))
+                state.add(df, case_table(df))
+                del df, part
+        del table
         for rep in [r for r in reps if ends.rep_last[r] < pos]:
             finish(rep)
         give_back_memory()

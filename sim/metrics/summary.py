@@ -161,8 +161,14 @@ def summarize_run(
         "on_call": on_call,
         "effort": effort_summary(df, ev, generated, effort),
     }
-    if len(df):  # a log of several replications keeps each one's business outcomes
-        meta = rep_meta(meta, int(df["rep"].iloc[0]))
+    return jsonable(with_meta(out, meta, int(df["rep"].iloc[0]) if len(df) else None))
+
+
+def with_meta(out: dict, meta: LogMeta, rep: int | None) -> dict:
+    """A replication's KPIs plus what its log's metadata says: what detection dropped, and the
+    business outcomes of an operations-mode run (of replication ``rep``, when known)."""
+    if rep is not None:  # a log of several replications keeps each one's business outcomes
+        meta = rep_meta(meta, rep)
     dropped = dropped_summary(meta)
     if dropped:  # what the detectors lost on the way (their counters, in the log's metadata)
         out["detection"]["dropped"] = dropped
@@ -172,7 +178,7 @@ def summarize_run(
             k: ({kk: vv for kk, vv in v.items() if kk != "hourly"} if isinstance(v, dict) else v)
             for k, v in ops.items()
         }
-    return jsonable(out)
+    return out
 
 
 def jsonable(value: Any) -> Any:

@@ -28,7 +28,6 @@ def workload_summary(
     ``ev`` is the rows' EVENT_CODE; ``tiers`` fixes the tier keys (so replications agree on them),
     defaulting to those seen on this frame's escalated rows.
     """
-    t1 = meta.horizon_min
     ts = df["ts"].to_numpy(float)
     window = ts >= t0
     detail = as_category(df["detail"])  # judged per distinct detail, not per row
@@ -40,17 +39,24 @@ def workload_summary(
     by_tier = {t: seen.pop(t, 0) for t in (tiers or [])}
     by_tier.update(seen)
 
-    agent_hours = sum(meta.capacity_min.values()) / 60.0
-    if t1 > 0:
-        agent_hours *= max(t1 - t0, 0.0) / t1
+    hours = agent_hours(meta, t0)
     n_alerts = int(alert.sum())
     return {
         "events": int(window.sum()),
         "alerts": n_alerts,
-        "alerts_per_agent_hour": n_alerts / agent_hours if agent_hours > 0 else None,
+        "alerts_per_agent_hour": n_alerts / hours if hours > 0 else None,
         "escalations": int(escalated.sum()),
         "escalations_by_tier": by_tier,
     }
+
+
+def agent_hours(meta: LogMeta, t0: float) -> float:
+    """Agent-hours on shift in the window [t0, horizon] (the run's, scaled by its share)."""
+    t1 = meta.horizon_min
+    hours = sum(meta.capacity_min.values()) / 60.0
+    if t1 > 0:
+        hours *= max(t1 - t0, 0.0) / t1
+    return hours
 
 
 def _count_details(df: pd.DataFrame, rows: np.ndarray) -> dict[str, int]:
