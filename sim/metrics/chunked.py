@@ -31,7 +31,7 @@ from sim.eventlog import EVENT_CODE, SEVERITIES, LogMeta
 from sim.metrics.backlog import aging, backlog_stats, littles_law, open_interval
 from sim.metrics.cases import as_category, event_codes
 from sim.metrics.effort import (
-    _per_case,
+    cases_with_rows,
     effort_table,
     escalation_action_rows,
     escalation_action_totals,
@@ -181,8 +181,8 @@ class RepKpis:
             severity=np.asarray(gen["severity"].array.codes, dtype=np.int8),
             team=first_team,
         )
-        reopened = _per_case(df, ev == EVENT_CODE["reopened"], gen)
-        reassigned = _per_case(df, ev == EVENT_CODE["reassigned"], gen)
+        reopened = cases_with_rows(df, ev == EVENT_CODE["reopened"], gen)
+        reassigned = cases_with_rows(df, ev == EVENT_CODE["reassigned"], gen)
         c["reopened"] += int(reopened.sum())
         c["reopened_resolved"] += int((reopened & resolved).sum())
         c["fixed_first_time"] += int((~reopened & ~reassigned & resolved).sum())

@@ -84,7 +84,7 @@ def effort_table(df: pd.DataFrame, ev: np.ndarray, horizon: float) -> pd.DataFra
     return out.reset_index(drop=True)
 
 
-def _per_case(df: pd.DataFrame, rows: np.ndarray, cases: pd.DataFrame) -> np.ndarray:
+def cases_with_rows(df: pd.DataFrame, rows: np.ndarray, cases: pd.DataFrame) -> np.ndarray:
     """Per case of ``cases``, whether any of the masked rows belongs to it."""
     hit = pd.MultiIndex.from_arrays([df["rep"].to_numpy()[rows], df["case_id"].to_numpy()[rows]])
     mine = pd.MultiIndex.from_arrays([cases["rep"].to_numpy(), cases["case_id"].to_numpy()])
@@ -102,8 +102,8 @@ def effort_summary(df: pd.DataFrame, ev: np.ndarray, cases: pd.DataFrame, table:
     effort = merged["effort"].fillna(0.0).to_numpy()
     hold = merged["hold"].fillna(0.0).to_numpy()
     held = merged["holds"].fillna(0).to_numpy() > 0
-    reopened = _per_case(df, ev == EVENT_CODE["reopened"], cases)
-    reassigned = _per_case(df, ev == EVENT_CODE["reassigned"], cases)
+    reopened = cases_with_rows(df, ev == EVENT_CODE["reopened"], cases)
+    reassigned = cases_with_rows(df, ev == EVENT_CODE["reassigned"], cases)
     rows = ev == EVENT_CODE["on_hold"]
     reasons = as_category(df["detail"])[rows].astype(str).value_counts().sort_index()
     n_resolved = int(resolved.sum())
