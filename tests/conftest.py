@@ -34,6 +34,15 @@ LONGEST_FIRST = (
 )
 
 
+@pytest.hookimpl(tryfirst=True)
+def pytest_configure(config: pytest.Config) -> None:
+    """Hypothesis profiles (tests/profiles.py): ``quick`` unless ``--hypothesis-profile`` names
+    another, which Hypothesis's own plugin loads after this."""
+    from tests import profiles
+
+    profiles.register()
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Longest modules first (a stable sort: the order within a module is kept)."""
     rank = {name: i for i, name in enumerate(LONGEST_FIRST)}

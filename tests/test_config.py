@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from sim import config
 from sim.config import ConfigError, load_policy, load_scenario
+from tests.profiles import examples
 
 
 def _write(tmp_path, name, text):
@@ -146,7 +147,7 @@ def _paths(doc, prefix=()):
             yield from _paths(v, prefix + (i,))
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=examples(150), deadline=None)
 @given(doc=yaml_docs, kind=st.sampled_from(["scenarios", "policies"]))
 def test_random_documents_only_raise_config_error(tmp_path_factory, doc, kind):
     path = tmp_path_factory.mktemp("h") / "doc.yaml"
@@ -158,7 +159,7 @@ def test_random_documents_only_raise_config_error(tmp_path_factory, doc, kind):
         assert "\n" not in str(exc) and str(path) in str(exc)
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=examples(150), deadline=None)
 @given(data=st.data(), kind=st.sampled_from(["scenarios", "policies"]))
 def test_garbled_shipped_documents_only_raise_config_error(tmp_path_factory, data, kind):
     doc = _scenario_doc() if kind == "scenarios" else _policy_doc()
@@ -194,7 +195,7 @@ BOUNDED = {
 }
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=examples(60), deadline=None)
 @given(
     field=st.sampled_from(sorted(BOUNDED)),
     value=st.floats(allow_nan=True, allow_infinity=True) | st.integers(-(10**30), 10**30),

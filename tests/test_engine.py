@@ -15,6 +15,7 @@ from sim.policies.schema import Policy
 from sim.scenarios.schema import Scenario
 from sim.shifts import Calendar
 from tests.helpers import run_cases, run_log
+from tests.profiles import examples
 
 
 def _scenario(rate=6.0, mean=20.0, days=3.0, **extra) -> Scenario:
@@ -188,7 +189,7 @@ EVENT_ORDER = [
 ]
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(25), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     rate=st.floats(0.5, 12.0),
     mean=st.floats(1.0, 60.0),

@@ -14,6 +14,7 @@ from sim.eventlog import EVENT_CODE, SEVERITY_RANK, EventLog, LogMeta, concat, t
 from sim.metrics import backlog_series, case_table, get_path, summarize, summarize_reps
 from sim.metrics.summary import kpi_range
 from sim.stats import wilson
+from tests.profiles import examples
 
 H = 1000.0
 
@@ -287,7 +288,7 @@ def first(spec: dict, name: str) -> float:
     return min(times) if times else math.nan
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=examples(60), deadline=None)
 @given(st.lists(random_case, max_size=25), st.floats(0, H))
 def test_conservation_and_counts(specs, warmup):
     s = summarize(build([as_case(c) for c in specs]), warmup_min=warmup)
@@ -323,7 +324,7 @@ def tie_case(occ: float, gaps: list[float]) -> dict:
     }
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=examples(60), deadline=None)
 @given(st.lists(random_case, min_size=1, max_size=25), st.floats(0, H))
 @example([tie_case(100.0, [0.0] * 5)], 0.0)  # opens and resolves at once: never open
 @example([tie_case(0.0, [50.0, 50.0] + [0.0] * 4), tie_case(100.0, [])], 0.0)  # hand-over
@@ -334,14 +335,14 @@ def test_backlog_against_brute_force(specs, warmup):
     assert s["backlog"]["max"] == max(open_at(specs, t) for t in times if warmup <= t <= H)
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=examples(60), deadline=None)
 @given(st.lists(random_case, min_size=1, max_size=25))
 def test_littles_law_holds_exactly_from_time_zero(specs):
     little = summarize(build([as_case(c) for c in specs]))["littles_law"]
     assert little["lambda_W"] == pytest.approx(little["L"], rel=1e-9, abs=1e-12)
 
 
-@settings(max_examples=20, deadline=None)
+@settings(max_examples=examples(20), deadline=None)
 @given(st.lists(st.lists(random_case, min_size=1, max_size=10), min_size=1, max_size=4))
 def test_summarize_reps_is_the_mean_of_the_runs(runs):
     df = build_reps([[as_case(c) for c in cases] for cases in runs])

@@ -15,11 +15,12 @@ from sim.odoo.masterdata import SeedSize, plan
 from sim.odoo.transport import connect
 from sim.scenarios.schema import TIERS
 from tests.odoo_server.live import clean, settings_of
+from tests.profiles import examples
 
 SCENARIO = load_scenario("default")
 
 
-@settings(max_examples=25, deadline=None)
+@settings(max_examples=examples(25), deadline=None)
 @given(
     customers=st.integers(0, 60),
     products=st.integers(0, 60),

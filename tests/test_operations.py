@@ -12,6 +12,7 @@ from sim.engine import Simulation
 from sim.eventlog import to_pandas
 from sim.generators.operations.state import STOCK
 from sim.metrics import summarize
+from tests.profiles import examples
 
 ALL = {
     "stock_shortage",
@@ -176,7 +177,7 @@ def test_master_data_is_the_same_for_the_same_seed():
     assert [p.value for p in a.world.md.products] == [p.value for p in b.world.md.products]
 
 
-@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(20), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     orders=st.floats(50, 400),
     cover=st.floats(0.0, 10.0),

@@ -24,6 +24,7 @@ from sim.eventlog import to_pandas
 from sim.exports import export
 from sim.metrics import case_table, get_path, summarize_reps
 from sim.scenarios.schema import Distribution
+from tests.profiles import examples
 
 DATA = Path(__file__).parent / "data" / "replay"
 runner = CliRunner()
@@ -144,7 +145,7 @@ _case = st.tuples(
 )
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(25), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(_case, min_size=1, max_size=30))
 def test_every_historical_case_occurs_once_as_recorded(default_policy, rows) -> None:
     occurred = np.array([r[0] for r in rows])

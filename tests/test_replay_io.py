@@ -16,6 +16,7 @@ import replay
 from replay import ReplayInputError, load_log, map_frame, parse_mapping
 from sim.eventlog import EVENT_CODE, LogMeta, empty_frame
 from sim.exports import export
+from tests.profiles import examples
 
 DATA = Path(__file__).parent / "data" / "replay"
 
@@ -318,7 +319,7 @@ _MAPPING = parse_mapping(
 )
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(150), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(st.tuples(*[_MESS] * len(_COLUMNS)), max_size=25))
 def test_garbled_rows_are_mapped_or_counted(rows: list[tuple]) -> None:
     frame = pd.DataFrame(rows, columns=_COLUMNS, dtype=object)
@@ -335,7 +336,7 @@ def test_garbled_rows_are_mapped_or_counted(rows: list[tuple]) -> None:
     assert df["case_id"].between(0, len(rows)).all()
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=examples(60), deadline=None)
 @given(st.binary(max_size=400))
 def test_garbled_csv_bytes_only_raise_replay_errors(tmp_path_factory, blob: bytes) -> None:
     path = tmp_path_factory.mktemp("fuzz") / "log.csv"

@@ -38,6 +38,7 @@ from sim.reports.charts.workload import alerts_by_hour, funnel_counts
 from sim.reports.comparison import KPIS, Cell, RunComparison, compare_runs, verdict
 from sim.reports.rundir import load_run_dir
 from sim.shifts import Calendar
+from tests.profiles import examples
 
 cli = CliRunner()
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
@@ -175,7 +176,7 @@ points = st.lists(st.tuples(st.integers(0, 20), st.integers(0, 20)), min_size=1,
 
 
 @given(points)
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=examples(60), deadline=None)
 def test_pareto_front_is_exactly_the_non_dominated_points(df: pd.DataFrame) -> None:
     front = charts.pareto_front(df, "alerts", "sla", x_better="lower", y_better="higher")
 
