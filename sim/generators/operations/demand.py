@@ -12,7 +12,7 @@ policy, only when (and whether) the order reaches each step can differ.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Final
 
 import numpy as np
 
@@ -21,10 +21,18 @@ from sim.generators.operations.keyed import BLOCK, drawer, substream
 if TYPE_CHECKING:
     from sim.generators.operations.world import OperationsWorld
 
-# positions in an order's fate tuple
-PICK, SHRINK, SHRINK_LINE, CARRIER_CHOICE, LABEL, CUSTOMS, INVOICE, POD, PAYMENT = range(9)
-TRANSIT = 9  # the first of one per carrier
-_CHECKS = 7  # uniforms SHRINK..POD
+# positions in an order's fate tuple (``Final``: compiled, each is a constant, not a lookup)
+PICK: Final = 0
+SHRINK: Final = 1
+SHRINK_LINE: Final = 2
+CARRIER_CHOICE: Final = 3
+LABEL: Final = 4
+CUSTOMS: Final = 5
+INVOICE: Final = 6
+POD: Final = 7
+PAYMENT: Final = 8
+TRANSIT: Final = 9  # the first of one per carrier
+_CHECKS: Final = 7  # uniforms SHRINK..POD
 
 
 class OrderBlock:
@@ -49,6 +57,29 @@ class OrderBlock:
         "_lines",
         "_drawn",
     )
+
+    def __init__(
+        self,
+        base: int,
+        customer: list[int],
+        wh: list[int],
+        fates: list[tuple[float, ...]],
+        merged: list[list[tuple[int, float]]],
+        value: list[float],
+        content: np.random.Generator,
+        lines: tuple[np.ndarray, np.ndarray, np.ndarray],
+    ) -> None:
+        self.base = base
+        self.customer = customer
+        self.wh = wh
+        self.fates = fates
+        self.merged = merged
+        self.value = value
+        self._content = content
+        self._lines = lines  # (lines per order, products, quantities) as drawn
+        self._drawn: tuple[list[int], list[int], list[float], list[float], list[float]] | None = (
+            None
+        )
 
     def drawn_lines(self) -> tuple[list[int], list[int], list[float], list[float], list[float]]:
         """(starts, products, qty, promo_u, pool_u) of the block's drawn lines."""
@@ -89,23 +120,20 @@ class OrderDraws:
         def gen(purpose: str) -> np.random.Generator:
             return substream(self.streams, f"orders/{purpose}", j)
 
-        b = OrderBlock()
-        b.base = j * BLOCK
         content = gen("content")
         n = np.maximum(1, np.rint(self.lines(content, BLOCK))).astype(np.int64)
         total = int(n.sum())
         products = content.choice(self.n_products, size=total, p=self.product_p)
         qty = np.maximum(1.0, np.rint(self.qty(content, total)))
-        b._content, b._lines, b._drawn = content, (n, products, qty), None
         # order lines: one per (order, product), sorted by product within the order
         raw = np.repeat(np.arange(BLOCK), n) * self.n_products + products
         key, inverse = np.unique(raw, return_inverse=True)
         summed = np.bincount(inverse, weights=qty)
         owner, product = np.divmod(key, self.n_products)
-        b.value = np.bincount(owner, self.unit_value[product] * summed, BLOCK).tolist()
+        value = np.bincount(owner, self.unit_value[product] * summed, BLOCK).tolist()
         bounds = np.searchsorted(owner, np.arange(BLOCK + 1)).tolist()
         pairs = list(zip(product.tolist(), summed.tolist(), strict=True))
-        b.merged = list(map(pairs.__getitem__, map(slice, bounds[:-1], bounds[1:])))
+        merged = list(map(pairs.__getitem__, map(slice, bounds[:-1], bounds[1:])))
         who = gen("customer").random((2, BLOCK))
         customer = (who[0] * self.n_customers).astype(np.int64)
         # the warehouse: by weight among the customer's site's (``bisect`` on the weights)
@@ -117,7 +145,6 @@ class OrderDraws:
                 wh[here] = idx[0]
             else:
                 wh[here] = idx[np.searchsorted(cum, who[1][here] * cum[-1], side="right")]
-        b.customer, b.wh = customer.tolist(), wh.tolist()
         checks = gen("checks").random((_CHECKS, BLOCK))
         columns = [
             self.pick(gen("pick"), BLOCK),
@@ -125,5 +152,14 @@ class OrderDraws:
             self.payment(gen("payment"), BLOCK),
             *(draw(gen(f"transit/{name}"), BLOCK) for name, draw in self.transit),
         ]
-        b.fates = list(zip(*(c.tolist() for c in columns), strict=True))
-        return b
+        fates = list(zip(*(c.tolist() for c in columns), strict=True))
+        return OrderBlock(
+            j * BLOCK,
+            customer.tolist(),
+            wh.tolist(),
+            fates,
+            merged,
+            value,
+            content,
+            (n, products, qty),
+        )

@@ -162,7 +162,7 @@ class Floor:
             phys = world.stock.physical[order.wh]
             phys[p] = max(0.0, phys[p] - 1.0)
         c = order.carrier
-        if c is None:
+        if c < 0:
             c = bisect.bisect(self.carrier_cum, fate[CARRIER_CHOICE])
             if c > self.last_carrier:
                 c = self.last_carrier
@@ -251,7 +251,8 @@ class Floor:
     def _ship(self, carrier: int) -> None:
         world, env = self.world, self.world.env
         now = env.now
-        batch, later = self.labelled[carrier], []
+        batch = self.labelled[carrier]
+        later: list[tuple[float, Order]] = []
         self.labelled[carrier] = later
         spec = self.carriers[carrier]
         invoice_block = world.ops.finance.invoice_block_prob

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -30,7 +31,7 @@ class Names:
     def __init__(self, seed: int) -> None:
         self.seed = seed
         self.made: dict[tuple[str, int], str] = {}
-        self._fake = None
+        self._fake: Any = None  # a Faker, made at the first name read
 
     def get(self, kind: str, i: int) -> str:
         name = self.made.get((kind, i))
@@ -69,9 +70,23 @@ class SupplierNames(Sequence):
 class Customer:
     __slots__ = ("id", "names", "tier", "credit_limit", "exposure", "gaps", "site")
 
-    def __init__(self, id, names, tier, credit_limit, exposure, gaps, site):
-        self.id, self.names, self.tier = id, names, tier
-        self.credit_limit, self.exposure, self.gaps, self.site = credit_limit, exposure, gaps, site
+    def __init__(
+        self,
+        id: int,
+        names: Names,
+        tier: str,
+        credit_limit: float,
+        exposure: float,
+        gaps: set[str],
+        site: str,
+    ) -> None:
+        self.id = id
+        self.names = names
+        self.tier = tier
+        self.credit_limit = credit_limit
+        self.exposure = exposure  # open receivables: confirmed orders not yet paid
+        self.gaps = gaps
+        self.site = site
 
     @property
     def name(self) -> str:
@@ -85,9 +100,23 @@ class Customer:
 class Product:
     __slots__ = ("id", "names", "value", "weight", "abc", "gaps", "supplier")
 
-    def __init__(self, id, names, value, weight, abc, gaps, supplier):
-        self.id, self.names, self.value = id, names, value
-        self.weight, self.abc, self.gaps, self.supplier = weight, abc, gaps, supplier
+    def __init__(
+        self,
+        id: int,
+        names: Names,
+        value: float,
+        weight: float,
+        abc: str,
+        gaps: set[str],
+        supplier: int,
+    ) -> None:
+        self.id = id
+        self.names = names
+        self.value = value
+        self.weight = weight
+        self.abc = abc
+        self.gaps = gaps
+        self.supplier = supplier
 
     @property
     def sku(self) -> str:

@@ -68,14 +68,14 @@ class Outcomes:
         blocked = self.blocked_ids
         for order in orders:
             partial += order.partial
-            missed += now - order.picked > 1440.0
+            missed += order.picked is not None and now - order.picked > 1440.0
             if order.id in blocked:
                 self.blocked(order, False)
         counts["partial"] += partial
         counts["missed_cutoffs"] += missed
 
     def delivered(self, order: Order) -> None:
-        if order.delivered <= order.promise:
+        if order.delivered is not None and order.delivered <= order.promise:
             self.counts["on_time"] += 1
         else:
             self.counts["late"] += 1

@@ -17,6 +17,7 @@ from collections.abc import Callable
 
 import simpy
 
+from sim.generators.operations.state import Order
 from sim.shifts import Calendar
 
 
@@ -24,8 +25,8 @@ class Picker:
     __slots__ = ("on", "busy")
 
     def __init__(self) -> None:
-        self.on = False
-        self.busy = False
+        self.on = False  # on duty
+        self.busy = False  # a pick in hand
 
 
 class Pickers:
@@ -36,13 +37,13 @@ class Pickers:
         env: simpy.Environment,
         groups: list[tuple[int, Calendar]],
         horizon: float,
-        start: Callable[[object, float], float],
+        start: Callable[[Order, float], float],
     ) -> None:
         self.env = env
         self.start = start
         self.idle: list[Picker] = []
         self.busy: list[tuple[float, int, Picker]] = []  # heap on the end of the pick in hand
-        self.queue: list[tuple[int, int, object]] = []  # heap on (priority, arrival order)
+        self.queue: list[tuple[int, int, Order]] = []  # heap on (priority, arrival order)
         self.seq = 0
         self.wake_at = math.inf  # the earliest wake-up already set
         for n, calendar in groups:
@@ -56,22 +57,22 @@ class Pickers:
 
     def starts_now(self) -> bool:
         """Whether an order pushed now starts at once (nobody queued, a picker free)."""
-        busy = self.busy
-        if busy and busy[0][0] <= self.env.now:
-            self._free(self.env.now)
+        busy, now = self.busy, self.env._now  # (``env.now``, without the property call)
+        if busy and busy[0][0] <= now:
+            self._free(now)
         return not self.queue and bool(self.idle)
 
-    def start_now(self, order) -> None:
+    def start_now(self, order: Order) -> None:
         """A free picker starts ``order`` at once (after :meth:`starts_now` said one is)."""
-        now = self.env.now
+        now = self.env._now
         picker = self.idle.pop()
         picker.busy = True
         self.seq += 1
         heapq.heappush(self.busy, (now + self.start(order, now), self.seq, picker))
 
-    def push(self, order) -> None:
+    def push(self, order: Order) -> None:
         """``order`` is ready to pick (again, with a better priority, when re-pushed)."""
-        now = self.env.now
+        now = self.env._now
         busy = self.busy
         if busy and busy[0][0] <= now:
             self._free(now)
@@ -106,8 +107,8 @@ class Pickers:
             self.wake_at = busy[0][0]
             self.env.timeout(self.wake_at - now).callbacks.append(self._wake)
 
-    def _wake(self, event) -> None:
-        now = self.env.now
+    def _wake(self, event: object) -> None:
+        now = self.env._now
         if now >= self.wake_at:
             self.wake_at = math.inf
         self._free(now)

@@ -7,12 +7,22 @@ quality hold); available = on hand - reserved - held, and it is never negative.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Set
 from types import MappingProxyType
+from typing import TYPE_CHECKING, Final
+
+if TYPE_CHECKING:
+    from sim.case import Case
 
 # what holds an order (bits of ``Order.blocks``)
-CREDIT, STOCK, DATA, CARRIER = 1, 2, 4, 8
-NO_CASES = MappingProxyType({})  # shared by orders without a case until their first one
-NO_PRODUCTS: frozenset[int] = frozenset()  # shared by orders not waiting for stock
+CREDIT: Final = 1
+STOCK: Final = 2
+DATA: Final = 4
+CARRIER: Final = 8
+#: shared by orders without a case until their first one (``Order.add_case``)
+NO_CASES: Final[Mapping[str, Case]] = MappingProxyType({})
+#: shared by orders not waiting for stock (``Order.wait_for``)
+NO_PRODUCTS: Final[frozenset[int]] = frozenset()
 
 
 class Order:
@@ -44,26 +54,64 @@ class Order:
         "tries",
     )
 
-    def __init__(self, id, t, customer, wh, lines, value, promise, scheduled, fate=()):
-        self.id, self.t, self.customer, self.wh = id, t, customer, wh
-        self.lines = lines  # list of [product id, quantity]
-        self.value, self.promise = value, promise
+    def __init__(
+        self,
+        id: int,
+        t: float,
+        customer: int,
+        wh: int,
+        lines: list[tuple[int, float]],
+        value: float,
+        promise: float,
+        scheduled: float,
+        fate: tuple[float, ...] = (),
+    ) -> None:
+        self.id = id
+        self.t = t
+        self.customer = customer
+        self.wh = wh
+        self.lines = lines  # (product id, quantity), one per product
+        self.value = value
+        self.promise = promise
         self.scheduled = scheduled  # the delivery's scheduled date: when pickers are on duty
         self.blocks = 0  # what holds it: CREDIT | STOCK | DATA | CARRIER bits
         self.reserved = False
-        self.ready = None
-        self.picked = None
-        self.shipped = None
-        self.carrier = None
-        self.delivered = None
+        self.ready: float | None = None
+        self.picked: float | None = None
+        self.shipped: float | None = None
+        self.carrier = -1  # chosen when the pick starts
+        self.delivered: float | None = None
         self.partial = False
         self.prio = 1
         self.resolved = False  # team queues skip resolved items; an order never is
-        self.cases = NO_CASES  # exception case per category (a dict from the first one)
+        #: exception case per category (a dict from the first one)
+        self.cases: Mapping[str, Case] = NO_CASES
         self.cancelled = False
-        self.waiting = NO_PRODUCTS  # products it waits for (a set while it waits)
+        #: products it waits for (a set while it waits)
+        self.waiting: Set[int] = NO_PRODUCTS
         self.fate = fate  # its keyed draws on the floor (demand.py: PICK, CARRIER, ...)
         self.tries = 0  # label requests made
+
+    def add_case(self, category: str, case: Case) -> None:
+        """``case`` (of ``category``) is now this order's exception of that category."""
+        cases = self.cases
+        if isinstance(cases, dict):
+            cases[category] = case
+        else:  # the first: a dict of its own instead of the shared empty one
+            self.cases = {category: case}
+
+    def wait_for(self, product: int) -> None:
+        """The order now waits for stock of ``product``."""
+        waiting = self.waiting
+        if isinstance(waiting, set):
+            waiting.add(product)
+        else:  # the first: a set of its own instead of the shared empty one
+            self.waiting = {product}
+
+    def stop_waiting_for(self, product: int) -> None:
+        waiting = self.waiting
+        if isinstance(waiting, set):
+            waiting.discard(product)
 
 
 class PurchaseOrder:
@@ -85,11 +133,28 @@ class PurchaseOrder:
         "expedited",
     )
 
-    def __init__(self, id, supplier, wh, product, qty, t, planned, arrival, draws=(0.0, 0.0, 1.0)):
-        self.id, self.supplier, self.wh, self.product = id, supplier, wh, product
+    def __init__(
+        self,
+        id: str,
+        supplier: int,
+        wh: int,
+        product: int,
+        qty: float,
+        t: float,
+        planned: float,
+        arrival: float,
+        draws: tuple[float, float, float] = (0.0, 0.0, 1.0),
+    ) -> None:
+        self.id = id
+        self.supplier = supplier
+        self.wh = wh
+        self.product = product
         self.draws = draws
-        self.qty, self.t, self.planned, self.arrival = qty, t, planned, arrival
-        self.case = None
+        self.qty = qty
+        self.t = t
+        self.planned = planned
+        self.arrival = arrival
+        self.case: Case | None = None
         self.received = False
         self.expedited = False
 

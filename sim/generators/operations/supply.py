@@ -21,9 +21,10 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from sim.generators.operations.keyed import one
-from sim.generators.operations.state import NO_PRODUCTS, STOCK, Order, PurchaseOrder
+from sim.generators.operations.state import STOCK, Order, PurchaseOrder
 
 if TYPE_CHECKING:
+    from sim.case import Case
     from sim.generators.operations.world import OperationsWorld
 
 
@@ -50,8 +51,8 @@ class Supply:
         self.fast = [pr.abc == "A" for pr in world.md.products]
         self.waiting: dict[tuple[int, int], deque[Order]] = {}
         self.open_pos: dict[tuple[int, int], list[PurchaseOrder]] = {}
-        self.delay_case: dict[tuple[int, int], object] = {}
-        self.urgent_case: dict[tuple[int, int], object] = {}
+        self.delay_case: dict[tuple[int, int], Case] = {}
+        self.urgent_case: dict[tuple[int, int], Case] = {}
         for w in range(n_wh):
             for p in range(n_p):
                 qty = round(max(self.daily[w][p] * self.inv.initial_cover_days, 3 * self.min_qty))
@@ -71,9 +72,7 @@ class Supply:
         for p, q in order.lines:  # (re-)register for every line short now
             if stock.available(order.wh, p) < q and p not in order.waiting:
                 key = (order.wh, p)
-                if order.waiting is NO_PRODUCTS:
-                    order.waiting = set()
-                order.waiting.add(p)
+                order.wait_for(p)
                 self.waiting.setdefault(key, deque()).append(order)
                 parent = parent or self._delayed_receipt(key)
         if not order.blocks & STOCK:
@@ -93,7 +92,7 @@ class Supply:
                 return self._inbound_delay(po)
         return None
 
-    def _inbound_delay(self, po: PurchaseOrder):
+    def _inbound_delay(self, po: PurchaseOrder) -> Case | None:
         key = (po.wh, po.product)
         waiting = self.waiting.get(key)
         if not waiting or not self.world.wants("inbound_delay"):
@@ -109,7 +108,8 @@ class Supply:
             ref=po,
         )
         po.case = case
-        self.delay_case[key] = case
+        if case is not None:  # (it is: the category is wanted)
+            self.delay_case[key] = case
         return case
 
     # -- replenishment -----------------------------------------------------------------------
@@ -251,7 +251,7 @@ class Supply:
             if world.stock.available(w, p) < dict(order.lines).get(p, 0):
                 break
             queue.popleft()
-            order.waiting.discard(p)
+            order.stop_waiting_for(p)
             if not order.waiting:
                 world.advance(order)
         case = self.delay_case.get((w, p))

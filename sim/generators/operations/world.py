@@ -25,12 +25,12 @@ from typing import TYPE_CHECKING
 from sim.case import Case
 from sim.generators.arrivals import ArrivalClock
 from sim.generators.distributions import block_drawer
-from sim.generators.operations.demand import OrderDraws
+from sim.generators.operations.demand import OrderBlock, OrderDraws
 from sim.generators.operations.floor import Floor
 from sim.generators.operations.keyed import BLOCK, Keyed, one
-from sim.generators.operations.masterdata import MasterDataSet
+from sim.generators.operations.masterdata import Customer, MasterDataSet
 from sim.generators.operations.outcomes import Outcomes
-from sim.generators.operations.state import CREDIT, DATA, NO_CASES, STOCK, Order, Stock
+from sim.generators.operations.state import CREDIT, DATA, STOCK, Order, Stock
 from sim.generators.operations.supply import Supply
 from sim.scenarios.operations import Operations
 
@@ -46,7 +46,7 @@ def operations_world(sim: Simulation) -> None:
     as Odoo's does, not from those whose category happened to occur before it first ran.
     """
     world = OperationsWorld(sim)
-    sim.world = world  # for inspection (tests, notebooks)
+    sim.world = world  # type: ignore[attr-defined]  # for inspection (tests, notebooks)
     for category in sim.scenario.categories:
         sim.watchers(category)
     world.start()
@@ -56,6 +56,7 @@ class OperationsWorld:
     def __init__(self, sim: Simulation) -> None:
         self.sim = sim
         scenario = sim.scenario
+        assert scenario.operations is not None, "an operations world needs an operations scenario"
         self.ops: Operations = scenario.operations
         streams = sim.streams
         self.env = sim.env
@@ -152,9 +153,7 @@ class OperationsWorld:
         )
         case.ref = ref if ref is not None else order
         if order is not None:
-            if order.cases is NO_CASES:
-                order.cases = {}
-            order.cases[category] = case
+            order.add_case(category, case)
         return case
 
     def clear(self, case: Case | None) -> None:
@@ -256,7 +255,9 @@ class OperationsWorld:
                 next_id += 1
             t = clock.next_after(t)
 
-    def _promo_lines(self, block, i: int, promo) -> tuple[list[tuple], float]:
+    def _promo_lines(
+        self, block: OrderBlock, i: int, promo: tuple[float, list[int]]
+    ) -> tuple[list[tuple[int, float]], float]:
         """Order ``i``'s lines during a promotion (a share of them from the promoted pool)."""
         share, pool = promo
         lines: dict[int, float] = {}  # one line per product
@@ -296,7 +297,14 @@ class OperationsWorld:
         return pool
 
     def confirm(
-        self, oid: int, t: float, customer, wh: int, lines: list[tuple], value: float, fate: tuple
+        self,
+        oid: int,
+        t: float,
+        customer: Customer,
+        wh: int,
+        lines: list[tuple[int, float]],
+        value: float,
+        fate: tuple[float, ...],
     ) -> None:
         md, floor = self.md, self.floor
         promise = t + self.promise_min.get(customer.tier, 2880.0)
