@@ -7,16 +7,24 @@ CPU time, not wall time: on a shared machine the wall clock also counts other pe
 Goals (issue 18): (2) >= 1.0x and (3) >= 0.8x bare SimPy. Usage:
 
     python benchmarks/bench_engine.py [--days 365] [--repeat 3]
+    EXSIM_PURE=1 python benchmarks/bench_engine.py     (pure Python, when a compiled build exists)
+
+The first line says whether exsim's hot modules ran compiled (``python tools/compile.py``) or as
+pure Python; ``--both`` also runs the rows again as pure Python in a child process.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
+import subprocess
+import sys
 import time
 
 import numpy as np
 import simpy
 
+from sim.compiled import status
 from sim.config import load_policy, load_scenario
 from sim.engine import Simulation
 from sim.reference import mmc
@@ -61,7 +69,12 @@ def main() -> None:
     parser.add_argument("--days", type=float, default=365.0)
     parser.add_argument("--mmc-days", type=float, default=60.0)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument(
+        "--both", action="store_true", help="then the same rows as pure Python (EXSIM_PURE=1)"
+    )
     args = parser.parse_args()
+    build = status()
+    print(f"exsim {build['mode']}: {build['reason']}")
 
     bare = best_rate(lambda: bare_simpy(args.mmc_days), args.repeat)
     scen, pol = mmc(LAM_PER_HOUR, SERVICE_MIN, SERVERS, args.mmc_days)
@@ -80,6 +93,11 @@ def main() -> None:
         f"{engine_default / bare:.2f}x"
     )
     print("goal: engine as M/M/c >= 1.00x, default scenario >= 0.80x")
+    if args.both and build["mode"] == "compiled":
+        child = [a for a in sys.argv[1:] if a != "--both"]
+        subprocess.run(
+            [sys.executable, __file__, *child], env={**os.environ, "EXSIM_PURE": "1"}, check=True
+        )
 
 
 if __name__ == "__main__":

@@ -17,7 +17,9 @@ Rows, in the order of the table:
 7. the pytest plugin's import cost: ``import pytest, sim.testing`` ÷ ``import pytest`` (CPU).
 
 The whole-run rows start ``python -m sim`` in a child process and read its peak RSS from
-``os.wait4``. Rates and start-up times are CPU time, as the machine may be shared. ``--quick``
+``os.wait4``. With a compiled build (``python tools/compile.py``) rows 1-3 are printed twice:
+compiled, then pure Python (``EXSIM_PURE=1``, in a child process), each against its own bare
+SimPy baseline. Rates and start-up times are CPU time, as the machine may be shared. ``--quick``
 shortens every horizon (for a smoke run; the figures are then not the table's).
 """
 
@@ -133,10 +135,32 @@ def main() -> None:
     parser.add_argument("--ops-days", type=float, default=5.0)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--quick", action="store_true", help="short horizons (smoke run)")
+    parser.add_argument("--rates-only", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.quick:
         args.days, args.reps_days, args.ops_days, args.repeat = 20.0, 1.0, 1.0, 1
 
+    from sim.compiled import status
+
+    build = status()
+    if args.rates_only:  # the child that measures the pure-Python rows
+        rates(args, " [pure]")
+        return
+    print(f"exsim {build['mode']}: {build['reason']}")
+    print(f"{'case':<58} {'ratio':>8}  detail")
+    rates(args, " [compiled]" if build["mode"] == "compiled" else "")
+    if build["mode"] == "compiled":  # the fallback's figures too, from a pure-Python child
+        sys.stdout.flush()
+        subprocess.run(
+            [sys.executable, __file__, *sys.argv[1:], "--rates-only"],
+            env={**_env(), "EXSIM_PURE": "1"},
+            check=True,
+        )
+    memory_and_startup(args)
+
+
+def rates(args, label: str) -> None:
+    """Rows 1-3 (and the world build), in this process: compiled or pure as imported."""
     from sim.config import load_policy, load_scenario
     from sim.engine import Simulation
     from sim.reference import mmc
@@ -144,25 +168,36 @@ def main() -> None:
     def cases_per_s(scen, pol) -> int:
         return Simulation(scen, pol, seed=1).run().n_cases
 
-    print(f"{'case':<58} {'ratio':>8}  detail")
     bare = best_rate(lambda: bare_simpy(60.0), args.repeat)
     scen, pol = mmc(LAM_PER_HOUR, SERVICE_MIN, SERVERS, 60.0)
     engine = best_rate(lambda: cases_per_s(scen, pol), args.repeat)
-    row("engine as M/M/c ÷ bare SimPy M/M/c", engine / bare, f"{engine:,.0f} vs {bare:,.0f} /s")
+    row(
+        f"engine as M/M/c ÷ bare SimPy M/M/c{label}",
+        engine / bare,
+        f"{engine:,.0f} vs {bare:,.0f} /s",
+    )
     default = load_scenario("default", {"horizon_days": args.days})
     default_rate = best_rate(lambda: cases_per_s(default, load_policy("default")), args.repeat)
     row(
-        f"default injected scenario, {args.days:g} d ÷ bare SimPy",
+        f"default injected scenario, {args.days:g} d ÷ bare SimPy{label}",
         default_rate / bare,
         f"{default_rate:,.0f} cases/s",
     )
     ops, build = max(orders_per_cpu_second(args.ops_days) for _ in range(min(args.repeat, 2)))
     row(
-        "operations, 10,000 orders/day: orders/s ÷ bare SimPy",
+        f"operations, 10,000 orders/day: orders/s ÷ bare SimPy{label}",
         ops / bare,
         f"{ops:,.0f} orders/s ({1e6 / ops:.0f} µs per order)",
     )
-    row("world build (5,000 customers and products) ÷ 0.5 s goal", build / 0.5, f"{build:.2f} s")
+    row(
+        f"world build (5,000 customers and products) ÷ 0.5 s goal{label}",
+        build / 0.5,
+        f"{build:.2f} s",
+    )
+
+
+def memory_and_startup(args) -> None:
+    """Rows 4-7: whole runs and start-up, each in a fresh child process."""
 
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)

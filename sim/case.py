@@ -3,6 +3,11 @@
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from sim.policies.schema import Decision
+    from sim.team import Agent, Team
 
 
 class Case:
@@ -81,7 +86,7 @@ class Case:
         self.site = site
         self.severity = -1
         self.due = due
-        self.team = None
+        self.team: Team | None = None
         self.detected = False
         self.detections: set[str] = set()
         self.acknowledged = False
@@ -90,18 +95,18 @@ class Case:
         self.trigger = occurred if trigger is None else trigger  # the rule's trigger date
         self.transient = False
         self.parent = parent
-        self.decision = None
+        self.decision: Decision | None = None  # the approval it waits for, if any
         self.ref: object = None  # the operational record behind it (operations world)
         self.promise = math.nan  # date promised to the customer (minutes), if any
         # the severity a recorded history gave the case (replay: priority/impact), if any
         self.recorded_severity: str | None = None
         self.remaining = work
-        self.agent = None
+        self.agent: Agent | None = None
         self.started = 0.0
-        self.waiting_at = None
+        self.waiting_at: Team | None = None
         self.hold: tuple[float, float, str] | None = None
         self.on_hold = False
         self.reopen: tuple[float, float, float] | None = None  # (u, delay, rework fraction)
-        self.helpers: list = []  # agents lent by a swarm, working alongside
+        self.helpers: list[Agent] = []  # agents lent by a swarm, working alongside
         self.target = 0.0  # remaining work at the end of the piece in hand
         self.reopened = False

@@ -29,6 +29,7 @@ from __future__ import annotations
 import gc
 import math
 from collections.abc import Callable
+from typing import Any
 
 import simpy
 
@@ -132,11 +133,13 @@ class Simulation:
         self.pause_on_hold = policy.sla.pause_on_hold
         self.reopen_factor = policy.resolution.reopen_skilled_factor
         self.approvers: dict[str, tuple[Team, Sampler]] = {}
-        for name, spec in policy.approvals.approvers.items():
-            pool = Team(self, name, _groups(spec, start), None, self._start_decision, self._decided)
+        for name, approver in policy.approvals.approvers.items():
+            pool = Team(
+                self, name, _groups(approver, start), None, self._start_decision, self._decided
+            )
             self.approvers[name] = (
                 pool,
-                Sampler(spec.decision_min, self.streams.generator(f"approval/{name}")),
+                Sampler(approver.decision_min, self.streams.generator(f"approval/{name}")),
             )
         self.matrix = Matrix(policy.approvals)
         self.approval_stream = self.streams.stream("approval/outcome")
@@ -169,6 +172,8 @@ class Simulation:
         self.on_resolved: Callable[[Case, str], None] | None = None
         #: called once at the end of a run (a world writes its outcomes into the metadata)
         self.finalizers: list[Callable[[], None]] = []
+        #: the world's own state, for inspection (tests, notebooks): set by worlds that have one
+        self.world: Any = None
         if world is None:
             world = injected_world if scenario.mode == "injected" else operations_world
         world(self)
@@ -240,8 +245,9 @@ class Simulation:
         case = Case(cid, category, t, work, value, tier, warehouse, site, due, trigger, parent)
         case.promise = promise
         case.recorded_severity = recorded_severity
-        draws = self._draws.get(category, _UNSET)
-        if draws is _UNSET:
+        try:
+            draws = self._draws[category]
+        except KeyError:
             draws = self._draws[category] = _CaseDraws.of(self, category)
         if draws is not None:
             draws.draw(case)
@@ -474,7 +480,9 @@ class Simulation:
 
     def _decided(self, agent: Agent, case: Case) -> None:
         now = self.env.now
-        rejected = self.approval_stream.random() < case.decision.reject_prob
+        decision = case.decision
+        assert decision is not None  # an approver only ever holds cases awaiting a decision
+        rejected = self.approval_stream.random() < decision.reject_prob
         team = self.log.code(_pool_of(agent))
         self.record(now, case, REJECTED if rejected else APPROVED, agent.code, team=team)
         case.decision = None
@@ -505,7 +513,9 @@ class Simulation:
 
     # -- work that waits and work that comes back ----------------------------------------------
     def _hold(self, agent: Agent, case: Case) -> None:
-        _, minutes, reason = case.hold
+        hold = case.hold
+        assert hold is not None  # work stops short only where a hold is due
+        _, minutes, reason = hold
         case.hold = None
         case.on_hold = True
         self.record(self.env.now, case, ON_HOLD, agent.code, self.log.code(reason))
@@ -522,9 +532,11 @@ class Simulation:
         self._enqueue(case, case.team)
 
     def _maybe_reopen(self, case: Case) -> None:
-        u, delay, rework = case.reopen
+        reopen, draws = case.reopen, self._draws[case.category]
+        assert reopen is not None and draws is not None  # drawn at occurrence
+        u, delay, rework = reopen
         case.reopen = None  # a case comes back at most once
-        prob = self._draws[case.category].reopen_prob
+        prob = draws.reopen_prob
         if case.team is not None and case.category in self._skills.get(case.team.name, ()):
             prob *= self.reopen_factor
         if u < prob:
@@ -591,14 +603,18 @@ class Simulation:
             share = (case.remaining - case.target) / 2.0
             agent.team.restart(agent, case, share)
             helper = helpers.lend(case, share, self._helped)
+            assert helper is not None  # someone is idle (checked above)
             case.helpers.append(helper)
             self.record(now, case, WORK_STARTED, helper.code, code)
             return True
         if case.waiting_at is None:
             return False
         helper = helpers.take_idle()
+        assert helper is not None  # someone is idle (checked above)
         case.waiting_at = helpers
-        helpers.run(helper, case, self._start_work(helper, case, code))
+        minutes = self._start_work(helper, case, code)
+        assert minutes is not None  # the case waits at the helper's team: never stale
+        helpers.run(helper, case, minutes)
         return True
 
     def _helped(self, agent: Agent, case: Case) -> None:
@@ -668,9 +684,6 @@ class Simulation:
             finish()
         self.log.flush()
         return self.log
-
-
-_UNSET = object()
 
 
 class _CaseDraws:

@@ -20,7 +20,7 @@ from __future__ import annotations
 import heapq
 from collections import deque
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sim.case import Case
 from sim.policies.disciplines import Key
@@ -37,7 +37,7 @@ class Agent:
 
     __slots__ = ("name", "code", "on", "busy", "team", "job")
 
-    def __init__(self, name: str, code: int, team: Team | None = None) -> None:
+    def __init__(self, name: str, code: int, team: Team) -> None:
         self.name = name
         self.code = code
         self.on = False
@@ -53,7 +53,8 @@ class Queue:
 
     def __init__(self, key: Key | None) -> None:
         self.key = key
-        self.items: deque[Case] | list = deque() if key is None else []
+        # deque[Case] (FIFO) or a heap list of (key, seq, case)
+        self.items: Any = deque() if key is None else []
         self.seq = 0
 
     def push(self, case: Case) -> None:

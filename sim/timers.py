@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from heapq import heappop, heappush
-from typing import Any
+from typing import Any, ClassVar
 
 import simpy
 from simpy.events import NORMAL, URGENT
@@ -31,10 +31,11 @@ class Timer:
     would from a ``Timeout``."""
 
     __slots__ = ("callbacks", "value")
-    _ok = True  # it never fails (Environment.step checks this after the callbacks)
+    _ok: ClassVar[bool] = True  # it never fails (Environment.step checks this after callbacks)
 
     def __init__(self, callback: Callable[[Timer], None], value: Any) -> None:
-        self.callbacks = [callback]
+        # None once it has run (as SimPy marks a processed event)
+        self.callbacks: list[Callable[[Timer], None]] | None = [callback]
         self.value = value
 
 
@@ -45,12 +46,14 @@ def after(
     ``env.timeout(delay, value).callbacks.append(callback)`` does, for less."""
     if delay < 0:
         raise ValueError(f"Negative delay {delay}")
-    heappush(env._queue, (env._now + delay, NORMAL, next(env._eid), Timer(callback, value)))
+    queue: list[Any] = env._queue  # SimPy types it for its own events; a Timer fits it too
+    heappush(queue, (env._now + delay, NORMAL, next(env._eid), Timer(callback, value)))
 
 
 def at_start(env: simpy.Environment, callback: Callable[[Timer], None]) -> None:
     """Call ``callback`` when the run starts, where ``env.process`` would start a process."""
-    heappush(env._queue, (env._now, URGENT, next(env._eid), Timer(callback, None)))
+    queue: list[Any] = env._queue
+    heappush(queue, (env._now, URGENT, next(env._eid), Timer(callback, None)))
 
 
 def run_until(env: simpy.Environment, until: float) -> None:
@@ -58,10 +61,17 @@ def run_until(env: simpy.Environment, until: float) -> None:
     ``until`` that were scheduled before this call), then the clock stands at ``until``."""
     if until <= env._now:
         raise ValueError(f"until ({until}) must be greater than the current simulation time")
-    queue = env._queue
+    queue: list[Any] = env._queue
     stop = (until, URGENT, next(env._eid))  # where SimPy's own "until" event would sit
     while queue and queue[0] < stop:
-        env._now, _, _, event = heappop(queue)
+        now, _, _, event = heappop(queue)
+        env._now = now
+        if isinstance(event, Timer):  # most events: never fails, one callback as a rule
+            timer_callbacks, event.callbacks = event.callbacks, None
+            if timer_callbacks is not None:
+                for timer_callback in timer_callbacks:
+                    timer_callback(event)
+            continue
         callbacks, event.callbacks = event.callbacks, None
         for callback in callbacks:
             callback(event)
