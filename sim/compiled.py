@@ -49,7 +49,7 @@ class _SourceFirst(importlib.abc.MetaPathFinder):
         return importlib.util.spec_from_file_location(fullname, source)
 
 
-class Decision:
+class BuildChoice:
     """What :func:`decide` found for one package directory."""
 
     def __init__(self, compiled: list[str], pure: list[str], reason: str) -> None:
@@ -74,31 +74,31 @@ def _extension_modules(package_dir: Path, package: str) -> dict[str, Path]:
     return found
 
 
-def decide(package_dir: Path, package: str, environ=os.environ) -> Decision:
+def decide(package_dir: Path, package: str, environ=os.environ) -> BuildChoice:
     """Compiled or pure for the extension modules of ``package`` (at ``package_dir``)."""
     modules = _extension_modules(package_dir, package)
     if not modules:
-        return Decision([], [], "no compiled modules")
+        return BuildChoice([], [], "no compiled modules")
     names = sorted(modules)
     if environ.get("EXSIM_PURE", "").strip() not in ("", "0"):
-        return Decision([], names, "EXSIM_PURE is set")
+        return BuildChoice([], names, "EXSIM_PURE is set")
     try:
         recorded = json.loads((package_dir / MANIFEST).read_text())["modules"]
     except (OSError, ValueError, KeyError, TypeError):
-        return Decision([], names, f"{package_dir / MANIFEST} is missing or unreadable: rebuild")
+        return BuildChoice([], names, f"{package_dir / MANIFEST} is missing or unreadable: rebuild")
     for name in names:
         want = recorded.get(name)
         if want is None:
-            return Decision([], names, f"{name} has an extension the build did not record")
+            return BuildChoice([], names, f"{name} has an extension the build did not record")
         if hashlib.sha256(modules[name].read_bytes()).hexdigest() != want:
-            return Decision([], names, f"{modules[name]} changed since it was compiled")
-    return Decision(names, [], "compiled build up to date")
+            return BuildChoice([], names, f"{modules[name]} changed since it was compiled")
+    return BuildChoice(names, [], "compiled build up to date")
 
 
-_decision: Decision | None = None
+_decision: BuildChoice | None = None
 
 
-def install(package_dir: Path | None = None, package: str = "sim") -> Decision:
+def install(package_dir: Path | None = None, package: str = "sim") -> BuildChoice:
     """Decide for the package and, when pure, put the .py files first on the import path."""
     global _decision
     package_dir = package_dir or Path(__file__).parent

@@ -44,6 +44,7 @@ def _hash(path: Path) -> str:
 def clean_import(tmp_path, monkeypatch):
     """tmp_path on sys.path; the meta-path finders and imported test packages put back after."""
     monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.delenv("EXSIM_PURE", raising=False)  # a developer's setting is not the test's
     finders = list(sys.meta_path)
     yield
     sys.meta_path[:] = finders
@@ -85,20 +86,19 @@ def test_an_up_to_date_build_is_imported_compiled(tmp_path, clean_import):
         importlib.import_module("fake_fresh.mod")
 
 
-def test_exsim_pure_runs_the_python_files_of_an_up_to_date_build(tmp_path, clean_import):
+def test_exsim_pure_runs_the_python_files_of_an_up_to_date_build(
+    tmp_path, clean_import, monkeypatch
+):
     pkg = _package(tmp_path, "fake_pure", None)
     (pkg / compiled.MANIFEST).write_text(
         json.dumps({"modules": {"fake_pure.mod": _hash(pkg / "mod.py")}})
     )
     env = {**os.environ, "EXSIM_PURE": "1"}
     assert compiled.decide(pkg, "fake_pure", env).pure == ["fake_pure.mod"]
-    os.environ["EXSIM_PURE"] = "1"
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error")  # asked for: no warning
-            compiled.install(pkg, "fake_pure")
-    finally:
-        del os.environ["EXSIM_PURE"]
+    monkeypatch.setenv("EXSIM_PURE", "1")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # asked for: no warning
+        compiled.install(pkg, "fake_pure")
     assert importlib.import_module("fake_pure.mod").value == 1
 
 
