@@ -10,7 +10,7 @@ at a time instead, and what it keeps between chunks is
 - a few numbers per case, for the KPIs that are not sums: quantiles (latencies, effort, waits)
   and means, which must see every value in the order of the case table (``np.mean`` sums in
   pairs, so another order could change the last bit), and the backlog's step function
-  (occurred and closed per case). About 90 bytes a case, against some 800 for the case table
+  (occurred and closed per case). About 70 bytes a case, against some 800 for the case table
   and the rows the KPIs read;
 - the few rows of rare events read as rows: escalation actions, approvals decided by a
   person, on-call work.
@@ -48,18 +48,21 @@ from sim.metrics.latency import LATENCIES, WAIT_EPS, describe
 from sim.metrics.sla import BREACHED, MET, sla_outcome
 from sim.metrics.workload import agent_hours, escalation_tiers, workload_summary
 
-#: Per-case columns kept for every case (the backlog's step function, Little's law).
-_ALL = ("case_id", "start", "end")
-#: Per-case columns kept for the cases judged (occurred after the warm-up).
-_JUDGED = (
+#: Per-case columns kept for every case: the backlog's step function and Little's law read
+#: ``start`` and ``end`` of all of them, the other KPIs the rest of the cases ``judged``
+#: (occurred after the warm-up).
+_PER_CASE = (
     "case_id",
+    "start",
+    "end",
+    "judged",
     *LATENCIES,  # the four gaps, NaN where either event is missing
     "effort",  # hands-on minutes, NaN for a case with neither work nor hold
-    "hold",  # minutes on hold (0 without)
-    "held",
     "severity",  # final severity's code (-1: none)
     "team",  # code of the team first assigned (-1: none), into RepKpis.teams
 )
+#: Minutes on hold of each case judged that was put on hold (few are).
+_HELD = ("case_id", "hold")
 
 
 class _Columns:
@@ -126,7 +129,7 @@ class RepKpis:
         self.rotas: dict[str, dict] = (meta.extra or {}).get("on_call", {})
         self.counts: Counter = Counter()
         self.by_category, self.by_severity = _Shares(), _Shares()
-        self.all, self.judged = _Columns(_ALL), _Columns(_JUDGED)
+        self.cases, self.held = _Columns(_PER_CASE), _Columns(_HELD)
         self.teams: dict[str, int] = {}
         self.by_tier: Counter = Counter()
         self.tiers: set[str] = set()
@@ -147,8 +150,6 @@ class RepKpis:
         if self.rep is None and len(df):
             self.rep = int(df["rep"].iloc[0])
         c = self.counts
-        start, end = open_interval(cases)
-        self.all.add(case_id=cases["case_id"].to_numpy(np.int64), start=start, end=end)
         after = cases["occurred"].to_numpy() >= warmup
         gen = cases if after.all() else cases[after]
 
@@ -170,17 +171,21 @@ class RepKpis:
         self.tiers.update(escalation_tiers(df, ev))  # warm-up included, as in memory
 
         table = effort_table(df, ev, horizon)
-        merged = gen[["rep", "case_id"]].merge(table, on=["rep", "case_id"], how="left")
-        first_team = self._first_team(df, ev, gen)
-        self.judged.add(
-            case_id=gen["case_id"].to_numpy(np.int64),
-            **{name: gen[b].to_numpy() - gen[a].to_numpy() for name, (a, b) in LATENCIES.items()},
+        merged = cases[["rep", "case_id"]].merge(table, on=["rep", "case_id"], how="left")
+        ids = cases["case_id"].to_numpy(np.int64)
+        start, end = open_interval(cases)
+        self.cases.add(
+            case_id=ids,
+            start=start,
+            end=end,
+            judged=after,
+            **{n: cases[b].to_numpy() - cases[a].to_numpy() for n, (a, b) in LATENCIES.items()},
             effort=merged["effort"].to_numpy(float),
-            hold=merged["hold"].fillna(0.0).to_numpy(),
-            held=merged["holds"].fillna(0).to_numpy() > 0,
-            severity=np.asarray(gen["severity"].array.codes, dtype=np.int8),
-            team=first_team,
+            severity=np.asarray(cases["severity"].array.codes, dtype=np.int8),
+            team=self._first_team(df, ev, cases),
         )
+        held = after & (merged["holds"].fillna(0).to_numpy() > 0)
+        self.held.add(case_id=ids[held], hold=merged["hold"].to_numpy(float)[held])
         reopened = cases_with_rows(df, ev == EVENT_CODE["reopened"], gen)
         reassigned = cases_with_rows(df, ev == EVENT_CODE["reassigned"], gen)
         c["reopened"] += int(reopened.sum())
@@ -207,8 +212,8 @@ class RepKpis:
             self._on_call(df, ev)
         self.rows += len(df)
 
-    def _first_team(self, df: pd.DataFrame, ev: np.ndarray, gen: pd.DataFrame) -> np.ndarray:
-        """Per case judged, the code of the team on its first ``assigned`` row (-1: none)."""
+    def _first_team(self, df: pd.DataFrame, ev: np.ndarray, cases: pd.DataFrame) -> np.ndarray:
+        """Per case, the code of the team on its first ``assigned`` row (-1: none)."""
         rows = ev == EVENT_CODE["assigned"]
         first = (
             pd.DataFrame(
@@ -220,7 +225,7 @@ class RepKpis:
             .drop_duplicates("case_id")
             .set_index("case_id")["team"]
         )
-        names = first.reindex(gen["case_id"].to_numpy()).to_numpy()
+        names = first.reindex(cases["case_id"].to_numpy()).to_numpy()
         code = self.teams.setdefault
         found = [code(n, len(self.teams)) if isinstance(n, str) else -1 for n in names]
         return np.array(found, dtype=np.int32)
@@ -244,10 +249,13 @@ class RepKpis:
         from sim.metrics.summary import jsonable, with_meta
 
         meta, warmup, horizon, c = self.meta, self.warmup, self.meta.horizon_min, self.counts
-        everyone = self.all.in_case_order()
-        start, end = everyone["start"], everyone["end"]
+        judged = self.cases.in_case_order()
+        start, end = judged.pop("start"), judged.pop("end")
         backlog = backlog_stats(start, end, warmup, horizon)
-        judged = self.judged.in_case_order()
+        mask = judged.pop("judged").astype(bool)
+        if not mask.all():
+            judged = {name: values[mask] for name, values in judged.items()}
+        hold = self.held.in_case_order()["hold"]
         resolved = np.isfinite(judged["time_to_resolve_min"])
         wait = judged["queue_wait_min"]
         finite_wait = wait[np.isfinite(wait)]
@@ -317,9 +325,9 @@ class RepKpis:
             "on_call": on_call,
             "effort": {
                 "effort_min": describe(effort[resolved]),
-                "hold_min": describe(judged["hold"][judged["held"].astype(bool)]),
+                "hold_min": describe(hold),
                 "elapsed_min": describe(judged["time_to_resolve_min"]),
-                "held": int(judged["held"].astype(bool).sum()),
+                "held": len(hold),
                 "hold_reasons": dict(sorted(self.hold_reasons.items())),
                 "reopened": c["reopened"],
                 "reopen_rate": c["reopened_resolved"] / n_resolved if n_resolved else None,
