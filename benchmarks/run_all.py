@@ -1,6 +1,7 @@
 """Every row of the speed table (issue 18), each as a ratio to a baseline measured in this run.
 
     python benchmarks/run_all.py [--days 365] [--reps-days 7] [--repeat 3] [--quick]
+                                 [--rows speed,rss,reps,startup]
 
 Rows, in the order of the table:
 
@@ -20,7 +21,8 @@ The whole-run rows start ``python -m sim`` in a child process and read its peak 
 ``os.wait4``. With a compiled build (``python tools/compile.py``) rows 1-3 are printed twice:
 compiled, then pure Python (``EXSIM_PURE=1``, in a child process), each against its own bare
 SimPy baseline. Rates and start-up times are CPU time, as the machine may be shared. ``--quick``
-shortens every horizon (for a smoke run; the figures are then not the table's).
+shortens every horizon (for a smoke run; the figures are then not the table's). ``--rows``
+runs only some groups of rows: ``speed`` (1-3), ``rss`` (4), ``reps`` (5), ``startup`` (6-7).
 """
 
 from __future__ import annotations
@@ -41,6 +43,8 @@ from bench_operations import desk, reference  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 GIB = 1024**3
+#: Groups of rows ``--rows`` selects, in the order of the table.
+GROUPS = ("speed", "rss", "reps", "startup")
 
 
 def _env() -> dict[str, str]:
@@ -136,7 +140,11 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--quick", action="store_true", help="short horizons (smoke run)")
     parser.add_argument("--rates-only", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--rows", default=",".join(GROUPS), help=f"of {', '.join(GROUPS)}")
     args = parser.parse_args()
+    args.rows = set(args.rows.split(","))
+    if not args.rows <= set(GROUPS):
+        parser.error(f"--rows: unknown {', '.join(sorted(args.rows - set(GROUPS)))}")
     if args.quick:
         args.days, args.reps_days, args.ops_days, args.repeat = 20.0, 1.0, 1.0, 1
 
@@ -148,8 +156,10 @@ def main() -> None:
         return
     print(f"exsim {build['mode']}: {build['reason']}")
     print(f"{'case':<58} {'ratio':>8}  detail")
-    rates(args, " [compiled]" if build["mode"] == "compiled" else "")
-    if build["mode"] == "compiled":  # the fallback's figures too, from a pure-Python child
+    if "speed" in args.rows:
+        rates(args, " [compiled]" if build["mode"] == "compiled" else "")
+    if "speed" in args.rows and build["mode"] == "compiled":
+        # the fallback's figures too, from a pure-Python child
         sys.stdout.flush()
         subprocess.run(
             [sys.executable, __file__, *sys.argv[1:], "--rates-only"],
@@ -201,26 +211,34 @@ def memory_and_startup(args) -> None:
 
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
-        wall, cpu, rss = _exsim_run(tmp, args.days)
-        _, _, rss_short = _exsim_run(tmp, args.days / 10)
-        row(
-            f"exsim run {args.days:g} d at 10k orders/day: peak RSS ÷ 1 GiB",
-            rss / GIB,
-            f"{rss / 2**20:,.0f} MiB, {wall:,.0f} s wall, {cpu:,.0f} s CPU",
-        )
-        row(
-            f"  the same ÷ a run of {args.days / 10:g} d (flat in horizon: ≈ 1)",
-            rss / rss_short,
-            f"{rss_short / 2**20:,.0f} MiB",
-        )
-        _, _, one = _exsim_run(tmp, args.reps_days, reps=1)
-        _, _, four = _exsim_run(tmp, args.reps_days, reps=4)
-        row(
-            f"exsim run --reps 4 ÷ --reps 1 ({args.reps_days:g} d): peak RSS",
-            four / one,
-            f"{four / 2**20:,.0f} vs {one / 2**20:,.0f} MiB",
-        )
+        if "rss" in args.rows:
+            wall, cpu, rss = _exsim_run(tmp, args.days)
+            _, _, rss_short = _exsim_run(tmp, args.days / 10)
+            row(
+                f"exsim run {args.days:g} d at 10k orders/day: peak RSS ÷ 1 GiB",
+                rss / GIB,
+                f"{rss / 2**20:,.0f} MiB, {wall:,.0f} s wall, {cpu:,.0f} s CPU",
+            )
+            row(
+                f"  the same ÷ a run of {args.days / 10:g} d (flat in horizon: ≈ 1)",
+                rss / rss_short,
+                f"{rss_short / 2**20:,.0f} MiB",
+            )
+        if "reps" in args.rows:
+            _, _, one = _exsim_run(tmp, args.reps_days, reps=1)
+            _, _, four = _exsim_run(tmp, args.reps_days, reps=4)
+            row(
+                f"exsim run --reps 4 ÷ --reps 1 ({args.reps_days:g} d): peak RSS",
+                four / one,
+                f"{four / 2**20:,.0f} vs {one / 2**20:,.0f} MiB",
+            )
+    if "startup" in args.rows:
+        _startup(args)
+    print(f"peak RSS of this process: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss:,} KiB")
 
+
+def _startup(args) -> None:
+    """Rows 6-7: ``exsim --help`` and the pytest plugin's import, in CPU time."""
     bare_start = _best_cpu(["-c", "pass"], args.repeat + 2)
     help_s = _best_cpu(["-m", "sim", "--help"], args.repeat + 2)
     row("exsim --help ÷ python -c pass", help_s / bare_start, f"{help_s:.2f} s (goal < 0.5 s)")
@@ -231,7 +249,6 @@ def memory_and_startup(args) -> None:
         plugin_s / pytest_s,
         f"plugin adds {max(plugin_s - pytest_s, 0):.3f} s (goal < 0.2 s)",
     )
-    print(f"peak RSS of this process: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss:,} KiB")
 
 
 if __name__ == "__main__":
