@@ -46,7 +46,7 @@ def operations_world(sim: Simulation) -> None:
     as Odoo's does, not from those whose category happened to occur before it first ran.
     """
     world = OperationsWorld(sim)
-    sim.world = world  # type: ignore[attr-defined]  # for inspection (tests, notebooks)
+    sim.world = world  # for inspection (tests, notebooks)
     for category in sim.scenario.categories:
         sim.watchers(category)
     world.start()
@@ -220,7 +220,6 @@ class OperationsWorld:
         )
         customers = self.md.customers
         queue = env._queue  # SimPy's event heap: what is due next (``env.peek()``, inlined)
-        confirm = self.confirm
         steady = not demand.peaks and not month_end.month_end_days  # every arrival an order
         factor, promo = 1.0, None
         next_id, base = 0, 0
@@ -251,7 +250,9 @@ class OperationsWorld:
                     lines, value = merged[i], values[i]
                 else:
                     lines, value = self._promo_lines(block, i, promo)
-                confirm(next_id, t, customers[customer_of[i]], wh_of[i], lines, value, fates[i])
+                self.confirm(
+                    next_id, t, customers[customer_of[i]], wh_of[i], lines, value, fates[i]
+                )
                 next_id += 1
             t = clock.next_after(t)
 
