@@ -128,10 +128,16 @@ def modules() -> dict[str, Path]:
 
 
 @cache
+def tree_of(path: Path) -> ast.Module:
+    """The parsed source of ``path``, parsed once for every rule below (read, never changed)."""
+    return ast.parse(path.read_text(encoding="utf-8"))
+
+
+@cache
 def imports_of(module: str) -> frozenset[str]:
     """The exsim modules ``module`` imports at run time (resolved to existing modules)."""
     path = modules()[module]
-    tree = ast.parse(path.read_text(encoding="utf-8"))
+    tree = tree_of(path)
     found: set[str] = set()
     stack: list[ast.AST] = [tree]
     while stack:
@@ -266,9 +272,9 @@ def test_nothing_outside_the_tests_imports_them() -> None:
     offenders = []
     for folder in ("sim", "replay", "benchmarks"):
         for path in sorted((ROOT / folder).rglob("*.py")):
-            tree = ast.parse(path.read_text(encoding="utf-8"))
-            for node in ast.walk(tree):
-                names = _imported(node, module_name(path), path.name == "__init__.py")
+            here, is_package = module_name(path), path.name == "__init__.py"
+            for node in ast.walk(tree_of(path)):
+                names = _imported(node, here, is_package)
                 if any(n == "tests" or n.startswith("tests.") for n in names):
                     offenders.append(str(path.relative_to(ROOT)))
     assert offenders == []
@@ -279,7 +285,7 @@ def private_imports() -> list[str]:
     name used outside its module (make it public, or keep it where it is used)."""
     found = []
     for module, path in modules().items():
-        tree = ast.parse(path.read_text(encoding="utf-8"))
+        tree = tree_of(path)
         aliases: dict[str, str] = {}  # local name -> the exsim module it is
         for node in ast.walk(tree):
             if isinstance(node, ast.ImportFrom) and (node.module or "").split(".")[0] in PACKAGES:
@@ -315,7 +321,7 @@ def class_twins() -> dict[str, list[str]]:
     """Top-level class names defined in more than one exsim module."""
     where: dict[str, list[str]] = defaultdict(list)
     for module, path in modules().items():
-        for node in ast.parse(path.read_text(encoding="utf-8")).body:
+        for node in tree_of(path).body:
             if isinstance(node, ast.ClassDef):
                 where[node.name].append(module)
     return {name: found for name, found in where.items() if len(found) > 1}
