@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import itertools
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -22,15 +23,27 @@ POLICIES = sorted(config.library("policies"))
 DAYS = 2.0
 
 
+def histories(df: pd.DataFrame):
+    """Each case's history, ``(rep, case_id, event names, timestamps)``, cases in order of first
+    appearance and events in log order (``groupby(sort=False)``, without a frame per case)."""
+    if df.empty:
+        return
+    codes, uniques = pd.factorize(pd.MultiIndex.from_frame(df[["rep", "case_id"]]))
+    order = np.argsort(codes, kind="stable")
+    names = df["event"].astype(str).to_numpy()[order].tolist()
+    ts = df["ts"].to_numpy()[order]
+    ends = np.flatnonzero(np.diff(codes[order])) + 1
+    for (rep, case), lo, hi in zip(uniques, [0, *ends], [*ends, len(order)], strict=True):
+        yield rep, case, names[lo:hi], ts[lo:hi]
+
+
 def violations(df: pd.DataFrame) -> list[str]:
     """Everything wrong with a log's case histories (empty when it is sound)."""
     out: list[str] = []
-    for (rep, case), events in df.groupby(["rep", "case_id"], sort=False):
-        names = events["event"].astype(str).tolist()
+    for rep, case, names, ts in histories(df):
         where = f"rep {rep} case {case}"
         if names.count("occurred") != 1:
             out.append(f"{where}: {names.count('occurred')} 'occurred' events")
-        ts = events["ts"].to_numpy()
         # 'occurred' may be backdated before the trigger; every later event is in time order
         body = ts[1:] if names and names[0] == "occurred" else ts
         if (body[1:] < body[:-1] - 1e-9).any():
