@@ -73,7 +73,9 @@ class _Columns:
 
     def add(self, **columns: np.ndarray) -> None:
         for name, values in columns.items():
-            self.parts[name].append(np.asarray(values))
+            # a copy: a column of a chunk's frame is a view of a block of all its float (or
+            # int) columns, which a view would keep alive until the end of the replication
+            self.parts[name].append(np.array(values, copy=True))
 
     def in_case_order(self) -> dict[str, np.ndarray]:
         """The columns joined, sorted by case_id (the case table's order), a column at a time
