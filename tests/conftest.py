@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import pytest
 
-from sim.config import load_policy, load_scenario
-
 pytest_plugins = ["tests.odoo_server.plugin"]
 
 #: Test modules that take longest, longest first (CPU seconds measured on 2 cores, 2026-12-01:
@@ -60,9 +58,13 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 @pytest.fixture(scope="session")
 def default_scenario():
+    from sim.config import load_scenario  # imported here: xdist's controller never needs it
+
     return load_scenario("default")
 
 
 @pytest.fixture(scope="session")
 def default_policy():
+    from sim.config import load_policy
+
     return load_policy("default")
