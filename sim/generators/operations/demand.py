@@ -41,7 +41,8 @@ class OrderBlock:
     Order ``base + i`` has customer ``customer[i]`` (an index of the master data), warehouse
     ``wh[i]`` (one of the customer's site) and floor fate ``fates[i]``. Outside promotions
     its order lines (one per product, drawn lines of the same product added up) are
-    ``merged[i]`` and its value ``value[i]``. During a promotion its drawn lines are
+    ``pairs[bounds[i]:bounds[i + 1]]`` (sliced when the order is confirmed) and its value
+    ``value[i]``. During a promotion its drawn lines are
     ``starts[i]:starts[i + 1]`` of ``products``/``qty``/``promo_u``/``pool_u``
     (:meth:`drawn_lines`, made on first use: the last draws of the block's content stream).
     """
@@ -51,7 +52,8 @@ class OrderBlock:
         "customer",
         "wh",
         "fates",
-        "merged",
+        "pairs",
+        "bounds",
         "value",
         "_content",
         "_lines",
@@ -64,7 +66,8 @@ class OrderBlock:
         customer: list[int],
         wh: list[int],
         fates: list[tuple[float, ...]],
-        merged: list[list[tuple[int, float]]],
+        pairs: list[tuple[int, float]],
+        bounds: list[int],
         value: list[float],
         content: np.random.Generator,
         lines: tuple[np.ndarray, np.ndarray, np.ndarray],
@@ -73,7 +76,8 @@ class OrderBlock:
         self.customer = customer
         self.wh = wh
         self.fates = fates
-        self.merged = merged
+        self.pairs = pairs
+        self.bounds = bounds
         self.value = value
         self._content = content
         self._lines = lines  # (lines per order, products, quantities) as drawn
@@ -106,7 +110,11 @@ class OrderDraws:
         self.payment = drawer(ops.finance.payment_days)
         self.transit = [(c.name, drawer(c.transit_days)) for c in ops.carriers]
         self.n_products = len(world.md.products)
-        self.product_p = world.md.product_p
+        # what ``Generator.choice(n_products, size, p=product_p)`` computes on every call
+        # (numpy's own steps: cumulative sum, normalised by its last value; then one uniform
+        # per draw, placed with ``searchsorted(side="right")``), computed once
+        self.product_cdf = world.md.product_p.cumsum()
+        self.product_cdf /= self.product_cdf[-1]
         self.unit_value = np.array([p.value for p in world.md.products])
         self.n_customers = len(world.md.customers)
         # each customer's site, and per site its warehouses with their cumulative weights
@@ -123,7 +131,7 @@ class OrderDraws:
         content = gen("content")
         n = np.maximum(1, np.rint(self.lines(content, BLOCK))).astype(np.int64)
         total = int(n.sum())
-        products = content.choice(self.n_products, size=total, p=self.product_p)
+        products = self.product_cdf.searchsorted(content.random(total), side="right")
         qty = np.maximum(1.0, np.rint(self.qty(content, total)))
         # order lines: one per (order, product), sorted by product within the order
         raw = np.repeat(np.arange(BLOCK), n) * self.n_products + products
@@ -133,7 +141,6 @@ class OrderDraws:
         value = np.bincount(owner, self.unit_value[product] * summed, BLOCK).tolist()
         bounds = np.searchsorted(owner, np.arange(BLOCK + 1)).tolist()
         pairs = list(zip(product.tolist(), summed.tolist(), strict=True))
-        merged = list(map(pairs.__getitem__, map(slice, bounds[:-1], bounds[1:])))
         who = gen("customer").random((2, BLOCK))
         customer = (who[0] * self.n_customers).astype(np.int64)
         # the warehouse: by weight among the customer's site's (``bisect`` on the weights)
@@ -158,7 +165,8 @@ class OrderDraws:
             customer.tolist(),
             wh.tolist(),
             fates,
-            merged,
+            pairs,
+            bounds,
             value,
             content,
             (n, products, qty),

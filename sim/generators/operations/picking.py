@@ -7,13 +7,18 @@ simulation event. Only waiting needs events: when orders queue because every pic
 is busy, one wake-up is set at the earliest end of a pick in hand, and there the freed
 pickers take the next orders (best priority first, then first come). Shifts switch pickers on
 and off duty; a picker finishes the pick in hand after the shift ends but starts nothing new.
+
+The ends of the picks in hand are a heap of plain floats (``ends``), and who ends when is a
+dict beside it (``ending``: end -> picker, or a list of them in the order they started when
+picks end at the same moment): the order pickers are freed in is that of a heap of
+(end, start order, picker), for the cost of comparing floats instead of tuples.
 """
 
 from __future__ import annotations
 
-import heapq
 import math
 from collections.abc import Callable
+from heapq import heappop, heappush
 
 import simpy
 
@@ -42,7 +47,8 @@ class Pickers:
         self.env = env
         self.start = start
         self.idle: list[Picker] = []
-        self.busy: list[tuple[float, int, Picker]] = []  # heap on the end of the pick in hand
+        self.ends: list[float] = []  # heap: the end of every pick in hand
+        self.ending: dict[float, Picker | list[Picker]] = {}  # who ends then
         self.queue: list[tuple[int, int, Order]] = []  # heap on (priority, arrival order)
         self.seq = 0
         self.wake_at = math.inf  # the earliest wake-up already set
@@ -57,8 +63,8 @@ class Pickers:
 
     def starts_now(self) -> bool:
         """Whether an order pushed now starts at once (nobody queued, a picker free)."""
-        busy, now = self.busy, self.env._now  # (``env.now``, without the property call)
-        if busy and busy[0][0] <= now:
+        ends, now = self.ends, self.env._now  # (``env.now``, without the property call)
+        if ends and ends[0] <= now:
             self._free(now)
         return not self.queue and bool(self.idle)
 
@@ -67,44 +73,70 @@ class Pickers:
         now = self.env._now
         picker = self.idle.pop()
         picker.busy = True
-        self.seq += 1
-        heapq.heappush(self.busy, (now + self.start(order, now), self.seq, picker))
+        end = now + self.start(order, now)
+        heappush(self.ends, end)  # (``_hold``, inlined: the bulk)
+        ending = self.ending
+        other = ending.get(end)
+        if other is None:
+            ending[end] = picker
+        else:
+            self._hold_too(picker, end, other)
+
+    def _hold(self, picker: Picker, end: float) -> None:
+        """``picker`` has a pick in hand until ``end``."""
+        picker.busy = True
+        heappush(self.ends, end)
+        other = self.ending.get(end)
+        if other is None:
+            self.ending[end] = picker
+        else:
+            self._hold_too(picker, end, other)
+
+    def _hold_too(self, picker: Picker, end: float, other: Picker | list[Picker]) -> None:
+        """``picker``'s pick ends at ``end`` too, after ``other``'s (started before)."""
+        if isinstance(other, list):
+            other.append(picker)
+        else:
+            self.ending[end] = [other, picker]
 
     def push(self, order: Order) -> None:
         """``order`` is ready to pick (again, with a better priority, when re-pushed)."""
         now = self.env._now
-        busy = self.busy
-        if busy and busy[0][0] <= now:
+        ends = self.ends
+        if ends and ends[0] <= now:
             self._free(now)
-        self.seq += 1
         if not self.queue and self.idle:  # someone is free: start it now
-            picker = self.idle.pop()
-            picker.busy = True
-            heapq.heappush(busy, (now + self.start(order, now), self.seq, picker))
+            self._hold(self.idle.pop(), now + self.start(order, now))
             return
-        heapq.heappush(self.queue, (order.prio, self.seq, order))
+        self.seq += 1
+        heappush(self.queue, (order.prio, self.seq, order))
         self._dispatch(now)
 
     def _free(self, now: float) -> None:
-        busy, idle = self.busy, self.idle
-        while busy and busy[0][0] <= now:
-            picker = heapq.heappop(busy)[2]
+        """Pickers whose pick ended by ``now`` are free (idle if on duty), first ended first."""
+        ends, ending, idle = self.ends, self.ending, self.idle
+        while ends and ends[0] <= now:
+            end = heappop(ends)
+            who = ending.pop(end)
+            if isinstance(who, list):  # picks that end together: the first started first
+                picker = who.pop(0)
+                if who:
+                    ending[end] = who
+            else:
+                picker = who
             picker.busy = False
             if picker.on:
                 idle.append(picker)
 
     def _dispatch(self, now: float) -> None:
-        queue, idle, busy = self.queue, self.idle, self.busy
+        queue, idle, ends = self.queue, self.idle, self.ends
         while queue and idle:
-            order = heapq.heappop(queue)[2]
+            order = heappop(queue)[2]
             if order.resolved:  # started already (a re-pushed order's older entry)
                 continue
-            picker = idle.pop()
-            picker.busy = True
-            self.seq += 1
-            heapq.heappush(busy, (now + self.start(order, now), self.seq, picker))
-        if queue and busy and busy[0][0] < self.wake_at:
-            self.wake_at = busy[0][0]
+            self._hold(idle.pop(), now + self.start(order, now))
+        if queue and ends and ends[0] < self.wake_at:
+            self.wake_at = ends[0]
             self.env.timeout(self.wake_at - now).callbacks.append(self._wake)
 
     def _wake(self, event: object) -> None:

@@ -211,8 +211,9 @@ class OperationsWorld:
         accept = sim.streams.stream("operations/orders-thinning")
         draws = OrderDraws(self)
         block = draws.block(0)
-        merged, values, customer_of, wh_of, fates = (
-            block.merged,
+        pairs, bounds, values, customer_of, wh_of, fates = (
+            block.pairs,
+            block.bounds,
             block.value,
             block.customer,
             block.wh,
@@ -239,15 +240,16 @@ class OperationsWorld:
                 if i >= BLOCK:
                     block = draws.block(next_id // BLOCK)
                     base, i = block.base, 0
-                    merged, values, customer_of, wh_of, fates = (
-                        block.merged,
+                    pairs, bounds, values, customer_of, wh_of, fates = (
+                        block.pairs,
+                        block.bounds,
                         block.value,
                         block.customer,
                         block.wh,
                         block.fates,
                     )
                 if promo is None:
-                    lines, value = merged[i], values[i]
+                    lines, value = pairs[bounds[i] : bounds[i + 1]], values[i]
                 else:
                     lines, value = self._promo_lines(block, i, promo)
                 self.confirm(
