@@ -7,13 +7,18 @@ same run (goal >= 1.0x), the time to build that world (5,000 customers and produ
 streamed to Parquet in chunks (target <= 1 GiB for 365 days). Rates are CPU time, best of
 ``--repeat``, as the machine may be shared.
 
-    python benchmarks/bench_operations.py [--days 5] [--memory-days 365]
+    python benchmarks/bench_operations.py [--days 5] [--memory-days 365] [--both]
+
+The first line says whether exsim's hot modules ran compiled (``python tools/compile.py``; the
+operations world, its arrival clock and streams, the engine) or as pure Python; ``--both`` also
+runs the rates again as pure Python (``EXSIM_PURE=1``) in a child process.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -25,6 +30,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from bench_engine import bare_simpy  # noqa: E402
 
 from sim import runner  # noqa: E402
+from sim.compiled import status  # noqa: E402
 from sim.config import load_policy, load_scenario  # noqa: E402
 
 PICKERS = [
@@ -146,10 +152,15 @@ def main() -> None:
     parser.add_argument("--memory-days", type=float, default=30.0)
     parser.add_argument("--repeat", type=int, default=2)
     parser.add_argument("--child", type=float, help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--both", action="store_true", help="then the rates again as pure Python (EXSIM_PURE=1)"
+    )
     args = parser.parse_args()
     if args.child:
         memory_child(args.child)
         return
+    build = status()
+    print(f"exsim {build['mode']}: {build['reason']}")
     bare = bare_rate(30.0, args.repeat)
     runs = [orders_per_second(args.days, time.process_time) for _ in range(args.repeat)]
     ops = max(r for r, _ in runs)
@@ -172,6 +183,12 @@ def main() -> None:
             f"{m['days']:g} days streamed: {m['orders']:,} orders, {m['rows']:,} log rows, "
             f"{m['wall_s']:.0f} s, peak memory {m['max_rss_mib']:,.0f} MiB "
             f"({m['max_rss_mib'] / 1024:.2f} of the 1 GiB target)"
+        )
+    if args.both and build["mode"] == "compiled":
+        child = [a for a in sys.argv[1:] if a != "--both"]
+        child += ["--memory-days", "0"]  # the same simulation: its memory once is enough
+        subprocess.run(
+            [sys.executable, __file__, *child], env={**os.environ, "EXSIM_PURE": "1"}, check=True
         )
 
 

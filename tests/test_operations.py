@@ -177,6 +177,33 @@ def test_master_data_is_the_same_for_the_same_seed():
     assert [p.value for p in a.world.md.products] == [p.value for p in b.world.md.products]
 
 
+@settings(max_examples=20, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.integers(1, 3000), st.integers(1, 4000))
+def test_a_blocks_products_are_what_numpy_choice_draws(seed, n_products, n_lines):
+    """``OrderDraws`` places uniforms on a cdf made once instead of calling
+    ``Generator.choice(n, size, p)`` per block: the same products and the same stream after."""
+    from sim.generators.operations.demand import product_cdf
+
+    p = np.random.default_rng(seed).random(n_products) ** 3
+    p /= p.sum()
+    drawn, placed = (np.random.Generator(np.random.PCG64(seed)) for _ in range(2))
+    expected = drawn.choice(n_products, size=n_lines, p=p)
+    got = product_cdf(p).searchsorted(placed.random(n_lines), side="right")
+    assert got.dtype == expected.dtype and (got == expected).all()
+    assert drawn.random() == placed.random()
+
+
+def test_substreams_are_the_keyed_substreams():
+    from sim.generators.operations.keyed import Substreams, substream
+    from sim.streams import Streams
+
+    streams = Streams(7, rep=2)
+    cached = Substreams(streams)
+    for name in ("orders/content", "orders/pick", "orders/content"):
+        for j in (0, 1, 1023):
+            assert (cached(name, j).random(4) == substream(streams, name, j).random(4)).all()
+
+
 @settings(max_examples=examples(20), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     orders=st.floats(50, 400),

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Final
 
 import numpy as np
 
-from sim.generators.operations.keyed import BLOCK, drawer, substream
+from sim.generators.operations.keyed import BLOCK, Substreams, drawer
 
 if TYPE_CHECKING:
     from sim.generators.operations.world import OperationsWorld
@@ -33,6 +33,15 @@ POD: Final = 7
 PAYMENT: Final = 8
 TRANSIT: Final = 9  # the first of one per carrier
 _CHECKS: Final = 7  # uniforms SHRINK..POD
+
+
+def product_cdf(p: np.ndarray) -> np.ndarray:
+    """The cdf ``Generator.choice(n, size, p=p)`` computes on every call (numpy's own steps: the
+    cumulative sum, divided by its last value), made once: a uniform placed on it with
+    ``searchsorted(side="right")`` is the product ``choice`` would draw (a test)."""
+    cdf = p.cumsum()
+    cdf /= cdf[-1]
+    return cdf
 
 
 class OrderBlock:
@@ -103,18 +112,14 @@ class OrderBlock:
 class OrderDraws:
     def __init__(self, world: OperationsWorld) -> None:
         ops = world.ops
-        self.streams = world.sim.streams
+        self.substream = Substreams(world.sim.streams)
         self.lines = drawer(ops.demand.lines)
         self.qty = drawer(ops.demand.quantity)
         self.pick = drawer(ops.warehouse.pick_min)
         self.payment = drawer(ops.finance.payment_days)
         self.transit = [(c.name, drawer(c.transit_days)) for c in ops.carriers]
         self.n_products = len(world.md.products)
-        # what ``Generator.choice(n_products, size, p=product_p)`` computes on every call
-        # (numpy's own steps: cumulative sum, normalised by its last value; then one uniform
-        # per draw, placed with ``searchsorted(side="right")``), computed once
-        self.product_cdf = world.md.product_p.cumsum()
-        self.product_cdf /= self.product_cdf[-1]
+        self.product_cdf = product_cdf(world.md.product_p)
         self.unit_value = np.array([p.value for p in world.md.products])
         self.n_customers = len(world.md.customers)
         # each customer's site, and per site its warehouses with their cumulative weights
@@ -126,7 +131,7 @@ class OrderDraws:
 
     def block(self, j: int) -> OrderBlock:
         def gen(purpose: str) -> np.random.Generator:
-            return substream(self.streams, f"orders/{purpose}", j)
+            return self.substream(f"orders/{purpose}", j)
 
         content = gen("content")
         n = np.maximum(1, np.rint(self.lines(content, BLOCK))).astype(np.int64)

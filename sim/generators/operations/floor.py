@@ -14,8 +14,8 @@ orders on credit hold.
 
 from __future__ import annotations
 
-import bisect
 import math
+from bisect import bisect
 from heapq import heappop, heappush
 from typing import TYPE_CHECKING
 
@@ -163,7 +163,7 @@ class Floor:
             phys[p] = max(0.0, phys[p] - 1.0)
         c = order.carrier
         if c < 0:
-            c = bisect.bisect(self.carrier_cum, fate[CARRIER_CHOICE])
+            c = bisect(self.carrier_cum, fate[CARRIER_CHOICE])
             if c > self.last_carrier:
                 c = self.last_carrier
             order.carrier = c

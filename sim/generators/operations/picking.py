@@ -117,7 +117,8 @@ class Pickers:
         ends, ending, idle = self.ends, self.ending, self.idle
         while ends and ends[0] <= now:
             end = heappop(ends)
-            who = ending.pop(end)
+            who = ending[end]
+            del ending[end]  # (``pop``: a method call compiled, two C calls this way)
             if isinstance(who, list):  # picks that end together: the first started first
                 picker = who.pop(0)
                 if who:
