@@ -9,6 +9,8 @@ short ones fill in at the end, so no worker is left running a long module alone.
 
 from __future__ import annotations
 
+import gc
+
 import pytest
 
 pytest_plugins = ["tests.odoo_server.plugin"]
@@ -48,6 +50,15 @@ def pytest_configure(config: pytest.Config) -> None:
     from tests import profiles
 
     profiles.register()
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """At the end of a session pytest collects garbage five times over, to run finalizers and
+    report any exception they raise; in a worker's heap each pass walks every object (about a
+    second in all). One pass here finds the same garbage, then the survivors are frozen out of
+    the collector's way: pytest's own passes see only what those finalizers create."""
+    gc.collect()
+    gc.freeze()
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
