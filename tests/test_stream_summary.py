@@ -177,3 +177,20 @@ def test_a_parquet_file_that_is_no_exsim_log_is_refused(tmp_path):
     pq.write_table(pa.table({"x": np.arange(3)}), path)
     with pytest.raises(ValueError, match="not an exsim event log"):
         summarize_file(path)
+
+
+def test_what_a_replication_keeps_between_chunks_owns_its_memory(operations_log, small_batches):
+    """Per-case numbers are copied out of each chunk's frame: a view of one of its columns would
+    keep the chunk's whole block of columns alive until the replication ends."""
+    from sim.metrics.cases import case_table
+    from sim.metrics.chunked import RepKpis
+
+    meta = eventlog.read_log(operations_log).attrs["meta"]
+    kpis = RepKpis(meta, 0.0)
+    for chunk, _ in whole_case_chunks(operations_log):
+        df = stream._frame(chunk, meta)
+        kpis.add(df, case_table(df))
+    kept = [a for cols in (kpis.cases, kpis.held) for parts in cols.parts.values() for a in parts]
+    assert len(kept) > 20 and all(a.base is None for a in kept)
+    got, expected = kpis.result(), summarize_file(operations_log)  # one replication
+    assert got == {key: expected[key] for key in got}
