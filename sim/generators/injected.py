@@ -34,8 +34,10 @@ def arrivals(sim: Simulation, name: str, cat: Category) -> Callable[[Timer], Non
     """The category's arrivals: a callback that, when the run starts, makes its open-at-start
     cases occur and schedules the first arrival, each arrival then scheduling the next."""
     env, horizon, streams, scenario = sim.env, sim.horizon, sim.streams, sim.scenario
+    rate = cat.rate_per_hour
+    assert rate is not None  # the scenario's validation requires it in injected mode
     clock = ArrivalClock(
-        cat.rate_per_hour,
+        rate,
         scenario.profiles.get(cat.profile) if cat.profile else None,
         scenario.start,
         streams.stream(f"arrivals/{name}").exponential,
@@ -75,7 +77,7 @@ def arrivals(sim: Simulation, name: str, cat: Category) -> Callable[[Timer], Non
             after(env, t - env._now, arrive, t)
 
     def start(_: Timer) -> None:
-        for _ in range(cat.open_at_start):
+        for _i in range(cat.open_at_start):
             occur(0.0)
         t = clock.next_after(0.0)
         if t < horizon:

@@ -77,10 +77,15 @@ class TimeRuleDetector:
         self.last_run = -math.inf if spec.new_rule else 0.0
         self.pending: list[tuple[float, int, Case]] = []  # heap on action time
         self.missed = 0  # cases whose window passed before they matched (the blind spot)
-        port.at_end(
-            lambda: port.outcome(("detectors", "time_rule", category), {"missed": self.missed})
-        )
-        port.shared("time_rule_job", lambda: TimeRuleJob(port)).rules.append(self)
+        self.category = category
+        port.at_end(self._report)
+        port.shared("time_rule_job", self._job).rules.append(self)
+
+    def _job(self) -> TimeRuleJob:
+        return TimeRuleJob(self.port)
+
+    def _report(self) -> None:
+        self.port.outcome(("detectors", "time_rule", self.category), {"missed": self.missed})
 
     def watch(self, case: Case) -> None:
         heapq.heappush(self.pending, (case.trigger + self.delay, case.id, case))

@@ -31,11 +31,13 @@ class WebhookDetector:
         self.outages = [(o.start_min, o.start_min + o.duration_min) for o in spec.outages]
         self.lost = 0  # pushes Odoo sent into a timeout, a failure or an outage
         self.dead_lettered = 0  # events whose workflow step failed every retry
-        port.at_end(
-            lambda: port.outcome(
-                ("detectors", "webhook", category),
-                {"lost": self.lost, "dead_lettered": self.dead_lettered},
-            )
+        self.category = category
+        port.at_end(self._report)
+
+    def _report(self) -> None:
+        self.port.outcome(
+            ("detectors", "webhook", self.category),
+            {"lost": self.lost, "dead_lettered": self.dead_lettered},
         )
 
     def down(self, t: float) -> bool:
