@@ -145,7 +145,7 @@ def test_a_streamed_replication_frees_a_large_world_before_returning(tmp_path, m
 
     def keep(*args, **kwargs):
         sim = runner.Simulation(*args[:2], seed=args[2], rep=args[3], reps=args[4])
-        built.append(weakref.ref(sim))
+        built.append(weakref.ref(sim.env))  # the world's clock: compiled classes take no weakref
         return sim
 
     monkeypatch.setattr(runner, "replication", keep)
