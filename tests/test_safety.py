@@ -344,6 +344,9 @@ def test_a_signal_stops_a_parallel_run_with_its_workers(tmp_path, sig, code, ver
         text=True,
         start_new_session=True,  # its own process group, as a shell gives a job
         env={**os.environ, "PYTHONPATH": str(Path(__file__).parents[1])},
+        # a terminal's foreground job: Ctrl-C live even when this suite itself was started in
+        # the background (where the shell ignores SIGINT, and the ignore is inherited)
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     parent = psutil.Process(proc.pid)
     deadline = time.monotonic() + 60
