@@ -94,6 +94,20 @@ class OrderBlock:
             None
         )
 
+    def columns(
+        self,
+    ) -> tuple[
+        list[tuple[int, float]],
+        list[int],
+        list[float],
+        list[int],
+        list[int],
+        list[tuple[float, ...]],
+    ]:
+        """(pairs, bounds, value, customer, wh, fates): what the arrival loop reads per order,
+        taken into locals once per block."""
+        return self.pairs, self.bounds, self.value, self.customer, self.wh, self.fates
+
     def drawn_lines(self) -> tuple[list[int], list[int], list[float], list[float], list[float]]:
         """(starts, products, qty, promo_u, pool_u) of the block's drawn lines."""
         if self._drawn is None:

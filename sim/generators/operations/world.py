@@ -211,14 +211,7 @@ class OperationsWorld:
         accept = sim.streams.stream("operations/orders-thinning")
         draws = OrderDraws(self)
         block = draws.block(0)
-        pairs, bounds, values, customer_of, wh_of, fates = (
-            block.pairs,
-            block.bounds,
-            block.value,
-            block.customer,
-            block.wh,
-            block.fates,
-        )
+        pairs, bounds, values, customer_of, wh_of, fates = block.columns()
         customers = self.md.customers
         queue = env._queue  # SimPy's event heap: what is due next (``env.peek()``, inlined)
         steady = not demand.peaks and not month_end.month_end_days  # every arrival an order
@@ -240,14 +233,7 @@ class OperationsWorld:
                 if i >= BLOCK:
                     block = draws.block(next_id // BLOCK)
                     base, i = block.base, 0
-                    pairs, bounds, values, customer_of, wh_of, fates = (
-                        block.pairs,
-                        block.bounds,
-                        block.value,
-                        block.customer,
-                        block.wh,
-                        block.fates,
-                    )
+                    pairs, bounds, values, customer_of, wh_of, fates = block.columns()
                 if promo is None:
                     lines, value = pairs[bounds[i] : bounds[i + 1]], values[i]
                 else:
