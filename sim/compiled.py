@@ -52,10 +52,17 @@ class _SourceFirst(importlib.abc.MetaPathFinder):
 class BuildChoice:
     """What :func:`decide` found for one package directory."""
 
-    def __init__(self, compiled: list[str], pure: list[str], reason: str) -> None:
+    def __init__(
+        self,
+        compiled: list[str],
+        pure: list[str],
+        reason: str,
+        sources: dict[str, Path] | None = None,
+    ) -> None:
         self.compiled = compiled  # modules that import from their extension
         self.pure = pure  # modules that have an extension but import from their .py
         self.reason = reason  # why (for status and the warning)
+        self.sources = sources or {}  # module name -> .py, for every module with an extension
 
 
 def _extension_modules(package_dir: Path, package: str) -> dict[str, Path]:
@@ -81,18 +88,20 @@ def decide(package_dir: Path, package: str, environ=os.environ) -> BuildChoice:
         return BuildChoice([], [], "no compiled modules")
     names = sorted(modules)
     if environ.get("EXSIM_PURE", "").strip() not in ("", "0"):
-        return BuildChoice([], names, "EXSIM_PURE is set")
+        return BuildChoice([], names, "EXSIM_PURE is set", modules)
     try:
         recorded = json.loads((package_dir / MANIFEST).read_text())["modules"]
     except (OSError, ValueError, KeyError, TypeError):
-        return BuildChoice([], names, f"{package_dir / MANIFEST} is missing or unreadable: rebuild")
+        reason = f"{package_dir / MANIFEST} is missing or unreadable: rebuild"
+        return BuildChoice([], names, reason, modules)
     for name in names:
         want = recorded.get(name)
         if want is None:
-            return BuildChoice([], names, f"{name} has an extension the build did not record")
+            reason = f"{name} has an extension the build did not record"
+            return BuildChoice([], names, reason, modules)
         if hashlib.sha256(modules[name].read_bytes()).hexdigest() != want:
-            return BuildChoice([], names, f"{modules[name]} changed since it was compiled")
-    return BuildChoice(names, [], "compiled build up to date")
+            return BuildChoice([], names, f"{modules[name]} changed since it was compiled", modules)
+    return BuildChoice(names, [], "compiled build up to date", modules)
 
 
 _decision: BuildChoice | None = None
@@ -104,8 +113,7 @@ def install(package_dir: Path | None = None, package: str = "sim") -> BuildChoic
     package_dir = package_dir or Path(__file__).parent
     decision = decide(package_dir, package)
     if decision.pure:
-        sources = _extension_modules(package_dir, package)
-        sys.meta_path.insert(0, _SourceFirst({n: sources[n] for n in decision.pure}))
+        sys.meta_path.insert(0, _SourceFirst({n: decision.sources[n] for n in decision.pure}))
         if not decision.reason.startswith("EXSIM_PURE"):
             warnings.warn(
                 f"exsim runs pure Python: {decision.reason} "
