@@ -13,6 +13,7 @@ import weakref
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 
 from sim import eventlog, runner
@@ -82,15 +83,28 @@ def levers_log(tmp_path_factory):
     return path
 
 
+#: Each log is read in this many batches: enough that many cases straddle a batch boundary,
+#: few enough that the cost per batch does not dominate the test.
+BATCHES = 8
+
+
 @pytest.fixture
 def small_batches(monkeypatch):
-    monkeypatch.setattr(stream, "BATCH_ROWS", 211)
+    """Shrink the reader's batches so that ``path`` is read in :data:`BATCHES` of them."""
+
+    def split(path) -> int:
+        rows = pq.ParquetFile(path).metadata.num_rows
+        monkeypatch.setattr(stream, "BATCH_ROWS", max(1, rows // BATCHES))
+        return rows
+
+    return split
 
 
 @pytest.mark.parametrize("warmup", [0.0, 1440.0])
 @pytest.mark.parametrize("log", ["injected_log", "operations_log", "levers_log"])
 def test_streamed_summary_is_the_in_memory_summary(log, warmup, request, small_batches):
     path = request.getfixturevalue(log)
+    small_batches(path)
     expected = summarize_reps(eventlog.read_log(path), warmup)
     assert summarize_file(path, warmup) == expected
     if log == "levers_log":  # the levers did act, so their KPIs were compared
@@ -101,6 +115,7 @@ def test_streamed_summary_is_the_in_memory_summary(log, warmup, request, small_b
 
 
 def test_chunks_hold_whole_cases_and_every_row_once(injected_log, small_batches):
+    small_batches(injected_log)
     seen: set[tuple[int, int]] = set()
     rows = []
     for chunk, _ in whole_case_chunks(injected_log, ["rep", "case_id", "ts"]):
@@ -114,7 +129,7 @@ def test_chunks_hold_whole_cases_and_every_row_once(injected_log, small_batches)
     pd.testing.assert_frame_equal(
         got.sort_values(order, ignore_index=True), whole.sort_values(order, ignore_index=True)
     )
-    assert len(seen) > 100 and len(got) > 10 * stream.BATCH_ROWS
+    assert len(seen) > 100 and len(got) >= BATCHES * stream.BATCH_ROWS and len(rows) > BATCHES // 2
 
 
 @pytest.mark.parametrize("workers", [1, 2])
@@ -171,8 +186,6 @@ def test_a_log_without_rows_summarises_like_the_in_memory_path(tmp_path):
 
 
 def test_a_parquet_file_that_is_no_exsim_log_is_refused(tmp_path):
-    import pyarrow.parquet as pq
-
     path = tmp_path / "other.parquet"
     pq.write_table(pa.table({"x": np.arange(3)}), path)
     with pytest.raises(ValueError, match="not an exsim event log"):
@@ -185,6 +198,7 @@ def test_what_a_replication_keeps_between_chunks_owns_its_memory(operations_log,
     from sim.metrics.cases import case_table
     from sim.metrics.chunked import RepKpis
 
+    small_batches(operations_log)
     meta = eventlog.read_log(operations_log).attrs["meta"]
     kpis = RepKpis(meta, 0.0)
     for chunk, _ in whole_case_chunks(operations_log):
