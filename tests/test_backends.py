@@ -19,9 +19,11 @@ def small():
 
 @pytest.fixture(scope="module")
 def dask_address():
+    """A local cluster of one worker process: the units cross a process boundary and come back
+    through Dask's futures (each spawned worker imports Dask and exsim anew: ~2 s CPU apiece)."""
     distributed = pytest.importorskip("distributed")
     with distributed.LocalCluster(
-        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+        n_workers=1, threads_per_worker=1, processes=True, dashboard_address=None
     ) as cluster:
         yield cluster.scheduler_address
 

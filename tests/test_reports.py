@@ -672,20 +672,6 @@ def test_report_renders_in_headless_chromium(report, tmp_path) -> None:
     assert console == [], console
 
 
-def test_report_says_when_it_replaces_an_earlier_one(runs, report, tmp_path) -> None:
-    """An earlier report where this one goes (the module's report, exsim's own) is replaced,
-    and the output says so; a first report says ``wrote`` (the ``ops_report`` fixture)."""
-    run = tmp_path / "run"
-    shutil.copytree(runs["default"], run)
-    earlier = report[0].read_text(encoding="utf-8")
-    (run / "report.html").write_text(earlier, encoding="utf-8")
-    res = cli.invoke(app, ["report", str(run)])
-    assert res.exit_code == 0, res.output
-    assert "replaced the earlier report" in res.stdout
-    page = (run / "report.html").read_text(encoding="utf-8")
-    assert page.startswith("<!DOCTYPE html>") and page != earlier
-
-
 def test_difference_table_does_not_call_a_significant_change_without_direction_insignificant():
     from sim.reports.html import difference_table
 

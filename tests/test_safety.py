@@ -127,8 +127,12 @@ def test_report_and_export_refuse_to_overwrite_a_users_file(tmp_path):
         # --force overwrites; then the file is exsim's and is overwritten without it
         assert runner.invoke(app, [verb, str(run), "-o", str(target), "--force"]).exit_code == 0
         assert outdir.written_by_exsim(target)
+        inode = target.stat().st_ino
         again = runner.invoke(app, [verb, str(run), "-o", str(target)])
         assert again.exit_code == 0, again.output
+        assert target.stat().st_ino != inode  # written anew (atomically: a new file)
+        if verb == "report":  # exsim's own earlier report is replaced, and the output says so
+            assert "replaced the earlier report" in again.stdout
 
 
 @pytest.mark.parametrize("fmt", ["csv", "parquet", "xes", "ocel.json"])
