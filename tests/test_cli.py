@@ -128,12 +128,18 @@ def test_validate_and_listings(tmp_path):
     assert "case_id" in runner.invoke(app, ["schema"]).stdout
 
 
+#: A whole process each (~0.7 s CPU to start exsim): one refusal from the configuration and one
+#: from the command line run by default, the other two in CI's slow step (the in-process tests
+#: above check every message).
+WHOLE_PROCESS = pytest.mark.slow
+
+
 @pytest.mark.parametrize(
     "args",
     [
         ["run", "no-such-scenario"],
-        ["run", "--days", "-1"],
-        ["run", "--reps", "0"],
+        pytest.param(["run", "--days", "-1"], marks=WHOLE_PROCESS),
+        pytest.param(["run", "--reps", "0"], marks=WHOLE_PROCESS),
         ["run", "--seed", "abc"],
     ],
 )

@@ -34,6 +34,7 @@ from sim.policies.schema import Policy
 from sim.reference import mmc
 from sim.scenarios.schema import Scenario
 from sim.testing import run_policy
+from tests.profiles import examples
 
 cli = CliRunner()
 SERIAL = "serial"
@@ -232,7 +233,7 @@ def test_pareto_front_is_exactly_the_undominated_points(points):
 
 
 # -- requirements and check -------------------------------------------------------------------
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=examples(200), deadline=None)
 @given(st.text(max_size=30))
 def test_requirement_parser_accepts_or_rejects_cleanly(text):
     try:

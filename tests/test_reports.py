@@ -347,7 +347,7 @@ def test_runs_on_other_seeds_are_flagged_and_compared_unpaired(runs) -> None:
     assert not cmp.paired and any("seed" in w for w in cmp.warnings)
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=examples(200), deadline=None)
 @given(
     unit=st.sampled_from(sorted(RANGES)),
     lo=st.floats(-1e6, 1e6),

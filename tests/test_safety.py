@@ -318,8 +318,16 @@ def test_duplicate_keys_in_a_mapping_file_are_refused(tmp_path):
 
 
 # -- stopping: SIGTERM and Ctrl-C end the whole run, workers included, leaving nothing --------
-@pytest.mark.parametrize(("sig", "code"), [("SIGTERM", 143), ("SIGINT", 130)])
-@pytest.mark.parametrize("verb", ["compare", "run"])
+@pytest.mark.parametrize(
+    ("verb", "sig", "code"),
+    [
+        ("run", "SIGINT", 130),
+        ("compare", "SIGTERM", 143),
+        # the other two pairs (a whole run of exsim and its pool each) in CI's slow step
+        pytest.param("run", "SIGTERM", 143, marks=pytest.mark.slow),
+        pytest.param("compare", "SIGINT", 130, marks=pytest.mark.slow),
+    ],
+)
 def test_a_signal_stops_a_parallel_run_with_its_workers(tmp_path, sig, code, verb):
     import signal
     import time
@@ -442,8 +450,9 @@ def not_odoo():
     "args",
     [
         ["odoo", "check"],
-        ["odoo", "seed"],
-        ["odoo", "observe", "--out", "obs"],
+        # a whole exsim process each: two of the four verbs in CI's slow step
+        pytest.param(["odoo", "seed"], marks=pytest.mark.slow),
+        pytest.param(["odoo", "observe", "--out", "obs"], marks=pytest.mark.slow),
         ["replay", "--odoo", "--since", "2024-01-01", "--until", "2024-01-02", "--out", "r"],
     ],
 )
