@@ -499,6 +499,15 @@ def test_report_is_a_valid_self_contained_page(report) -> None:
     assert embedded == {p.read_bytes() for p in chart_dir.glob("*.png")}
 
 
+def test_runs_without_a_load_block_get_no_load_section(report) -> None:
+    """Only a run made by ``exsim odoo load`` has a "Load test" section and chart (that section
+    itself: tests/test_report_load.py)."""
+    page, chart_dir = report
+    text = page.read_text(encoding="utf-8")
+    assert "Load test" not in text and "class='requests'" not in text
+    assert not list(chart_dir.glob("*_load.*"))
+
+
 def _tables(text: str) -> dict[str, list[list[str]]]:
     """Each table of the page by class: rows of cell texts (tags stripped)."""
     out = {}
