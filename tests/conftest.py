@@ -15,30 +15,30 @@ import pytest
 
 pytest_plugins = ["tests.odoo_server.plugin"]
 
-#: Test modules that take longest, longest first (CPU seconds measured on 2 cores, 2026-12-01:
-#: 22 s down to 3 s; a renamed or new module simply runs in collection order after these).
+#: Test modules that take longest, longest first (CPU seconds measured on 2 cores, 2026-12-02:
+#: 20 s down to 3 s; a renamed or new module simply runs in collection order after these).
 LONGEST_FIRST = (
-    "test_reports.py",  # three runs, a compare run, three reports
+    "test_reports.py",  # three runs, a compare run, two reports
     "test_safety.py",
-    "test_operations.py",
     "test_replay.py",
-    "test_calibrate.py",
-    "test_backends.py",  # a two-process dask cluster
-    "test_invariants.py",
-    "test_stream_summary.py",
-    "test_report_load.py",
     "test_experiments.py",
+    "test_operations.py",
     "test_replay_desk.py",
+    "test_calibrate.py",
+    "test_invariants.py",  # every shipped scenario x policy
     "test_odoo_live.py",
-    "test_ui.py",
-    "test_metrics.py",
+    "test_backends.py",  # a one-process dask cluster
     "test_terminal.py",
-    "test_layers.py",
-    "test_config.py",
-    "test_cli.py",
-    "test_mmc.py",
+    "test_report_load.py",
+    "test_ui.py",
+    "test_stream_summary.py",
+    "test_metrics.py",
     "test_receiver.py",
+    "test_config.py",
     "test_replay_io.py",
+    "test_mmc.py",
+    "test_cli.py",
+    "test_odoo_masterdata.py",
     "test_odoo_load.py",  # its Locust run is slow-only (CI's second step)
 )
 
