@@ -280,6 +280,24 @@ def test_nothing_outside_the_tests_imports_them() -> None:
     assert offenders == []
 
 
+def test_only_the_ui_verb_imports_the_page() -> None:
+    """The simulator never imports sim.ui, and only sim.ui.page imports the framework (the
+    ``ui`` extra), so every other verb runs without it (``exsim ui``: tests/test_ui.py)."""
+    users = sorted(
+        m
+        for m in modules()
+        if not m.startswith(("sim.ui", "sim.cli"))
+        and any(d == "sim.ui" or d.startswith("sim.ui.") for d in imports_of(m))
+    )
+    assert users == []
+    framework = sorted(
+        str(p.relative_to(ROOT))
+        for p in (ROOT / "sim").rglob("*.py")
+        if "from nicegui" in p.read_text() or "import nicegui" in p.read_text()
+    )
+    assert framework == ["sim/cli/ui.py", "sim/ui/page.py"]
+
+
 def private_imports() -> list[str]:
     """``from sim.x import _name`` or ``x._name`` where ``x`` is another exsim module: a private
     name used outside its module (make it public, or keep it where it is used)."""

@@ -463,24 +463,3 @@ def test_page_runs_a_what_if_like_exsim_run(page) -> None:
     _set(browser, LEVER, "2")
     _wait_count(browser, ".run-entry", 3)
     assert _wait(browser, ".ttr-cdf canvas", text=False)
-
-
-def test_only_the_ui_verb_imports_the_page() -> None:
-    """The simulator never imports sim.ui, and only sim.ui.page imports the framework (the
-    ``ui`` extra), so every other verb runs without it."""
-    from tests.test_layers import ROOT as SRC
-    from tests.test_layers import imports_of, modules
-
-    users = sorted(
-        m
-        for m in modules()
-        if not m.startswith(("sim.ui", "sim.cli"))
-        and any(d == "sim.ui" or d.startswith("sim.ui.") for d in imports_of(m))
-    )
-    assert users == []
-    framework = sorted(
-        str(p.relative_to(SRC))
-        for p in (SRC / "sim").rglob("*.py")
-        if "from nicegui" in p.read_text() or "import nicegui" in p.read_text()
-    )
-    assert framework == ["sim/cli/ui.py", "sim/ui/page.py"]
