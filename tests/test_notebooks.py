@@ -12,8 +12,18 @@ from pathlib import Path
 
 import pytest
 
-nbformat = pytest.importorskip("nbformat")
-nbclient = pytest.importorskip("nbclient")
+nbformat = nbclient = None  # imported by the fixture below
+
+
+@pytest.fixture(scope="module", autouse=True)
+def notebook_libraries():
+    """nbformat and nbclient (with Jupyter's client and zmq: ~0.5 s to import), only on the
+    worker that runs this module: every xdist worker imports every test module to collect it.
+    The module's tests skip where they are not installed."""
+    global nbformat, nbclient
+    nbformat = pytest.importorskip("nbformat")
+    nbclient = pytest.importorskip("nbclient")
+
 
 NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
 
