@@ -114,9 +114,16 @@ def test_out_naming_a_file_or_the_current_directory(tmp_path, monkeypatch):
     assert snapshot(tmp_path) == before
 
 
-def test_report_and_export_refuse_to_overwrite_a_users_file(tmp_path):
-    run = tmp_path / "run"
+@pytest.fixture(scope="module")
+def half_day_run(tmp_path_factory):
+    """A run directory that the tests below read (and write nothing into)."""
+    run = tmp_path_factory.mktemp("run") / "run"
     assert runner.invoke(app, ["run", "--days", "0.5", "--out", str(run)]).exit_code == 0
+    return run
+
+
+def test_report_and_export_refuse_to_overwrite_a_users_file(tmp_path, half_day_run):
+    run = half_day_run
     for verb, name in (("report", "notes.html"), ("export", "data.csv"), ("export", "x.xes")):
         target = tmp_path / name
         target.write_text("the user's own file")
@@ -136,9 +143,8 @@ def test_report_and_export_refuse_to_overwrite_a_users_file(tmp_path):
 
 
 @pytest.mark.parametrize("fmt", ["csv", "parquet", "xes", "ocel.json"])
-def test_every_export_format_is_recognised_as_exsims(tmp_path, fmt):
-    run = tmp_path / "run"
-    assert runner.invoke(app, ["run", "--days", "0.5", "--out", str(run)]).exit_code == 0
+def test_every_export_format_is_recognised_as_exsims(tmp_path, fmt, half_day_run):
+    run = half_day_run
     target = tmp_path / f"log.{fmt}"
     assert runner.invoke(app, ["export", str(run), "-o", str(target)]).exit_code == 0
     assert outdir.written_by_exsim(target)
