@@ -14,7 +14,8 @@ PARAMS = {"detection.picking_sla.scan.interval_min": [15, 60], "queue.discipline
 
 @pytest.fixture(scope="module")
 def small():
-    return load_scenario("default", {"horizon_days": 2}), load_policy("default")
+    """One day of the default world: identical answers do not need a longer run."""
+    return load_scenario("default", {"horizon_days": 1}), load_policy("default")
 
 
 @pytest.fixture(scope="module")
