@@ -1,14 +1,18 @@
 """The recorder the engine writes to: :class:`EventLog`.
 
-Recording is columnar and cheap: the engine appends integer codes and floats to typed arrays
-(no pandas, no dicts per row). Per-case attributes (category, order value, tier, site...) are
-stored once per case and joined onto the rows when a chunk is flushed. Chunks become Arrow
-record batches that are streamed to Parquet (:class:`sim.eventlog.parquet.ParquetSink`) or
-kept in memory (:meth:`EventLog.table`).
+Recording is columnar and cheap: the engine appends integer codes and floats to one flat list
+(no pandas, no dicts per row). Every few thousand rows, while those values are still in the
+processor's cache, the list is *spilled* into typed arrays (unboxed int64 and float64 columns);
+a chunk of rows becomes an Arrow record batch that is streamed to Parquet
+(:class:`sim.eventlog.parquet.ParquetSink`) or kept in memory (:meth:`EventLog.table`).
+Per-case attributes (category, order value, tier, site...) are stored once per case, in typed
+per-case arrays, and joined onto the rows when a chunk is flushed; a case's cause (the
+operational record behind it, unique per case) is kept only until its occurred row is spilled.
 """
 
 from __future__ import annotations
 
+import struct
 from array import array
 from typing import TYPE_CHECKING
 
@@ -34,6 +38,10 @@ DETAIL_SHIFT = 8 + 2 * _CODE_BITS
 #: values per buffered row (case, ts, codes, due) and per buffered case (see open_case)
 ROW_WIDTH = 4
 CASE_WIDTH = 9
+#: rows the flat buffer holds before they are moved into typed arrays: small enough that the
+#: values the engine just wrote are still in cache, large enough that the per-spill overhead
+#: (a dozen array calls) is a few nanoseconds a row
+SPILL_ROWS = 4096
 
 
 def pack(event: int, severity: int = -1, team: int = 0, actor: int = 0, detail: int = 0) -> int:
@@ -75,6 +83,33 @@ def _dict_array(codes: np.ndarray, strings: list[str | None]) -> pa.DictionaryAr
     return pa.DictionaryArray.from_arrays(pa.array(indices, mask=indices < 0), dictionary)
 
 
+def _case_dict_array(
+    per_case: np.ndarray, seen: np.ndarray, at: np.ndarray, strings: list[str | None]
+) -> pa.DictionaryArray:
+    """The same column as :func:`_dict_array` for a per-case attribute, encoded per case.
+
+    ``per_case`` holds the codes of the chunk's range of case ids, ``seen`` the positions (in
+    that range) of the cases the chunk has rows of, ``at`` each row's position: the strings
+    used are found among the chunk's cases, not its rows (about nine rows a case), and each
+    row takes its case's index in one gather."""
+    counts = np.bincount(per_case[seen], minlength=len(strings))
+    has_null = counts[0] > 0
+    counts[0] = 0
+    used = np.flatnonzero(counts)
+    remap = np.full(len(strings), -1, dtype=np.int32)
+    remap[used] = np.arange(used.size, dtype=np.int32)
+    indices = remap[per_case][at]
+    dictionary = pa.array([strings[u] for u in used], type=pa.string())
+    values = pa.array(indices, mask=indices < 0) if has_null else pa.array(indices)
+    return pa.DictionaryArray.from_arrays(values, dictionary)
+
+
+def _float_array(values: np.ndarray) -> pa.Array:
+    """A float column with NaN as null (what ``from_pandas=True`` does, without pandas)."""
+    nan = np.isnan(values)
+    return pa.array(values, mask=nan) if nan.any() else pa.array(values)
+
+
 class EventLog:
     """Columnar recorder of events, flushed to Arrow chunks (and Parquet) as it fills.
 
@@ -83,10 +118,12 @@ class EventLog:
     chunks in memory (see :meth:`table`).
 
     Rows wait in one flat list, :attr:`buf`, four values each (case id, ts, packed codes,
-    due; see :func:`pack`), until a chunk is full: one ``list +=`` per row, or per several
-    rows written together (the engine extends :attr:`buf` itself with the rows of one moment,
-    e.g. *resolved* and *closed*). New cases wait the same way, nine values each, and are
-    interned into typed per-case arrays when a chunk is flushed.
+    due; see :func:`pack`): one ``list +=`` per row, or per several rows written together
+    (the engine extends :attr:`buf` itself with the rows of one moment, e.g. *resolved* and
+    *closed*). Every ``spill_rows`` rows (:data:`SPILL_ROWS`) the list is spilled into four
+    typed arrays (the boxed values it held were just made, so are still in cache) and
+    cleared; a chunk of ``chunk_rows`` rows becomes one record batch. New cases wait the
+    same way, nine values each, and move into typed per-case arrays at each spill.
     """
 
     def __init__(
@@ -95,18 +132,31 @@ class EventLog:
         rep: int = 0,
         sink: ParquetSink | None = None,
         chunk_rows: int = 1 << 16,
+        spill_rows: int = SPILL_ROWS,
     ) -> None:
         self.meta = meta
         self.rep = rep
         self.sink = sink
         self.chunk_rows = chunk_rows
-        self._full = chunk_rows * ROW_WIDTH
+        self.spill_rows = spill_rows
         self.strings = StringTable()
         self.batches: list[pa.RecordBatch] = []
         self.rows = 0
-        #: rows not flushed yet, ROW_WIDTH values each (the one list for the log's life)
+        #: rows not spilled yet, ROW_WIDTH values each (the one list for the log's life)
         self.buf: list = []
-        # cases opened since the last flush, CASE_WIDTH values each (see open_case)
+        # rows spilled since the last flush, as typed columns: native int64 and float64
+        # values packed into byte arrays (new ones for every chunk: a flushed chunk's Arrow
+        # arrays share their memory)
+        self._r_case = bytearray()
+        self._r_ts = bytearray()
+        self._r_codes = bytearray()
+        self._r_due = bytearray()
+        self._spilled = 0
+        # (row in the chunk, cause) of the chunk's occurred rows whose case has a cause
+        self._r_causes: list[tuple[int, str]] = []
+        #: the buffer is spilled (at the next open_case) once it holds this many values
+        self._spill_at = min(spill_rows, chunk_rows) * ROW_WIDTH
+        # cases opened since the last spill, CASE_WIDTH values each (see open_case)
         self._new_cases: list = []
         self._n_cases = 0
         # per-case attributes of the cases before those, indexed by case id
@@ -117,8 +167,10 @@ class EventLog:
         self._c_site = array("i")
         self._c_parent = array("q")
         self._c_trigger = array("d")
-        self._c_cause: list[str | None] = []  # unique per case: never interned
         self._c_promise = array("d")
+        # causes of cases whose occurred row has not been spilled yet (unique per case: never
+        # interned, and dropped once used, so a long run does not keep one string per case)
+        self._causes: dict[int, str] = {}
 
     # -- writing -----------------------------------------------------------------------------
     def open_case(
@@ -134,12 +186,16 @@ class EventLog:
         promise: float = float("nan"),
     ) -> int:
         """Register a new case's fixed attributes; returns its case id. ``cause`` (the
-        operational record behind it, unique per case) becomes its occurred row's detail.
+        operational record behind it, unique per case) becomes the detail of the first
+        occurred row recorded for the case afterwards.
 
-        Also where full chunks are flushed (once per case is often enough, and keeps
-        :meth:`record`, called for every event, down to one ``+=``)."""
-        if len(self.buf) >= self._full:
-            self.flush()
+        Also where the buffer is spilled and full chunks are flushed (once per case is often
+        enough, and keeps :meth:`record`, called for every event, down to one ``+=``): a
+        chunk ends at the first case opened once it holds ``chunk_rows`` rows."""
+        if len(self.buf) >= self._spill_at:
+            self._spill()
+            if self._spilled >= self.chunk_rows:
+                self.flush()
         self._new_cases += (
             category,
             order_value,
@@ -188,10 +244,10 @@ class EventLog:
     @property
     def pending_rows(self) -> int:
         """Rows recorded and not flushed yet."""
-        return len(self.buf) // ROW_WIDTH
+        return self._spilled + len(self.buf) // ROW_WIDTH
 
     def _settle_cases(self) -> None:
-        """Move the cases opened since the last flush into the typed per-case arrays."""
+        """Move the cases opened since the last spill into the typed per-case arrays."""
         new = self._new_cases
         if not new:
             return
@@ -207,50 +263,100 @@ class EventLog:
             found = [codes.get(v, -1) for v in values]
             if -1 in found:  # names never seen before: intern them (in order of appearance)
                 found = [intern(v) for v in values]
-            column.extend(found)
+            column.fromlist(found)
         self._c_value.fromlist(new[1::CASE_WIDTH])
         self._c_parent.fromlist(new[5::CASE_WIDTH])
         self._c_trigger.fromlist(new[6::CASE_WIDTH])
-        self._c_cause += new[7::CASE_WIDTH]
         self._c_promise.fromlist(new[8::CASE_WIDTH])
+        first = self._n_cases - len(new) // CASE_WIDTH
+        causes = self._causes
+        for i, cause in enumerate(new[7::CASE_WIDTH]):
+            if cause is not None:
+                causes[first + i] = cause
         new.clear()
 
-    def flush(self) -> None:
-        """Turn the buffered rows into an Arrow record batch (and write it, if streaming)."""
+    def _spill(self) -> None:
+        """Move the buffered rows into the chunk's typed columns and clear the buffer."""
         self._settle_cases()
         buf = self.buf
         n = len(buf) // ROW_WIDTH
+        if n:
+            at = self._spilled
+            ints, floats = f"={n}q", f"={n}d"  # (struct converts a column in one C loop)
+            self._r_case += struct.pack(ints, *buf[0::ROW_WIDTH])
+            self._r_ts += struct.pack(floats, *buf[1::ROW_WIDTH])
+            self._r_codes += struct.pack(ints, *buf[2::ROW_WIDTH])
+            self._r_due += struct.pack(floats, *buf[3::ROW_WIDTH])
+            buf.clear()
+            self._spilled = at + n
+            if self._causes:
+                self._take_causes(at)
+        self._spill_at = min(self.spill_rows, max(self.chunk_rows - self._spilled, 1)) * ROW_WIDTH
+
+    def _take_causes(self, start: int) -> None:
+        """Pair the occurred rows spilled from ``start`` on with their cases' causes."""
+        # (copies, not views: a view would keep the byte arrays from growing)
+        codes = np.frombuffer(self._r_codes, dtype=np.int64)[start:].copy()
+        occurred = np.flatnonzero((codes & 31) == OCCURRED)
+        if occurred.size == 0:
+            return
+        cases = np.frombuffer(self._r_case, dtype=np.int64)[start:][occurred]
+        causes = self._causes
+        found = self._r_causes
+        for i, case in zip(occurred.tolist(), cases.tolist(), strict=True):
+            cause = causes.pop(case, None)
+            if cause is not None:
+                found.append((start + i, cause))
+
+    def flush(self) -> None:
+        """Turn the pending rows into an Arrow record batch (and write it, if streaming)."""
+        self._spill()
+        n = self._spilled
         if n == 0:
             return
-        case = np.array(buf[0::ROW_WIDTH], dtype=np.int64)
-        ts = np.array(buf[1::ROW_WIDTH], dtype=np.float64)
-        packed = np.array(buf[2::ROW_WIDTH], dtype=np.int64)
-        due = np.array(buf[3::ROW_WIDTH], dtype=np.float64)
-        buf.clear()
+        case = np.frombuffer(self._r_case, dtype=np.int64)
+        ts = np.frombuffer(self._r_ts, dtype=np.float64)
+        packed = np.frombuffer(self._r_codes, dtype=np.int64)
+        due = np.frombuffer(self._r_due, dtype=np.float64)
+        with_cause = self._r_causes
+        self._r_case = bytearray()
+        self._r_ts = bytearray()
+        self._r_codes = bytearray()
+        self._r_due = bytearray()
+        self._r_causes = []
+        self._spilled = 0
+        self._spill_at = min(self.spill_rows, self.chunk_rows) * ROW_WIDTH
         strings = self.strings.strings
         event = (packed & 31).astype(np.int32)
         sev = ((packed >> SEVERITY_SHIFT) & 7).astype(np.int32) - 1
         team = ((packed >> TEAM_SHIFT) & _CODE_MASK).astype(np.int32)
         actor = ((packed >> ACTOR_SHIFT) & _CODE_MASK).astype(np.int32)
         detail = ((packed >> DETAIL_SHIFT) & _CODE_MASK).astype(np.int32)
-        parent = np.frombuffer(self._c_parent, dtype=np.int64)[case]
+        # the chunk's cases as a range of ids: per-case columns are sliced to it once
+        lo = int(case.min())
+        at = case - lo
+        seen = np.zeros(int(case.max()) - lo + 1, dtype=bool)
+        seen[at] = True
+        seen_at = np.flatnonzero(seen)
+        hi = lo + seen.size
+        parent = np.frombuffer(self._c_parent, dtype=np.int64)[lo:hi][at]
         columns = [
             pa.array(np.full(n, self.rep, dtype=np.int32)),
             pa.array(case),
             pa.array(ts),
             pa.DictionaryArray.from_arrays(pa.array(event), pa.array(EVENTS)),
-            _dict_array(np.frombuffer(self._c_category, dtype=np.int32)[case], strings),
+            self._case_column(self._c_category, lo, hi, seen_at, at, strings),
             pa.DictionaryArray.from_arrays(pa.array(sev, mask=sev < 0), pa.array(SEVERITIES)),
             _dict_array(team, strings),
             _dict_array(actor, strings),
-            self._detail_column(detail, event, case, strings),
-            pa.array(due, from_pandas=True),
-            pa.array(np.frombuffer(self._c_trigger, dtype=np.float64)[case], from_pandas=True),
-            pa.array(np.frombuffer(self._c_promise, dtype=np.float64)[case], from_pandas=True),
-            pa.array(np.frombuffer(self._c_value, dtype=np.float64)[case], from_pandas=True),
-            _dict_array(np.frombuffer(self._c_tier, dtype=np.int32)[case], strings),
-            _dict_array(np.frombuffer(self._c_warehouse, dtype=np.int32)[case], strings),
-            _dict_array(np.frombuffer(self._c_site, dtype=np.int32)[case], strings),
+            _detail_column(detail, with_cause, strings),
+            _float_array(due),
+            _float_array(np.frombuffer(self._c_trigger, dtype=np.float64)[lo:hi][at]),
+            _float_array(np.frombuffer(self._c_promise, dtype=np.float64)[lo:hi][at]),
+            _float_array(np.frombuffer(self._c_value, dtype=np.float64)[lo:hi][at]),
+            self._case_column(self._c_tier, lo, hi, seen_at, at, strings),
+            self._case_column(self._c_warehouse, lo, hi, seen_at, at, strings),
+            self._case_column(self._c_site, lo, hi, seen_at, at, strings),
             pa.array(parent, mask=parent < 0),
         ]
         batch = pa.RecordBatch.from_arrays(columns, schema=SCHEMA)
@@ -260,17 +366,12 @@ class EventLog:
         else:
             self.batches.append(batch)
 
-    def _detail_column(self, detail, event, case, strings) -> pa.DictionaryArray:
-        """Detail codes, with each occurred row carrying its case's cause where it has one."""
-        occurred = np.flatnonzero(event == OCCURRED)
-        causes = self._c_cause
-        with_cause = [i for i in occurred.tolist() if causes[case[i]] is not None]
-        if not with_cause:
-            return _dict_array(detail, strings)
-        values = np.array(strings, dtype=object)[detail]
-        for i in with_cause:
-            values[i] = causes[case[i]]
-        return pa.array(values, type=pa.string()).dictionary_encode()
+    @staticmethod
+    def _case_column(
+        column: array, lo: int, hi: int, seen: np.ndarray, at: np.ndarray, strings: list
+    ) -> pa.DictionaryArray:
+        per_case = np.frombuffer(column, dtype=np.int32)[lo:hi]
+        return _case_dict_array(per_case, seen, at, strings)
 
     def table(self) -> pa.Table:
         """Everything recorded so far as one Arrow table (in-memory logs only)."""
@@ -282,3 +383,21 @@ class EventLog:
     @property
     def n_cases(self) -> int:
         return self._n_cases
+
+    @property
+    def held_causes(self) -> int:
+        """Causes kept for occurred rows not spilled yet (a handful, however long the run)."""
+        new = self._new_cases[7::CASE_WIDTH]
+        return len(self._causes) + sum(1 for c in new if c is not None)
+
+
+def _detail_column(
+    detail: np.ndarray, with_cause: list[tuple[int, str]], strings: list[str | None]
+) -> pa.DictionaryArray:
+    """Detail codes, with each occurred row carrying its case's cause where it has one."""
+    if not with_cause:
+        return _dict_array(detail, strings)
+    values = np.array(strings, dtype=object)[detail]
+    for i, cause in with_cause:
+        values[i] = cause
+    return pa.array(values, type=pa.string()).dictionary_encode()
