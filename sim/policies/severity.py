@@ -15,30 +15,14 @@ import sim.plugins as plugins
 from sim.case import Case
 from sim.eventlog import SEVERITIES, SEVERITY_RANK
 from sim.generators.distributions import Sampler
+from sim.policies.conditions import Check, Rules
 from sim.policies.schema import AiScorer, Condition, SeverityPolicy
 from sim.streams import Streams
 
 
 def matches(cond: Condition, case: Case, now: float = 0.0) -> bool:
-    if cond.category is not None and case.category not in cond.category:
-        return False
-    if cond.customer_tier is not None and case.tier not in cond.customer_tier:
-        return False
-    if cond.site is not None and case.site not in cond.site:
-        return False
-    if cond.warehouse is not None and case.warehouse not in cond.warehouse:
-        return False
-    if cond.recorded_severity is not None and case.recorded_severity not in cond.recorded_severity:
-        return False
-    if cond.order_value_min is not None and not case.value >= cond.order_value_min:
-        return False
-    if cond.order_value_max is not None and not case.value <= cond.order_value_max:
-        return False
-    if cond.hours_to_promise_max is not None and not (
-        (case.promise - now) / 60.0 <= cond.hours_to_promise_max
-    ):
-        return False  # (no promise: NaN never matches)
-    return cond.sla_minutes_left_max is None or case.due - now <= cond.sla_minutes_left_max
+    """Whether ``case`` meets ``cond`` at ``now``: every field it sets must hold."""
+    return Check(cond).holds(case, now)
 
 
 @plugins.register("scorers", "rules")
@@ -48,14 +32,18 @@ class RuleScorer:
     params = None
 
     def __init__(self, policy: SeverityPolicy, *_: object) -> None:
-        self.rules = [(r.when, SEVERITY_RANK[r.severity], f"rule:{r.id}") for r in policy.rules]
+        #: (test, severity rank, reason) per rule, in order; a check is the rule's condition
+        #: copied into plain values once (see :mod:`sim.policies.conditions`)
+        self.rules = [
+            (Check(r.when), SEVERITY_RANK[r.severity], f"rule:{r.id}") for r in policy.rules
+        ]
         self.default = (SEVERITY_RANK[policy.default], "default")
+        #: the same scoring as a compiled object (what the engine calls for the rules alone)
+        self.scoring = Rules(self.rules, self.default)
 
     def truth(self, case: Case, now: float = 0.0) -> tuple[int, str]:
-        for cond, rank, reason in self.rules:
-            if matches(cond, case, now):
-                return rank, reason
-        return self.default
+        """(severity rank, reason) the rules give ``case`` at ``now``."""
+        return self.scoring.truth(case, now)
 
     def __call__(self, case: Case, now: float = 0.0) -> tuple[int, str, float]:
         rank, reason = self.truth(case, now)
@@ -105,4 +93,4 @@ def scorer(policy: SeverityPolicy, streams: Streams, port=None):
         return plugins.get("scorers", name)(port, policy, plugins.params("scorers", name, raw))
     if policy.ai is not None:
         return AiAssistedScorer(policy, policy.ai, streams)
-    return RuleScorer(policy)
+    return RuleScorer(policy).scoring  # the rules alone: called natively in a compiled build
