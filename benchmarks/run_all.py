@@ -17,8 +17,11 @@ Rows, in the order of the table:
 6. ``exsim --help`` CPU time ÷ ``python -c pass``, and its absolute seconds;
 7. the pytest plugin's import cost: ``import pytest, sim.testing`` ÷ ``import pytest`` (CPU).
 
-The whole-run rows start ``python -m sim`` in a child process and read its peak RSS from
-``os.wait4``. With a compiled build (``python tools/compile.py``) rows 1-3 are printed twice:
+The whole-run rows (4-5) start ``python -m sim run`` from a small launcher that samples the
+command's whole process tree (``exsim run`` simulates in a worker process and summarises in the
+parent): the peak of the sum of the RSS of the processes alive at the same moment, with the PSS
+sum and the largest single-process peak (``ru_maxrss``) beside it (``bench_rss.py``).
+With a compiled build (``python tools/compile.py``) rows 1-3 are printed twice:
 compiled, then pure Python (``EXSIM_PURE=1``, in a child process), each against its own bare
 SimPy baseline. Rates and start-up times are CPU time, as the machine may be shared. ``--quick``
 shortens every horizon (for a smoke run; the figures are then not the table's). ``--rows``
@@ -40,6 +43,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 from bench_engine import LAM_PER_HOUR, SERVERS, SERVICE_MIN, bare_simpy  # noqa: E402
 from bench_operations import desk, reference  # noqa: E402
+from bench_rss import describe, exsim_run  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 GIB = 1024**3
@@ -86,21 +90,6 @@ def _child(args: list[str]) -> tuple[float, float, int]:
 def _best_cpu(args: list[str], repeat: int) -> float:
     """Least CPU seconds of ``repeat`` runs (the machine may be shared; wall time would lie)."""
     return min(_child(args)[1] for _ in range(repeat))
-
-
-def _dump(model, path: Path) -> Path:
-    import yaml
-
-    path.write_text(yaml.safe_dump(model.model_dump(mode="json"), sort_keys=False))
-    return path
-
-
-def _exsim_run(tmp: Path, days: float, reps: int = 1) -> tuple[float, float, int]:
-    scen = _dump(reference(days), tmp / "scenario.yaml")
-    pol = _dump(desk(), tmp / "policy.yaml")
-    out = tmp / f"run-{days:g}-{reps}"
-    args = ["-m", "sim", "run", str(scen), "--policy", str(pol), "--out", str(out), "--json"]
-    return _child([*args, "--reps", str(reps), "--workers", "1"])
 
 
 def best_rate(fn, repeat: int) -> float:
@@ -212,25 +201,26 @@ def memory_and_startup(args) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         if "rss" in args.rows:
-            wall, cpu, rss = _exsim_run(tmp, args.days)
-            _, _, rss_short = _exsim_run(tmp, args.days / 10)
+            long = exsim_run(tmp, args.days)
+            short = exsim_run(tmp, args.days / 10)
             row(
                 f"exsim run {args.days:g} d at 10k orders/day: peak RSS ÷ 1 GiB",
-                rss / GIB,
-                f"{rss / 2**20:,.0f} MiB, {wall:,.0f} s wall, {cpu:,.0f} s CPU",
+                long["tree_rss"] / GIB,
+                describe(long),
             )
             row(
                 f"  the same ÷ a run of {args.days / 10:g} d (flat in horizon: ≈ 1)",
-                rss / rss_short,
-                f"{rss_short / 2**20:,.0f} MiB",
+                long["tree_rss"] / short["tree_rss"],
+                f"PSS {long['tree_pss'] / short['tree_pss']:.2f}x; {describe(short)}",
             )
         if "reps" in args.rows:
-            _, _, one = _exsim_run(tmp, args.reps_days, reps=1)
-            _, _, four = _exsim_run(tmp, args.reps_days, reps=4)
+            one = exsim_run(tmp, args.reps_days, reps=1)
+            four = exsim_run(tmp, args.reps_days, reps=4)
             row(
                 f"exsim run --reps 4 ÷ --reps 1 ({args.reps_days:g} d): peak RSS",
-                four / one,
-                f"{four / 2**20:,.0f} vs {one / 2**20:,.0f} MiB",
+                four["tree_rss"] / one["tree_rss"],
+                f"{four['tree_rss'] / 2**20:,.0f} vs {one['tree_rss'] / 2**20:,.0f} MiB "
+                f"(PSS {four['tree_pss'] / one['tree_pss']:.2f}x)",
             )
     if "startup" in args.rows:
         _startup(args)

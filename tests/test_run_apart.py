@@ -1,0 +1,48 @@
+"""A log streamed to a file is simulated in a worker process (sim/runner.py), so the summary
+that reads it next starts from a clean heap: the same log, its progress shown as it goes."""
+
+from __future__ import annotations
+
+import os
+
+from sim import eventlog, runner
+from sim.config import load_policy, load_scenario
+
+
+def test_a_streamed_run_simulates_in_a_worker_and_writes_the_same_log(tmp_path, monkeypatch):
+    scen, pol = load_scenario("default", {"horizon_days": 2}), load_policy("default")
+    pids = tmp_path / "pids"
+    simulate_to = runner.simulate_to
+
+    def noting_the_process(*args, **kwargs):
+        with open(pids, "a") as f:
+            f.write(f"{os.getpid()}\n")
+        return simulate_to(*args, **kwargs)
+
+    monkeypatch.setattr(runner, "simulate_to", noting_the_process)
+    path = tmp_path / "events.parquet"
+    result = runner.run(scen, pol, runner.RunSettings(seed=4), stream_to=path)
+    simulated_in = [int(p) for p in pids.read_text().split()]
+    assert simulated_in and os.getpid() not in simulated_in
+    in_memory = runner.run(scen, pol, runner.RunSettings(seed=4))
+    streamed = eventlog.read_table(path)
+    assert streamed.num_rows == in_memory.table.num_rows > 0
+    for name in streamed.column_names:
+        assert streamed[name].to_pylist() == in_memory.table[name].to_pylist(), name
+    assert result.meta == in_memory.meta
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["events.parquet", "pids"]
+
+
+def test_a_streamed_run_reports_its_progress_while_the_worker_runs(tmp_path, monkeypatch):
+    monkeypatch.setattr(runner, "PROGRESS_POLL_S", 0.005)
+    scen, pol = load_scenario("default", {"horizon_days": 60}), load_policy("default")
+    seen: list[float] = []
+    runner.run(
+        scen,
+        pol,
+        runner.RunSettings(seed=1, reps=2, workers=1),
+        progress=seen.append,
+        stream_to=tmp_path / "events.parquet",
+    )
+    assert seen == sorted(seen) and seen[-1] == 1.0
+    assert any(0.0 < share < 0.5 for share in seen), seen  # within the first replication
