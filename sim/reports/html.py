@@ -25,7 +25,7 @@ from sim.metrics.kpis import kpi as kpi_of
 from sim.reports import charts
 from sim.reports.comparison import KPIS, RunComparison, compare_runs, fmt, verdict
 from sim.reports.rundir import RunDir
-from sim.reports.style import png_bytes, save
+from sim.reports.style import draw, save
 
 Progress = Callable[[float], None]
 
@@ -342,21 +342,21 @@ def render_report(
     figures = []
     for k, (name, alt, build, caption) in enumerate(specs, start=2):
         fig = build()
-        png = png_bytes(fig)  # drawn once for the page and the charts directory
+        drawn = draw(fig, svg=charts_dir is not None)  # once for the page and the directory
         if charts_dir is not None:
-            save(fig, charts_dir, name, png)
-        figures.append(_img(png, alt, caption))
+            save(fig, charts_dir, name, drawn)
+        figures.append(_img(drawn.png, alt, caption))
         if progress:
             progress(k / total)
     load_parts = []
     for k, (i, label, load) in enumerate(loads, start=len(specs) + 2):
         fig = charts.load_chart(load, title=f"Latency against load — policy {label}")
-        png = png_bytes(fig)
+        drawn = draw(fig, svg=charts_dir is not None)
         if charts_dir is not None:
-            save(fig, charts_dir, f"run{i + 1}_load", png)
+            save(fig, charts_dir, f"run{i + 1}_load", drawn)
         alt = f"RPC p95 and detection latency against users, {label}"
         caption = "Per load step: Locust's RPC p95 (left), detection latency (right)."
-        img = _img(png, alt, caption)
+        img = _img(drawn.png, alt, caption)
         load_parts.append(load_section(load, img, label if len(runs) > 1 else None))
         if progress:
             progress(k / total)

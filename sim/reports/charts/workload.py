@@ -14,7 +14,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from sim.eventlog import EVENT_CODE
-from sim.metrics.cases import as_category, event_codes, log_meta
+from sim.metrics.cases import as_category, codes_of, event_codes, log_meta
 from sim.metrics.staffing import on_duty, spans
 from sim.reports.style import color, figure, styled
 
@@ -33,8 +33,11 @@ def alerts_by_hour(df: pd.DataFrame) -> pd.DataFrame:
     rows = np.isin(event_codes(df), ALERTS)
     team = as_category(df["team"]).astype(str).to_numpy()[rows]
     hour = ((df["ts"].to_numpy(float)[rows] + _minute_of_day0(df)) // 60 % 24).astype(int)
-    table = pd.crosstab(pd.Series(team, name="team"), pd.Series(hour, name="hour"))
-    table = table.reindex(columns=range(24), fill_value=0)
+    which, teams = pd.factorize(team, sort=True)
+    counts = np.bincount(which * 24 + hour, minlength=len(teams) * 24).reshape(len(teams), 24)
+    table = pd.DataFrame(
+        counts, index=pd.Index(teams, name="team"), columns=pd.RangeIndex(24, name="hour")
+    )
     days = max(meta.horizon_min / 1440.0, 1e-9)
     return table / (days * max(df["rep"].nunique(), 1))
 
@@ -131,9 +134,12 @@ def funnel_counts(df: pd.DataFrame) -> pd.Series:
 
     out = {"detected": cases(ev == EVENT_CODE["detected"])}
     esc = ev == EVENT_CODE["escalated"]
-    # an all-null detail column (a mapped log) has no string values for .str to split
-    detail = as_category(df["detail"]).astype(object).fillna("").astype(str)
-    tiers = detail.str.split(":").str[0].to_numpy()
+    # the tier is the detail up to its first ':', worked out once per distinct detail (a
+    # null detail, as in a mapped log, is the tier ''), then looked up for escalated rows
+    detail = as_category(df["detail"])
+    tier_of = np.array([str(d).split(":")[0] for d in detail.cat.categories] + [""], dtype=object)
+    tiers = np.full(len(df), "", dtype=object)
+    tiers[esc] = tier_of[codes_of(detail)[esc]]  # code -1 (null) picks the trailing ''
     for tier in sorted(set(tiers[esc])):
         out[f"escalated: {tier}"] = cases(esc & (tiers == tier))
     for name in ("approval_requested", "approved", "rejected"):
