@@ -13,11 +13,12 @@ more than one worker; their Arrow tables come back and are stacked in replicatio
 when the log goes to a file, each replication streams its own file and the files are joined
 row group by row group, so the memory of the parent stays flat however many there are.
 
-A log that goes to a file is always simulated in worker processes, even one replication on one
-worker: a simulation leaves the interpreter's small-object arenas resident when it is freed (a
-few survivors pin each one: about 425 MiB after a year at 10,000 orders a day), and the summary
-that reads the log next would sit on top of them. Simulated in a child, that memory goes back
-to the system when the child ends, and the parent reads the log from a clean heap.
+Where workers are forked (Linux), a log that goes to a file is always simulated in worker
+processes, even one replication on one worker: a simulation leaves the interpreter's
+small-object arenas resident when it is freed (a few survivors pin each one: about 425 MiB
+after a year at 10,000 orders a day), and the summary that reads the log next would sit on top
+of them. Simulated in a child, that memory goes back to the system when the child ends, and the
+parent reads the log from a clean heap.
 """
 
 from __future__ import annotations
@@ -183,6 +184,14 @@ def _one_to(args: tuple[Path, Scenario, Policy, int, int, int]) -> eventlog.LogM
     return simulate_to(*args, progress=progress if shares is not None else None)
 
 
+def forks() -> bool:
+    """Whether worker processes are forked here (Linux): a forked worker starts at once, with
+    everything already imported; elsewhere a worker starts a new interpreter and imports exsim."""
+    import multiprocessing
+
+    return multiprocessing.get_start_method() == "fork"
+
+
 def _simulated_apart(jobs: list, workers: int, progress: Progress | None) -> list:
     """``[_one_to(job) for job in jobs]``, each in one of ``workers`` worker processes (at
     least one), reporting the share of all the replications done to ``progress`` as they go."""
@@ -242,7 +251,10 @@ def _run_to_files(scenario, policy, seed, reps, workers, progress, stream_to: Pa
     tmp = Path(tempfile.mkdtemp(prefix=f".{where.name}.reps.", dir=where.parent))
     try:
         jobs = [(tmp / f"rep{r}.parquet", scenario, policy, seed, r, reps) for r in range(reps)]
-        metas = _simulated_apart(jobs, workers, progress)
+        if forks() or workers > 1:
+            metas = _simulated_apart(jobs, workers, progress)
+        else:  # a new interpreter per run would cost more than the heap it spares
+            metas = _map_in_order(_one_to, jobs, workers, progress)
         if reps == 1:
             os.replace(jobs[0][0], where)
             return metas[0]

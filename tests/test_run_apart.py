@@ -46,3 +46,40 @@ def test_a_streamed_run_reports_its_progress_while_the_worker_runs(tmp_path, mon
     )
     assert seen == sorted(seen) and seen[-1] == 1.0
     assert any(0.0 < share < 0.5 for share in seen), seen  # within the first replication
+
+
+def test_where_workers_are_not_forked_one_worker_simulates_in_this_process(tmp_path, monkeypatch):
+    monkeypatch.setattr(runner, "forks", lambda: False)  # e.g. macOS, Windows: spawned workers
+    pids = tmp_path / "pids"
+    simulate_to = runner.simulate_to
+
+    def noting_the_process(*args, **kwargs):
+        pids.write_text(str(os.getpid()))
+        return simulate_to(*args, **kwargs)
+
+    monkeypatch.setattr(runner, "simulate_to", noting_the_process)
+    scen, pol = load_scenario("default", {"horizon_days": 1}), load_policy("default")
+    path = tmp_path / "events.parquet"
+    result = runner.run(scen, pol, runner.RunSettings(seed=4), stream_to=path)
+    assert int(pids.read_text()) == os.getpid()
+    assert result.rows == eventlog.read_table(path).num_rows > 0
+
+
+def test_a_full_disk_in_the_worker_is_the_same_one_line_error_and_leaves_nothing(
+    tmp_path, monkeypatch
+):
+    import errno
+
+    from typer.testing import CliRunner
+
+    from sim.cli import app
+
+    def disk_full(self, batch):
+        raise OSError(errno.ENOSPC, "No space left on device", "/data/out")
+
+    monkeypatch.setattr(eventlog.ParquetSink, "write", disk_full)  # forked: the worker's too
+    result = CliRunner().invoke(app, ["run", "--days", "6", "--out", str(tmp_path / "out")])
+    assert result.exit_code == 2, result.output
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and "/data/out: no space left on device" in lines[0], result.stderr
+    assert list(tmp_path.iterdir()) == []
