@@ -3,13 +3,14 @@
     python benchmarks/bench_rss.py [--days 36.5] [--reps 1]
 
 ``exsim run`` simulates in a worker process and reads the summary in the parent, so one
-process's peak (``ru_maxrss``) no longer says what the command needs: here the command is started
-from a small launcher that samples every process of its tree every :data:`SAMPLE_S` seconds
-(``/proc/PID/smaps_rollup``, Linux) and keeps the peak of the *sum* over the processes alive at
-the same moment, both as RSS (pages shared by a forked worker and its parent counted in each:
-an upper bound) and as PSS (shared pages split between their sharers: what the tree takes from
-the machine). ``ru_maxrss`` of the command, which the kernel gives as the largest peak of any
-one process of the tree, is printed beside them: the summed peaks can never be below it.
+process's peak (``ru_maxrss``) no longer says what the command needs: here the command is
+started from a small launcher that samples every process of its tree every :data:`SAMPLE_S`
+seconds (``/proc/PID/smaps_rollup``, Linux; the tree itself is listed every tenth sample) and
+keeps the peak of the *sum* over the processes alive at the same moment, both as RSS (pages
+shared by a forked worker and its parent counted in each: an upper bound) and as PSS (shared
+pages split between their sharers: what the tree takes from the machine). ``ru_maxrss`` of the
+command, which the kernel gives as the largest peak of any one process of the tree, is printed
+beside them: the summed peaks can never be below it.
 Sampling can miss a spike shorter than a sample; the runs measured here last seconds to minutes.
 """
 
@@ -25,7 +26,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 #: Seconds between two samples of the process tree.
-SAMPLE_S = 0.05
+SAMPLE_S = 0.1
 
 # Run in a small process of its own (the launcher), so that the command's ``ru_maxrss`` does not
 # inherit the peak of a large forking process (Linux keeps it across exec), and the sampler's own
@@ -70,9 +71,11 @@ interval = float(sys.argv[1])
 t0 = time.perf_counter()
 proc = subprocess.Popen(sys.argv[2:], stdout=subprocess.DEVNULL)
 peak_rss = peak_pss = 0
-most = 1
+most, pids, n = 1, [proc.pid], 0
 while True:
-    pids = tree(proc.pid)
+    if n % 10 == 0:  # listing /proc costs more than sampling: the tree is looked up every 10th
+        pids = tree(proc.pid)
+    n += 1
     rss = pss = 0
     for pid in pids:
         r, p = memory(pid)
