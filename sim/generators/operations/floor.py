@@ -15,9 +15,10 @@ orders on credit hold.
 from __future__ import annotations
 
 import math
-from bisect import bisect
+from array import array
+from collections.abc import Generator
 from heapq import heappop, heappush
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sim.generators.operations.demand import (
     CARRIER_CHOICE,
@@ -65,10 +66,12 @@ class Floor:
         # chance that some line of an order of n lines loses a unit, by n (computed once)
         self._shrink_by_lines: list[float] = []
         self.api_failure = [c.api_failure_prob for c in self.carriers]
-        self.labelled: list[list[tuple[float, Order]]] = [[] for _ in self.carriers]
+        #: per carrier, the orders labelled (``Order.labelled``) since its last cutoff
+        self.labelled: list[list[Order]] = [[] for _ in self.carriers]
         self.sla_watch = world.wants("picking_sla")
-        # invoices by the day they are paid on: (customer, amount) due in ((k-1) d, k d]
-        self.payments: dict[int, list[tuple[int, float]]] = {}
+        # invoices by the day they are paid on, due in ((k-1) d, k d]: two unboxed columns,
+        # customers and amounts, in the order they were owed (8 + 8 bytes an invoice)
+        self.payments: dict[int, tuple[array[int], array[float]]] = {}
         self.credit_held: dict[int, list[Order]] = {}
         weights = [w.weight for w in sim.scenario.warehouses]
         top = max(weights)
@@ -83,7 +86,7 @@ class Floor:
                     for s in self.spec.pickers
                 ],
                 sim.horizon,
-                self._start_pick,
+                self,
             )
             for i in range(len(world.warehouses))
         ]
@@ -146,7 +149,7 @@ class Floor:
             self.sla_wake = heap[0][0]
             self.world.env.timeout(self.sla_wake - now).callbacks.append(self._sla)
 
-    def _start_pick(self, order: Order, now: float) -> float:
+    def start_pick(self, order: Order, now: float) -> float:
         """A picker starts ``order``: goods leave stock now; the label is asked for at the end."""
         world = self.world
         order.picked = now  # started: no longer "not started within SLA"
@@ -162,8 +165,12 @@ class Floor:
             phys = world.stock.physical[order.wh]
             phys[p] = max(0.0, phys[p] - 1.0)
         c = order.carrier
-        if c < 0:
-            c = bisect(self.carrier_cum, fate[CARRIER_CHOICE])
+        if c < 0:  # ``bisect(carrier_cum, u)`` over a few carriers, as a loop (no call)
+            u, c = fate[CARRIER_CHOICE], 0
+            for edge in self.carrier_cum:
+                if u < edge:
+                    break
+                c += 1
             if c > self.last_carrier:
                 c = self.last_carrier
             order.carrier = c
@@ -172,7 +179,8 @@ class Floor:
         label_ok = fate[LABEL] >= self.api_failure[c]
         if label_ok and (not self.outages[c] or self._down(c, end) is None):
             order.tries = 1  # the label will print at the end of the pick: nothing to simulate
-            self.labelled[c].append((end, order))
+            order.labelled = end
+            self.labelled[c].append(order)
         else:
             world.env.timeout(minutes, order).callbacks.append(self._picked)
         return minutes
@@ -207,7 +215,8 @@ class Floor:
         u = order.fate[LABEL] if retry is None else float(retry.random())
         if down is None and u >= self.carriers[c].api_failure_prob:
             world.clear(order.cases.get("carrier_failure"))
-            self.labelled[c].append((now, order))
+            order.labelled = now
+            self.labelled[c].append(order)
             return
         if "carrier_failure" not in order.cases:
             order.blocks |= CARRIER
@@ -234,7 +243,7 @@ class Floor:
         if not order.blocks & CARRIER:
             self.world.outcomes.blocked(order, False)
 
-    def _cutoffs(self, carrier: int, cutoff_min: int):
+    def _cutoffs(self, carrier: int, cutoff_min: int) -> Generator[Any, Any, None]:
         env = self.world.env
         start = self.world.sim.scenario.start
         offset = start.hour * 60 + start.minute
@@ -252,26 +261,36 @@ class Floor:
         world, env = self.world, self.world.env
         now = env.now
         batch = self.labelled[carrier]
-        later: list[tuple[float, Order]] = []
+        later: list[Order] = []
         self.labelled[carrier] = later
         spec = self.carriers[carrier]
         invoice_block = world.ops.finance.invoice_block_prob
         customs, pod = spec.customs_prob, spec.pod_dispute_prob
         watch_late = world.wants("delivery_delay")
         transit = TRANSIT + carrier
-        shipped: list[Order] = []
         # an uneventful delivery is settled here, with no event: counted on time, its invoice
-        # due after the payment terms (``_settle_delivery`` and ``owe``, inlined: the bulk)
-        open_orders, payments, counts = world.orders, self.payments, world.outcomes.counts
-        on_time = 0
-        for labelled, order in batch:
-            if labelled > now:  # still being picked: the next cutoff
-                later.append((labelled, order))
+        # due after the payment terms (``_settle_delivery`` and ``owe``, inlined: the bulk);
+        # what ``Outcomes.shipped`` counts is counted on the way too
+        outcomes = world.outcomes
+        open_orders, payments, counts = world.orders, self.payments, outcomes.counts
+        blocked_ids = outcomes.blocked_ids
+        unblocked: list[Order] = []
+        on_time = n_shipped = partial = missed = 0
+        for order in batch:
+            if order.labelled > now:  # still being picked: the next cutoff
+                later.append(order)
                 continue
             if order.cancelled:
                 continue
             order.shipped = now
-            shipped.append(order)
+            n_shipped += 1
+            if order.partial:
+                partial += 1
+            picked = order.picked
+            if picked is not None and now - picked > 1440.0:
+                missed += 1
+            if blocked_ids and order.id in blocked_ids:
+                unblocked.append(order)
             fate = order.fate
             if fate[CUSTOMS] < customs:
                 world.open_case("pod_dispute", order.value, order, order.wh, f"customs:{order.id}")
@@ -293,13 +312,13 @@ class Floor:
                     day = 1
                 bucket = payments.get(day)
                 if bucket is None:
-                    payments[day] = [(order.customer, order.value)]
-                else:
-                    bucket.append((order.customer, order.value))
+                    bucket = payments[day] = (array("q"), array("d"))
+                bucket[0].append(order.customer)
+                bucket[1].append(order.value)
                 if order.id in open_orders:  # (``pop(id, None)``: one C call compiled)
                     del open_orders[order.id]
         counts["on_time"] += on_time
-        world.outcomes.shipped(shipped, now)
+        outcomes.count_shipped(n_shipped, partial, missed, unblocked)
 
     def _late(self, event) -> None:
         order: Order = event.value
@@ -333,21 +352,23 @@ class Floor:
         day = max(1, math.ceil(due / 1440.0))
         bucket = self.payments.get(day)
         if bucket is None:
-            self.payments[day] = [(customer, amount)]
-        else:
-            bucket.append((customer, amount))
+            bucket = self.payments[day] = (array("q"), array("d"))
+        bucket[0].append(customer)
+        bucket[1].append(amount)
 
     # -- finance -----------------------------------------------------------------------------
-    def _settle(self):
+    def _settle(self) -> Generator[Any, Any, None]:
         """Daily: invoices paid today lower credit exposure; held orders may be released."""
         world, env = self.world, self.world.env
         customers = world.md.customers
         while True:
             yield env.timeout(1440.0)
-            touched = set()
-            for cid, value in self.payments.pop(round(env.now / 1440.0), ()):
-                customers[cid].exposure -= value
-                touched.add(cid)
+            touched: set[int] = set()
+            paid = self.payments.pop(round(env.now / 1440.0), None)
+            if paid is not None:  # in the order they were owed: the same float sums
+                for cid, value in zip(*paid, strict=True):
+                    customers[cid].exposure -= value
+                    touched.add(cid)
             for cid in touched:
                 held = self.credit_held.get(cid)
                 customer = customers[cid]

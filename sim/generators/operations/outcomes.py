@@ -10,7 +10,8 @@ expedite and lateness-penalty costs they imply (rates from the scenario's ``fina
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Generator
+from typing import TYPE_CHECKING, Any
 
 from sim.generators.operations.state import Order
 
@@ -59,18 +60,14 @@ class Outcomes:
             self.blocked_ids.discard(order.id)
             self.blocked_value -= order.value
 
-    def shipped(self, orders: list[Order], now: float) -> None:
-        """``orders`` left at the cutoff ``now``; picked more than a day before means they
-        missed one."""
+    def count_shipped(self, n: int, partial: int, missed: int, unblocked: list[Order]) -> None:
+        """``n`` orders left at a cutoff (``Floor._ship`` counts them on its way): ``partial``
+        of them partial, ``missed`` picked more than a day before (they missed a cutoff), and
+        ``unblocked`` those that were counted blocked, in the order they left."""
         counts = self.counts
-        counts["shipped"] += len(orders)
-        partial = missed = 0
-        blocked = self.blocked_ids
-        for order in orders:
-            partial += order.partial
-            missed += order.picked is not None and now - order.picked > 1440.0
-            if order.id in blocked:
-                self.blocked(order, False)
+        counts["shipped"] += n
+        for order in unblocked:
+            self.blocked(order, False)
         counts["partial"] += partial
         counts["missed_cutoffs"] += missed
 
@@ -85,7 +82,7 @@ class Outcomes:
         self.counts["cancelled"] += 1
         self.blocked(order, False)
 
-    def _sample(self):
+    def _sample(self) -> Generator[Any, Any, None]:
         env, world = self.world.env, self.world
         while True:
             self.series_blocked.append(round(self.blocked_value, 2))

@@ -52,6 +52,7 @@ class Order:
         "waiting",
         "fate",
         "tries",
+        "labelled",
     )
 
     def __init__(
@@ -91,6 +92,7 @@ class Order:
         self.waiting: Set[int] = NO_PRODUCTS
         self.fate = fate  # its keyed draws on the floor (demand.py: PICK, CARRIER, ...)
         self.tries = 0  # label requests made
+        self.labelled = -1.0  # when its label printed: it leaves at the next cutoff from then
 
     def add_case(self, category: str, case: Case) -> None:
         """``case`` (of ``category``) is now this order's exception of that category."""

@@ -16,7 +16,8 @@ Resolving an inbound delay expedites the receipt, which releases the orders it b
 from __future__ import annotations
 
 from collections import deque
-from typing import TYPE_CHECKING
+from collections.abc import Generator
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -73,7 +74,10 @@ class Supply:
             if stock.available(order.wh, p) < q and p not in order.waiting:
                 key = (order.wh, p)
                 order.wait_for(p)
-                self.waiting.setdefault(key, deque()).append(order)
+                queue = self.waiting.get(key)
+                if queue is None:  # dropped when it empties (``release``)
+                    queue = self.waiting[key] = deque()
+                queue.append(order)
                 parent = parent or self._delayed_receipt(key)
         if not order.blocks & STOCK:
             order.blocks |= STOCK
@@ -81,7 +85,7 @@ class Supply:
                 "stock_shortage", order.value, order, order.wh, f"order:{order.id}", parent=parent
             )
 
-    def _delayed_receipt(self, key: tuple[int, int]):
+    def _delayed_receipt(self, key: tuple[int, int]) -> Case | None:
         """The open inbound-delay case for ``key``, opening one if its receipt is overdue."""
         case = self.delay_case.get(key)
         if case is not None and not case.resolved:
@@ -113,7 +117,7 @@ class Supply:
         return case
 
     # -- replenishment -----------------------------------------------------------------------
-    def _review(self):
+    def _review(self) -> Generator[Any, Any, None]:
         """Every review period: per warehouse and product, order up to the target when stock
         and what is on order fall under the reorder point; flag fast movers under safety
         stock. The stock position of every product is compared at once (numpy); the few
@@ -254,12 +258,14 @@ class Supply:
             order.stop_waiting_for(p)
             if not order.waiting:
                 world.advance(order)
+        if queue is not None and not queue and self.waiting.get((w, p)) is queue:
+            del self.waiting[(w, p)]  # nobody waits here now: no empty queue kept
         case = self.delay_case.get((w, p))
         if case is not None and not queue:
             world.clear(case)
 
     # -- counts ------------------------------------------------------------------------------
-    def _counts(self):
+    def _counts(self) -> Generator[Any, Any, None]:
         world, env = self.world, self.world.env
         stock = world.stock
         n_p = len(world.md.products)

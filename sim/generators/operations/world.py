@@ -19,8 +19,9 @@ the order flow; ``supply.py`` and ``floor.py`` hold the inbound and outbound sid
 from __future__ import annotations
 
 import math
+from collections.abc import Generator
 from datetime import date
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sim.case import Case
 from sim.generators.arrivals import ArrivalClock
@@ -180,7 +181,7 @@ class OperationsWorld:
         if self.defect_wave is not None:
             self.env.process(self._migration(self.defect_wave))
 
-    def _migration(self, wave):
+    def _migration(self, wave: Any) -> Generator[Any, Any, None]:
         """A data migration goes live: records come over with gaps at ``factor`` x the rate."""
         yield self.env.timeout(wave.from_day * 1440.0)
         gen = self.sim.streams.generator("masterdata/migration")
@@ -196,7 +197,7 @@ class OperationsWorld:
                         record.gaps.add(kind)
         self.md.any_product_gaps = any(p.gaps for p in self.md.products)
 
-    def _orders(self):
+    def _orders(self) -> Generator[Any, Any, None]:
         env, sim, demand = self.env, self.sim, self.ops.demand
         scenario = sim.scenario
         peak_max = 1.0 + sum(p.factor - 1.0 for p in demand.peaks if p.factor > 1.0)
@@ -215,7 +216,8 @@ class OperationsWorld:
         customers = self.md.customers
         queue = env._queue  # SimPy's event heap: what is due next (``env.peek()``, inlined)
         steady = not demand.peaks and not month_end.month_end_days  # every arrival an order
-        factor, promo = 1.0, None
+        factor: float = 1.0
+        promo: tuple[float, list[int]] | None = None
         next_id, base = 0, 0
         t = clock.next_after(0.0)
         horizon = sim.horizon
