@@ -42,6 +42,36 @@ if TYPE_CHECKING:
     from sim.generators.operations.world import OperationsWorld
 
 
+class DueInvoices:
+    """The invoices due on one day, in the order they were owed: customers and amounts.
+
+    Those owed since the last daily settlement are appended to two lists (a list append is
+    cheap compiled); the settlement moves them into two unboxed arrays (8 + 8 bytes an
+    invoice, against about 120 for a (customer, amount) tuple in a list), as unpaid invoices
+    pile up over the payment terms."""
+
+    __slots__ = ("customers", "amounts", "new_customers", "new_amounts")
+
+    def __init__(self) -> None:
+        self.customers: array[int] = array("q")
+        self.amounts: array[float] = array("d")
+        self.new_customers: list[int] = []
+        self.new_amounts: list[float] = []
+
+    def compact(self) -> None:
+        """Move the invoices owed since the last call into the arrays, in order."""
+        if self.new_customers:
+            self.customers.fromlist(self.new_customers)  # (one resize; ``extend`` grows
+            self.amounts.fromlist(self.new_amounts)  # an item at a time from a list)
+            self.new_customers = []
+            self.new_amounts = []
+
+    def columns(self) -> tuple[array[int], array[float]]:
+        """(customers, amounts) of every invoice, in the order they were owed."""
+        self.compact()
+        return self.customers, self.amounts
+
+
 class Floor:
     def __init__(self, world: OperationsWorld) -> None:
         self.world = world
@@ -69,9 +99,8 @@ class Floor:
         #: per carrier, the orders labelled (``Order.labelled``) since its last cutoff
         self.labelled: list[list[Order]] = [[] for _ in self.carriers]
         self.sla_watch = world.wants("picking_sla")
-        # invoices by the day they are paid on, due in ((k-1) d, k d]: two unboxed columns,
-        # customers and amounts, in the order they were owed (8 + 8 bytes an invoice)
-        self.payments: dict[int, tuple[array[int], array[float]]] = {}
+        # invoices by the day they are paid on, due in ((k-1) d, k d]
+        self.payments: dict[int, DueInvoices] = {}
         self.credit_held: dict[int, list[Order]] = {}
         weights = [w.weight for w in sim.scenario.warehouses]
         top = max(weights)
@@ -312,9 +341,9 @@ class Floor:
                     day = 1
                 bucket = payments.get(day)
                 if bucket is None:
-                    bucket = payments[day] = (array("q"), array("d"))
-                bucket[0].append(order.customer)
-                bucket[1].append(order.value)
+                    bucket = payments[day] = DueInvoices()
+                bucket.new_customers.append(order.customer)
+                bucket.new_amounts.append(order.value)
                 if order.id in open_orders:  # (``pop(id, None)``: one C call compiled)
                     del open_orders[order.id]
         counts["on_time"] += on_time
@@ -352,9 +381,9 @@ class Floor:
         day = max(1, math.ceil(due / 1440.0))
         bucket = self.payments.get(day)
         if bucket is None:
-            bucket = self.payments[day] = (array("q"), array("d"))
-        bucket[0].append(customer)
-        bucket[1].append(amount)
+            bucket = self.payments[day] = DueInvoices()
+        bucket.new_customers.append(customer)
+        bucket.new_amounts.append(amount)
 
     # -- finance -----------------------------------------------------------------------------
     def _settle(self) -> Generator[Any, Any, None]:
@@ -366,9 +395,12 @@ class Floor:
             touched: set[int] = set()
             paid = self.payments.pop(round(env.now / 1440.0), None)
             if paid is not None:  # in the order they were owed: the same float sums
-                for cid, value in zip(*paid, strict=True):
+                due, amounts = paid.columns()
+                for cid, value in zip(due, amounts, strict=True):
                     customers[cid].exposure -= value
                     touched.add(cid)
+            for bucket in self.payments.values():  # what was owed today, kept unboxed
+                bucket.compact()
             for cid in touched:
                 held = self.credit_held.get(cid)
                 customer = customers[cid]
