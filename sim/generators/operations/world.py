@@ -361,6 +361,10 @@ class OperationsWorld:
     def resolved(self, case: Case, how: str) -> None:
         """The exception desk resolved ``case``: do in the world what resolving it means."""
         ref = getattr(case, "ref", None)
+        # The order holds its cases (Order.cases) and the case its order: a cycle that only a
+        # full collection would free, so the garbage of a long run grew with the horizon
+        # between full collections. The engine resolves a case once; nothing reads ref after.
+        case.ref = None
         category = case.category
         if category in (
             "master_data_gap",
