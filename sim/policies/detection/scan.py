@@ -12,6 +12,8 @@ therefore 0..interval plus the lag.
 from __future__ import annotations
 
 import heapq
+from collections.abc import Generator
+from typing import Any
 
 from sim.case import Case
 from sim.policies.detection import register
@@ -34,14 +36,16 @@ class ScanDetector:
     def watch(self, case: Case) -> None:
         heapq.heappush(self.pending, (case.trigger + self.spec.threshold_min, case.id, case))
 
-    def _run(self):
+    def _run(self) -> Generator[Any, Any, None]:
         port, spec, pending = self.port, self.spec, self.pending
-        due = spec.offset_min
+        lag_min, drift, interval = spec.lag_min, spec.lag_drift_min, spec.interval_min
+        run_min, only_undetected = spec.run_min, spec.only_undetected
+        due: float = spec.offset_min
         busy_until = -1.0
         runs = 0
         while True:
-            lag = spec.lag_min * self.stream.random() if spec.lag_min else 0.0
-            start = due + lag + runs * spec.lag_drift_min
+            lag = lag_min * self.stream.random() if lag_min else 0.0
+            start = due + lag + runs * drift
             runs += 1
             now = port.now
             if start >= now and start >= busy_until:
@@ -49,7 +53,7 @@ class ScanDetector:
                 now = start
                 while pending and pending[0][0] <= now:
                     case = heapq.heappop(pending)[2]
-                    if case.matching and not (spec.only_undetected and case.detected):
+                    if case.matching and not (only_undetected and case.detected):
                         port.detect(case, "scan")
-                busy_until = now + spec.run_min
-            due += spec.interval_min
+                busy_until = now + run_min
+            due += interval

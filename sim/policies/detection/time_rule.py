@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import heapq
 import math
+from collections.abc import Generator
+from typing import Any
 
 from sim.case import Case
 from sim.policies.detection import register
@@ -44,7 +46,7 @@ class TimeRuleJob:
         self.lag = 1.0
         port.process(self._run())
 
-    def _run(self):
+    def _run(self) -> Generator[Any, Any, None]:
         # rules register while the model is built; the job starts once it first runs
         port = self.port
         given = [r.spec.job_interval_min for r in self.rules if r.spec.job_interval_min]
