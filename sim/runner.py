@@ -181,7 +181,14 @@ def _one_to(args: tuple[Path, Scenario, Policy, int, int, int]) -> eventlog.LogM
     def progress(done: float) -> None:
         shares[rep] = done
 
-    return simulate_to(*args, progress=progress if shares is not None else None)
+    meta = simulate_to(*args, progress=progress if shares is not None else None)
+    if rep < args[5] - 1:
+        # A worker's heap is only what it simulates, so a full collection before its next
+        # replication is cheap here; without it a world's cyclic garbage piled up from one
+        # replication to the next (a compiled world can leave fewer blocks behind than
+        # COLLECT_BLOCKS, which spares a host process the walk, and still tens of MiB).
+        gc.collect()
+    return meta
 
 
 def forks() -> bool:

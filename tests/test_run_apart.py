@@ -3,6 +3,7 @@ that reads it next starts from a clean heap: the same log, its progress shown as
 
 from __future__ import annotations
 
+import gc
 import os
 
 from sim import eventlog, runner
@@ -83,3 +84,20 @@ def test_a_full_disk_in_the_worker_is_the_same_one_line_error_and_leaves_nothing
     lines = [line for line in result.stderr.splitlines() if line.strip()]
     assert len(lines) == 1 and "/data/out: no space left on device" in lines[0], result.stderr
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_worker_frees_a_replications_garbage_before_its_next(tmp_path):
+    """Worker processes run replication after replication: what one left in reference cycles
+    is collected before the next starts (not the last: the worker then ends)."""
+    scen, pol = load_scenario("default", {"horizon_days": 2}), load_policy("default")
+    gc.collect()
+    gc.disable()  # only the runner's own collections below
+    try:
+        runner._one_to((tmp_path / "r0.parquet", scen, pol, 1, 0, 2))
+        left_by_a_first_replication = gc.collect()
+        runner._one_to((tmp_path / "r1.parquet", scen, pol, 1, 1, 2))
+        left_by_the_last = gc.collect()
+    finally:
+        gc.enable()
+    assert left_by_the_last > 0  # a replication does leave cyclic garbage
+    assert left_by_a_first_replication == 0
