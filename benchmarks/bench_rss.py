@@ -115,6 +115,7 @@ def tree_peak(args: list[str], interval: float = SAMPLE_S, root: Path = ROOT) ->
         done = subprocess.run(
             [sys.executable, "-c", _LAUNCHER, str(interval), sys.executable, *args],
             env=env(root),
+            cwd=root,  # `python -m` puts the working directory ahead of PYTHONPATH
             stdout=subprocess.PIPE,
             stderr=err,
             text=True,
