@@ -72,35 +72,37 @@ class StringTable:
         return c
 
 
-def _dict_array(codes: np.ndarray, strings: list[str | None]) -> pa.DictionaryArray:
-    """Arrow dictionary column holding only the strings this chunk uses (0 -> null)."""
-    used = np.flatnonzero(np.bincount(codes, minlength=len(strings)))
+def _encoding(counts: np.ndarray, strings: list[str | None]) -> tuple[np.ndarray, pa.Array]:
+    """A dictionary of the strings whose codes were counted (``counts``, per code; code 0 is
+    null and never in it), and each code's index in it (-1 for null and for codes not used)."""
+    used = np.flatnonzero(counts)
     used = used[used != 0]
     remap = np.full(len(strings), -1, dtype=np.int32)
     remap[used] = np.arange(used.size, dtype=np.int32)
+    return remap, pa.array([strings[u] for u in used], type=pa.string())
+
+
+def _dict_array(codes: np.ndarray, strings: list[str | None]) -> pa.DictionaryArray:
+    """Arrow dictionary column holding only the strings this chunk uses (0 -> null)."""
+    remap, dictionary = _encoding(np.bincount(codes, minlength=len(strings)), strings)
     indices = remap[codes]
-    dictionary = pa.array([strings[u] for u in used], type=pa.string())
     return pa.DictionaryArray.from_arrays(pa.array(indices, mask=indices < 0), dictionary)
 
 
 def _case_dict_array(
-    per_case: np.ndarray, seen: np.ndarray, at: np.ndarray, strings: list[str | None]
+    column: array, lo: int, hi: int, seen: np.ndarray, at: np.ndarray, strings: list[str | None]
 ) -> pa.DictionaryArray:
     """The same column as :func:`_dict_array` for a per-case attribute, encoded per case.
 
-    ``per_case`` holds the codes of the chunk's range of case ids, ``seen`` the positions (in
-    that range) of the cases the chunk has rows of, ``at`` each row's position: the strings
-    used are found among the chunk's cases, not its rows (about nine rows a case), and each
-    row takes its case's index in one gather."""
+    ``column`` holds the attribute's codes by case id, ``lo:hi`` the chunk's range of case
+    ids, ``seen`` the positions (in that range) of the cases the chunk has rows of, ``at``
+    each row's position: the strings used are found among the chunk's cases, not its rows
+    (about nine rows a case), and each row takes its case's index in one gather."""
+    per_case = np.frombuffer(column, dtype=np.int32)[lo:hi]
     counts = np.bincount(per_case[seen], minlength=len(strings))
-    has_null = counts[0] > 0
-    counts[0] = 0
-    used = np.flatnonzero(counts)
-    remap = np.full(len(strings), -1, dtype=np.int32)
-    remap[used] = np.arange(used.size, dtype=np.int32)
+    remap, dictionary = _encoding(counts, strings)
     indices = remap[per_case][at]
-    dictionary = pa.array([strings[u] for u in used], type=pa.string())
-    values = pa.array(indices, mask=indices < 0) if has_null else pa.array(indices)
+    values = pa.array(indices, mask=indices < 0) if counts[0] > 0 else pa.array(indices)
     return pa.DictionaryArray.from_arrays(values, dictionary)
 
 
@@ -345,7 +347,7 @@ class EventLog:
             pa.array(case),
             pa.array(ts),
             pa.DictionaryArray.from_arrays(pa.array(event), pa.array(EVENTS)),
-            self._case_column(self._c_category, lo, hi, seen_at, at, strings),
+            _case_dict_array(self._c_category, lo, hi, seen_at, at, strings),
             pa.DictionaryArray.from_arrays(pa.array(sev, mask=sev < 0), pa.array(SEVERITIES)),
             _dict_array(team, strings),
             _dict_array(actor, strings),
@@ -354,9 +356,9 @@ class EventLog:
             _float_array(np.frombuffer(self._c_trigger, dtype=np.float64)[lo:hi][at]),
             _float_array(np.frombuffer(self._c_promise, dtype=np.float64)[lo:hi][at]),
             _float_array(np.frombuffer(self._c_value, dtype=np.float64)[lo:hi][at]),
-            self._case_column(self._c_tier, lo, hi, seen_at, at, strings),
-            self._case_column(self._c_warehouse, lo, hi, seen_at, at, strings),
-            self._case_column(self._c_site, lo, hi, seen_at, at, strings),
+            _case_dict_array(self._c_tier, lo, hi, seen_at, at, strings),
+            _case_dict_array(self._c_warehouse, lo, hi, seen_at, at, strings),
+            _case_dict_array(self._c_site, lo, hi, seen_at, at, strings),
             pa.array(parent, mask=parent < 0),
         ]
         batch = pa.RecordBatch.from_arrays(columns, schema=SCHEMA)
@@ -365,13 +367,6 @@ class EventLog:
             self.sink.write(batch)
         else:
             self.batches.append(batch)
-
-    @staticmethod
-    def _case_column(
-        column: array, lo: int, hi: int, seen: np.ndarray, at: np.ndarray, strings: list
-    ) -> pa.DictionaryArray:
-        per_case = np.frombuffer(column, dtype=np.int32)[lo:hi]
-        return _case_dict_array(per_case, seen, at, strings)
 
     def table(self) -> pa.Table:
         """Everything recorded so far as one Arrow table (in-memory logs only)."""
